@@ -1,0 +1,123 @@
+"""Hall: BPMN orchestration for a district administrative service hall.
+
+`create_app()` builds the Flask application; `flask --app app <command>` runs its CLI
+(db upgrade, users create, processes deploy, demo, run).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+import forms
+from engine import db as engine_db
+from engine import scheduler
+from engine.hall import Hall
+from webapp import api, db, hall, migrate
+
+ROOT = Path(__file__).resolve().parent
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON line per record; engine records carry case, task and actor."""
+
+    FIELDS = ("case_id", "task_id", "actor", "element_id", "process_id", "version", "error")
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+               "logger": record.name, "msg": record.getMessage()}
+        out.update({k: getattr(record, k) for k in self.FIELDS if getattr(record, k, None) is not None})
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def _configure_logging(level: str) -> None:
+    logger = logging.getLogger("hall")
+    if not any(isinstance(h.formatter, JsonLogFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLogFormatter())
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level)
+
+
+def _database_url(instance: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance / 'hall.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    if os.environ.get("HALL_SECRET_KEY"):
+        return os.environ["HALL_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _serving() -> bool:
+    """True unless this process is a CLI command other than `run` (no timers for `db upgrade`)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.info_name == "run"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance = Path(app.instance_path)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=_database_url(instance),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        HALL_SCHEDULER=os.environ.get("HALL_SCHEDULER", "on"),
+        HALL_TIMER_INTERVAL=float(os.environ.get("HALL_TIMER_INTERVAL", "0.5")),
+        HALL_LOG_LEVEL=os.environ.get("HALL_LOG_LEVEL", "INFO"),
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    app.json.ensure_ascii = False
+    _configure_logging(app.config["HALL_LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    with app.app_context():
+        engine_db.configure(db.engine)
+    app.extensions["hall"] = Hall(db.session, forms.registry)
+    api.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+            db.session.rollback()
+        except Exception as e:  # the one place a database failure is an answer, not an error
+            return jsonify({"status": "unavailable", "database": str(e.__class__.__name__)}), 503
+        return jsonify({"status": "ok"})
+
+    from webapp import cli
+
+    cli.init_app(app)
+
+    if app.config["HALL_SCHEDULER"] != "off" and _serving():
+        def fire() -> int:
+            with app.app_context():
+                return hall().runtime.fire_due_timers()
+
+        app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"])
+    return app

@@ -1,0 +1,455 @@
+"""Reading BPMN/DMN files into SpiffWorkflow specs, in the Camunda 7 dialect.
+
+`build()` turns a set of files into the specs a case runs with; it is used at deploy time
+and again whenever a version's specs are loaded into memory, so both see the same thing.
+`lint()` lists every problem a process owner must fix, each with the element it is on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EndEvent,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    StartEvent,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
+from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine import scripting
+
+CAMUNDA = NSMAP["camunda"]
+DMN_NS = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/spec/DMN/20191111/MODEL/",
+          "http://www.omg.org/spec/DMN/20180521/MODEL/")
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILES = 20
+FORM_FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
+_ISO = re.compile(
+    r"^(R\d*/)?(P(?=\d|T)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+    r"|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?|\d{4}-?W\d{2}-?\d.*)(/.*)?$"
+)
+
+
+def camunda(attr: str) -> str:
+    return f"{{{CAMUNDA}}}{attr}"
+
+
+class BadFile(Exception):
+    """A file that is not acceptable XML (not XML, DOCTYPE/entities, too large)."""
+
+
+def read_xml(content: bytes | str, filename: str) -> etree._Element:
+    """Parse an uploaded file without ever resolving entities or fetching anything."""
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    if len(raw) > MAX_FILE_BYTES:
+        raise BadFile(f"{filename}: larger than {MAX_FILE_BYTES // 1024} KiB")
+    head = raw[:4096].upper()
+    if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in head:
+        raise BadFile(f"{filename}: DOCTYPE and entity declarations are not accepted")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, remove_comments=False)
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as e:
+        raise BadFile(f"{filename}: not well-formed XML ({e})") from None
+    if root.getroottree().docinfo.doctype:
+        raise BadFile(f"{filename}: DOCTYPE and entity declarations are not accepted")
+    return root
+
+
+def read_form(node: etree._Element) -> Form:
+    """formKey and formData of a user task or start event (formData works without formKey)."""
+    form = Form()
+    form.key = node.get(camunda("formKey")) or ""
+    for xml_field in node.xpath("./bpmn:extensionElements/camunda:formData/camunda:formField", namespaces=NSMAP):
+        if xml_field.get("type") == "enum":
+            f = EnumFormField()
+            for child in xml_field.findall(camunda("value")):
+                f.add_option(child.get("id"), child.get("name"))
+        else:
+            f = FormField()
+        f.id = xml_field.get("id")
+        f.type = xml_field.get("type")
+        f.label = xml_field.get("label")
+        f.default_value = xml_field.get("defaultValue")
+        for child in xml_field:
+            if child.tag == camunda("properties"):
+                for p in child:
+                    f.add_property(p.get("id"), p.get("value"))
+            elif child.tag == camunda("validation"):
+                for v in child:
+                    f.add_validation(v.get("name"), v.get("config"))
+        form.add_field(f)
+    return form
+
+
+def split_list(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+class HallUserTask(CamundaUserTask):
+    """A user task with the Camunda attributes that decide who works it and when it is due."""
+
+    def __init__(self, wf_spec, name, form, candidate_groups=None, assignee=None, due_date=None, **kwargs):
+        super().__init__(wf_spec, name, form, **kwargs)
+        self.candidate_groups = candidate_groups  # literal "a,b" or "${expr}"
+        self.assignee = assignee
+        self.due_date = due_date
+
+
+class HallUserTaskParser(UserTaskParser):
+    def create_task(self):
+        return HallUserTask(
+            self.spec, self.bpmn_id, form=read_form(self.node),
+            candidate_groups=self.node.get(camunda("candidateGroups")),
+            assignee=self.node.get(camunda("assignee")),
+            due_date=self.node.get(camunda("dueDate")),
+            **self.bpmn_attributes,
+        )
+
+
+class HallMessageEventDefinition(CamundaMessageEventDefinition):
+    """A message's data becomes process variables, as in Camunda (`correlateMessage` with
+    variables); with `camunda:resultVariable` on the event it goes into that one variable."""
+
+    def update_internal_data(self, my_task, event):
+        my_task.internal_data[self.name] = event.payload
+
+    def update_task_data(self, my_task):
+        event_data = my_task.internal_data.get(self.name) or {}
+        payload = event_data.get("payload")
+        target = self.result_var or event_data.get("result_var")
+        if target:
+            my_task.data[target] = payload
+        elif isinstance(payload, dict):
+            my_task.data.update(payload)
+
+
+class _HallMessages:
+    def parse_message_event(self, message_event):
+        d = super().parse_message_event(message_event)
+        return HallMessageEventDefinition(d.name, d.correlation_properties, d.expression, d.result_var)
+
+
+def _with_messages(parser_cls):
+    return type(parser_cls.__name__.replace("Camunda", "Hall"), (_HallMessages, parser_cls), {})
+
+
+class HallParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (HallUserTaskParser, HallUserTask),
+        full_tag("startEvent"): (_with_messages(CamundaStartEventParser), StartEvent),
+        full_tag("endEvent"): (_with_messages(CamundaEndEventParser), EndEvent),
+        full_tag("intermediateCatchEvent"): (_with_messages(CamundaIntermediateCatchEventParser),
+                                             IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (_with_messages(CamundaIntermediateThrowEventParser),
+                                             IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (_with_messages(CamundaBoundaryEventParser), BoundaryEvent),
+    }
+
+
+@dataclass
+class Bundle:
+    """Everything a version runs with, read from its files."""
+
+    process_id: str
+    name: str
+    spec: object
+    subprocess_specs: dict
+    start_form: Form
+    starter_groups: list[str]
+    case_prefix: str
+    title_expression: str | None
+    main_file: str
+    documents: dict = field(default_factory=dict)  # filename -> parsed root
+
+
+def _process_property(node, name: str) -> str | None:
+    for p in node.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NSMAP):
+        if p.get("name") == name:
+            return p.get("value")
+    return None
+
+
+def _default_prefix(process_id: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", process_id) if w]
+    prefix = "".join(w[0] for w in words).upper() if len(words) > 1 else process_id[:3].upper()
+    return re.sub(r"[^A-Z0-9]", "", prefix)[:8] or "CASE"
+
+
+def is_dmn(root: etree._Element) -> bool:
+    return etree.QName(root).namespace in DMN_NS
+
+
+def literal_timer(expression: str) -> str | None:
+    """The ISO 8601 text of a timer written as a bare or quoted literal, else None."""
+    text = scripting.unwrap(expression or "").strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text if _ISO.match(text) else None
+
+
+def _normalize_timers(specs) -> None:
+    """Camunda Modeler writes `PT2H`; SpiffWorkflow evaluates timer text as Python, where
+    that is a name. Quote bare ISO literals so both spellings mean the same."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            defs = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+            for d in defs:
+                if isinstance(d, TimerEventDefinition):
+                    lit = literal_timer(d.expression)
+                    if lit is not None:
+                        d.expression = repr(lit)
+
+
+def build(files: dict[str, str], process_id: str | None = None, validate: bool = False) -> Bundle:
+    """Parse `files` ({name: text}) and return the specs of the main process.
+
+    Raises ValidationException (naming the element) or BadFile."""
+    parser = HallParser(validator=BpmnValidator() if validate else None)
+    documents = {}
+    for name, text in files.items():
+        root = read_xml(text, name)
+        documents[name] = root
+        if is_dmn(root):
+            parser.add_dmn_xml(root, filename=name)
+        else:
+            parser.add_bpmn_xml(root, filename=name)
+    process_parsers = parser.process_parsers
+    if not process_parsers:
+        raise ValidationException("no BPMN process found in the uploaded files")
+    called = set()
+    for pp in process_parsers.values():
+        called.update(pp.called_element_ids())
+    if process_id is not None:
+        if process_id not in process_parsers:
+            raise ValidationException(
+                f"unknown process id '{process_id}'; the files define: {', '.join(sorted(process_parsers))}")
+        main = process_id
+    else:
+        candidates = [pid for pid, pp in process_parsers.items() if pp.process_executable and pid not in called]
+        if len(candidates) != 1:
+            raise ValidationException(
+                "cannot tell which process to deploy (executable processes not called by another: "
+                f"{', '.join(sorted(candidates)) or 'none'}); name it with process_id")
+        main = candidates[0]
+    pp = parser.get_process_parser(main)
+    if not pp.process_executable:
+        raise ValidationException(f"process '{main}' is not executable (isExecutable=\"false\")", node=pp.node)
+    missing = sorted(c for c in called if c not in process_parsers)
+    if missing:
+        node = pp.node.xpath(f".//bpmn:callActivity[@calledElement='{missing[0]}']", namespaces=NSMAP)
+        raise ValidationException(f"call activity calls unknown process '{missing[0]}'",
+                                  node=node[0] if node else None)
+    spec = parser.get_spec(main)
+    subprocess_specs = parser.get_subprocess_specs(main)
+    _normalize_timers([spec, *subprocess_specs.values()])
+
+    start_nodes = pp.node.xpath("./bpmn:startEvent", namespaces=NSMAP)
+    start_form = read_form(start_nodes[0]) if start_nodes else Form()
+    main_file = next(n for n, r in documents.items() if r is pp.node.getroottree().getroot())
+    return Bundle(
+        process_id=main,
+        name=pp.node.get("name") or main,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        start_form=start_form,
+        starter_groups=split_list(pp.node.get(camunda("candidateStarterGroups"))),
+        case_prefix=(_process_property(pp.node, "casePrefix") or _default_prefix(main)).upper()[:8],
+        title_expression=_process_property(pp.node, "caseTitle"),
+        main_file=main_file,
+        documents=documents,
+    )
+
+
+def called_processes(files: dict[str, str]) -> tuple[set[str], set[str]]:
+    """(processes the files define, processes their call activities call)."""
+    defined, called = set(), set()
+    for name, text in files.items():
+        root = read_xml(text, name)
+        if is_dmn(root):
+            continue
+        defined.update(p.get("id") for p in root.xpath(".//bpmn:process", namespaces=NSMAP))
+        called.update(root.xpath(".//bpmn:callActivity/@calledElement", namespaces=NSMAP))
+    return defined, called
+
+
+# ---------------------------------------------------------------------------------------
+# Lint: what the restricted environment, the form registry and the timer syntax refuse.
+
+def _owner_id(node) -> str | None:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _check_timer(text: str) -> str | None:
+    lit = literal_timer(text)
+    if lit is None:
+        problems = scripting.check(text)
+        if problems:
+            return "timer is neither ISO 8601 nor a valid expression: " + "; ".join(problems)
+        return None
+    try:
+        if lit.upper().startswith("R"):
+            TimerEventDefinition.parse_iso_recurring_interval(lit)
+        else:
+            TimerEventDefinition.parse_time_or_duration(lit)
+    except Exception:
+        return f"'{lit}' is not a valid ISO 8601 duration, date or cycle"
+    return None
+
+
+def _check_form(form: Form, forms) -> list[str]:
+    problems = []
+    if form.key and not forms.has(form.key):
+        problems.append(f"formKey '{form.key}' has no registered form")
+    for f in form.fields:
+        if not f.id:
+            problems.append("a form field has no id")
+        elif f.type not in FORM_FIELD_TYPES:
+            problems.append(f"form field '{f.id}' has unsupported type '{f.type}' (use {', '.join(FORM_FIELD_TYPES)})")
+        for v in f.validation:
+            if v.name not in ("required", "readonly", "min", "max", "minlength", "maxlength"):
+                problems.append(f"form field '{f.id}': unsupported constraint '{v.name}'")
+            elif v.name in ("min", "max", "minlength", "maxlength"):
+                try:
+                    float(v.config)
+                except (TypeError, ValueError):
+                    if not (v.name in ("min", "max") and f.type == "date"):
+                        problems.append(f"form field '{f.id}': {v.name} needs a number, got '{v.config}'")
+    return problems
+
+
+def _check_expr_attr(value: str | None, what: str) -> list[str]:
+    if value and scripting.unwrap(value) != value:
+        return [f"{what}: {p}" for p in scripting.check(value)]
+    return []
+
+
+def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
+    """Problems found by reading the XML itself, each {"element_id", "message"}."""
+    out: list[dict] = []
+
+    def add(node, message):
+        out.append({"element_id": _owner_id(node), "message": message})
+
+    ns = NSMAP
+    for root in documents.values():
+        if is_dmn(root):
+            out.extend(_lint_dmn(root))
+            continue
+        for cond in root.xpath(".//bpmn:conditionExpression | .//bpmn:completionCondition | "
+                               ".//bpmn:loopCardinality | .//bpmn:conditionalEventDefinition/bpmn:condition",
+                               namespaces=ns):
+            for p in scripting.check(cond.text or ""):
+                add(cond, f"expression '{(cond.text or '').strip()}': {p}")
+        for script in root.xpath(".//bpmn:scriptTask", namespaces=ns):
+            fmt = (script.get("scriptFormat") or "python").lower()
+            if fmt not in ("python", "py"):
+                add(script, f"script format '{fmt}' is not supported; write the script in Python")
+            body = script.find(f"{{{ns['bpmn']}}}script")
+            if body is None or not (body.text or "").strip():
+                add(script, "script task has no script")
+            else:
+                for p in scripting.check(body.text, "exec"):
+                    add(script, f"script: {p}")
+        for timer in root.xpath(".//bpmn:timerEventDefinition/*", namespaces=ns):
+            problem = _check_timer(timer.text or "")
+            if problem:
+                add(timer, problem)
+        for ut in root.xpath(".//bpmn:userTask", namespaces=ns):
+            for p in _check_form(read_form(ut), forms):
+                add(ut, p)
+            out.extend({"element_id": ut.get("id"), "message": p} for p in (
+                _check_expr_attr(ut.get(camunda("candidateGroups")), "candidateGroups")
+                + _check_expr_attr(ut.get(camunda("assignee")), "assignee")))
+            due = ut.get(camunda("dueDate"))
+            if due:
+                problem = _check_timer(due)
+                if problem:
+                    add(ut, "dueDate: " + problem)
+        for start in root.xpath(".//bpmn:process/bpmn:startEvent", namespaces=ns):
+            for p in _check_form(read_form(start), forms):
+                add(start, p)
+        for mi in root.xpath(".//bpmn:multiInstanceLoopCharacteristics", namespaces=ns):
+            coll = mi.get(camunda("collection"))
+            if coll is not None:
+                for p in scripting.check(coll):
+                    add(mi, f"collection '{coll}': {p}")
+        for msg in root.xpath(".//bpmn:messageEventDefinition[@camunda:expression]", namespaces=ns):
+            for p in scripting.check(msg.get(camunda("expression"))):
+                add(msg, f"message expression: {p}")
+        for prop in root.xpath(".//bpmn:process/bpmn:extensionElements/camunda:properties/"
+                               "camunda:property[@name='caseTitle']", namespaces=ns):
+            for p in scripting.check(prop.get("value") or ""):
+                add(prop, f"caseTitle: {p}")
+    return out
+
+
+def _lint_dmn(root) -> list[dict]:
+    out = []
+    nsu = etree.QName(root).namespace
+    ns = {"dmn": nsu}
+    for table in root.iterfind(f".//{{{nsu}}}decisionTable"):
+        inputs = [((i.findtext("dmn:inputExpression/dmn:text", namespaces=ns) or "").strip(), i.get("id"))
+                  for i in table.findall("dmn:input", ns)]
+        for expr, input_id in inputs:
+            for p in scripting.check(expr):
+                out.append({"element_id": input_id, "message": f"input expression '{expr}': {p}"})
+        for rule in table.findall("dmn:rule", ns):
+            for (expr, _), entry in zip(inputs, rule.findall("dmn:inputEntry", ns), strict=False):
+                text = (entry.findtext("dmn:text", namespaces=ns) or "").strip()
+                if text in ("", "-"):
+                    continue
+                if "?" in text:
+                    candidate = text.replace("?", "dmninputexpr")
+                elif not scripting.check(text):
+                    candidate = f"({expr}) == ({text})"
+                else:
+                    candidate = f"{expr} {text}"
+                for p in scripting.check(candidate):
+                    out.append({"element_id": entry.get("id") or rule.get("id"),
+                                "message": f"rule entry '{text}': {p}"})
+            for entry in rule.findall("dmn:outputEntry", ns):
+                text = (entry.findtext("dmn:text", namespaces=ns) or "").strip()
+                if text:
+                    for p in scripting.check(text):
+                        out.append({"element_id": entry.get("id") or rule.get("id"),
+                                    "message": f"output entry '{text}': {p}"})
+    return out
+
+
+def validation_error(e: Exception) -> dict:
+    """A parse failure as {"element_id", "message"}."""
+    if isinstance(e, ValidationException):
+        msg = str(e.args[0]) if e.args else str(e)
+        where = f" ({e.file_name}" + (f", line {e.line_number}" if e.line_number else "") + ")" if e.file_name else ""
+        return {"element_id": e.id or None, "message": msg + where}
+    if isinstance(e, SpiffWorkflowException):
+        return {"element_id": getattr(getattr(e, "task_spec", None), "bpmn_id", None), "message": str(e)}
+    return {"element_id": None, "message": str(e)}

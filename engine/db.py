@@ -1,0 +1,58 @@
+"""Database plumbing shared by every engine service: dialect settings and write transactions.
+
+Every action runs in one transaction that starts by locking what it changes:
+SQLite takes its write lock up front (BEGIN IMMEDIATE), PostgreSQL locks the case row
+(SELECT ... FOR UPDATE). Two people acting on one case are thereby served in turn, each
+seeing what the other did.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import scoped_session
+
+WRITE = {"hall_write": True}
+
+
+def configure(engine: Engine) -> None:
+    """Install the SQLite settings (WAL, foreign keys, explicit BEGIN) on `engine`."""
+    if engine.dialect.name != "sqlite" or getattr(engine, "_hall_configured", False):
+        return
+    engine._hall_configured = True
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("hall_write") else "BEGIN")
+
+
+def is_postgres(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@contextmanager
+def write(session):
+    """One write transaction on `session`: committed on success, rolled back on error."""
+    session = session() if isinstance(session, scoped_session) else session
+    if session.in_transaction():
+        session.commit()  # end a read snapshot so the write sees the latest data
+    session.connection(execution_options=WRITE)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

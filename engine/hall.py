@@ -1,0 +1,20 @@
+"""The engine's front door: one object that owns the services and their shared caches."""
+
+from __future__ import annotations
+
+from engine.identity import Identity
+from engine.repository import Repository
+from engine.runtime import Runtime
+from engine.tasks import Tasks
+
+
+class Hall:
+    """`session` is a SQLAlchemy scoped_session (Flask-SQLAlchemy's `db.session`, or one of
+    your own in a script); `forms` is the form registry (forms.registry)."""
+
+    def __init__(self, session, forms):
+        self.session = session
+        self.identity = Identity(session)
+        self.repository = Repository(session, forms)
+        self.runtime = Runtime(session, self.repository, forms)
+        self.tasks = Tasks(session, self.runtime, forms)

@@ -1,0 +1,200 @@
+"""The hall's tables. The schema changes only through migrations/ (Alembic).
+
+Lists and inboxes read `tasks` and `task_queue`, never the serialized workflow state:
+`cases.state` is read only to act on one case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+user_groups = sa.Table(
+    "user_groups",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_name", sa.ForeignKey("groups.name", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    label: Mapped[str | None] = mapped_column(sa.String(128))
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(128))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    roles: Mapped[str] = mapped_column(sa.String(256), default="")  # comma-separated
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+    groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+    @property
+    def group_names(self) -> list[str]:
+        return sorted(g.name for g in self.groups)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+
+class ProcessVersion(Base):
+    """One deployed version of a process: its source files and what was read from them."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("process_id", "version"),
+        sa.Index("ix_process_versions_checksum", "process_id", "checksum"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(sa.String(128))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(256))
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    main_file: Mapped[str] = mapped_column(sa.String(256))
+    # {filename: text} of every BPMN/DMN file the version runs with, called processes included
+    files: Mapped[dict] = mapped_column(sa.JSON)
+    case_prefix: Mapped[str] = mapped_column(sa.String(16))
+    starter_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
+    deployed_at: Mapped[dt.datetime]
+    deployed_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.Index("ix_cases_status_created", "status", "created_at"),
+        sa.Index("ix_cases_process_status", "process_id", "status"),
+        sa.Index("ix_cases_started_by", "started_by_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    process_id: Mapped[str] = mapped_column(sa.String(128))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_versions.id"))
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(16))  # running|completed|terminated|error
+    title: Mapped[str | None] = mapped_column(sa.String(256))
+    started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    # optimistic lock: every write checks and bumps it
+    revision: Mapped[int] = mapped_column(default=0)
+    # SpiffWorkflow state without the spec (see engine.state)
+    state: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # earliest pending timer: the scheduler reads only rows whose time has come
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class CaseCounter(Base):
+    """Per prefix and day sequence behind human-readable case numbers."""
+
+    __tablename__ = "case_counters"
+    prefix: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    day: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Task(Base):
+    """One row per human task; every inbox and list reads this, never workflow state."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.Index("ix_tasks_case_status", "case_id", "status"),
+        sa.Index("ix_tasks_assignee_open", "assignee_id", "status", "created_at"),
+        sa.Index("ix_tasks_done_by", "completed_by_id", "completed_at"),
+        sa.Index("ix_tasks_status_due", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    spiff_id: Mapped[str] = mapped_column(sa.String(36))
+    process_id: Mapped[str] = mapped_column(sa.String(128))
+    case_number: Mapped[str] = mapped_column(sa.String(40))
+    element_id: Mapped[str] = mapped_column(sa.String(128))
+    name: Mapped[str] = mapped_column(sa.String(256))
+    lane: Mapped[str | None] = mapped_column(sa.String(128))
+    candidate_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(16))  # open|completed|cancelled
+    form_key: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime | None]
+    claimed_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    data: Mapped[dict | None] = mapped_column(sa.JSON)  # what was submitted
+
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+
+class TaskQueue(Base):
+    """Open, unclaimed tasks per candidate group: the group inbox is an index range scan.
+
+    A row exists only while its task is open and nobody holds it."""
+
+    __tablename__ = "task_queue"
+    group_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Event(Base):
+    """Audit trail: every action on a case (and every deployment), with actor and time."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_case", "case_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None]
+    process_id: Mapped[str | None] = mapped_column(sa.String(128))
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(32))
+    element_id: Mapped[str | None] = mapped_column(sa.String(128))
+    detail: Mapped[dict | None] = mapped_column(sa.JSON)

@@ -1,0 +1,531 @@
+"""Running cases (Camunda's RuntimeService): start, act on, message, fire timers, save.
+
+Every change to a case goes through `Runtime.act`: one transaction that locks the case,
+takes its workflow (from memory when this process holds the latest revision, else from
+its stored state), lets the caller change it, runs the engine on, and saves: state, the
+task table, the next timer and the audit events, with the revision bumped. A failure
+anywhere rolls all of it back and drops the in-memory copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+import forms as forms_pkg
+from engine import bpmn, clock, db, history, scripting, state
+from engine.errors import Conflict, EngineFailure, Forbidden, Invalid, NotFound
+from engine.identity import SYSTEM, Actor
+from engine.models import Case, CaseCounter, ProcessVersion, Task, TaskQueue, User
+
+log = logging.getLogger("hall.runtime")
+
+MAX_AUTOMATIC_STEPS = 10_000
+TIMER_TYPES = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def jsonable(value):
+    """Task data as plain JSON (for the case's data column and API answers)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _element_of(e: Exception) -> tuple[str | None, str]:
+    """(element id, element name) that an engine exception is about."""
+    task = getattr(e, "task", None)
+    spec = getattr(task, "task_spec", None) or getattr(e, "task_spec", None)
+    if spec is None:
+        return None, ""
+    return getattr(spec, "bpmn_id", None) or spec.name, getattr(spec, "bpmn_name", None) or ""
+
+
+def engine_failure(e: Exception) -> EngineFailure:
+    if isinstance(e, EngineFailure):
+        return e
+    element_id, name = _element_of(e)
+    cause = e
+    while getattr(cause, "error", None) is not None and cause.error is not cause:  # unwrap Spiff wrappers
+        cause = cause.error
+    detail = str(e) if not isinstance(e, scripting.ScriptLimitExceeded) else f"{e}"
+    where = f"{name or element_id}: " if element_id else ""
+    return EngineFailure(f"{where}{detail}", element_id)
+
+
+@dataclass
+class Action:
+    """One change to one case, in progress."""
+
+    session: object
+    case: Case
+    wf: object
+    actor: Actor
+    now: dt.datetime
+    bundle: bpmn.Bundle
+    events: list = field(default_factory=list)
+    completed: dict = field(default_factory=dict)  # task row id -> (row, submitted data)
+
+    def log(self, action: str, element_id=None, task_id=None, detail=None, actor: str | None = None):
+        self.events.append(history.event(self.case.id, actor or self.actor.username, action, element_id, task_id,
+                                         self.case.process_id, detail, self.now))
+
+
+class Runtime:
+    def __init__(self, session, repository, forms, cache_size: int = 2000):
+        self.session = session
+        self.repository = repository
+        self.forms = forms
+        self._cache: OrderedDict[int, tuple[int, object]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------------------------
+    # in-memory workflows
+
+    def _checkout(self, case: Case):
+        with self._lock:
+            hit = self._cache.pop(case.id, None)
+        if hit is not None and hit[0] == case.revision:
+            return hit[1]
+        bundle = self.repository.bundle(case.version_id)
+        return state.loads(case.state, bundle.spec, bundle.subprocess_specs)
+
+    def _checkin(self, case: Case, wf) -> None:
+        if case.status != "running":
+            return
+        with self._lock:
+            self._cache[case.id] = (case.revision, wf)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def forget(self, case_id: int) -> None:
+        with self._lock:
+            self._cache.pop(case_id, None)
+
+    # ---------------------------------------------------------------------------------
+    # starting
+
+    def start_form(self, bundle: bpmn.Bundle):
+        return form_schema(self.forms, bundle.start_form)
+
+    def start(self, actor: Actor, process_id: str, data) -> Case:
+        if not isinstance(process_id, str) or not process_id:
+            raise Invalid("process_id is required", {"process_id": ["required"]})
+        pv = self.repository.latest(process_id, required=False)
+        if pv is None:
+            raise NotFound(f"no process '{process_id}'")
+        if not self.repository.may_start(actor, pv):
+            raise Forbidden(f"you may not start '{pv.name}'")
+        bundle = self.repository.bundle(pv.id)
+        data = validate_form(self.start_form(bundle), data if data is not None else {})
+        with db.write(self.session) as s:
+            now = clock.now()
+            wf = state.new_workflow(bundle.spec, bundle.subprocess_specs)
+            start = wf.get_tasks(state=TaskState.READY)[0]
+            start.data.update(data)
+            case = Case(
+                number=self._next_number(s, pv, now), process_id=pv.process_id, version_id=pv.id,
+                version=pv.version, status="running", title=self._title(bundle, data),
+                started_by_id=actor.id, created_at=now, updated_at=now, state="", data=jsonable(data),
+            )
+            s.add(case)
+            s.flush()
+            act = Action(s, case, wf, actor, now, bundle)
+            act.log("started", detail={"version": pv.version})
+            self._advance(act)
+            self._save(act)
+        self._checkin(case, wf)
+        return case
+
+    @staticmethod
+    def _title(bundle: bpmn.Bundle, data: dict) -> str | None:
+        if not bundle.title_expression:
+            return None
+        try:
+            value = scripting.evaluate(bundle.title_expression, data)
+        except (Exception, scripting.ScriptLimitExceeded):
+            return None
+        return str(value)[:256] if value not in (None, "") else None
+
+    @staticmethod
+    def _next_number(s, pv: ProcessVersion, now: dt.datetime) -> str:
+        day = now.astimezone(clock.HALL_TZ).strftime("%Y%m%d")
+        dialect = s.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(CaseCounter).values(prefix=pv.case_prefix, day=day, last=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["prefix", "day"],
+                                          set_={"last": CaseCounter.last + 1}).returning(CaseCounter.last)
+        seq = s.execute(stmt).scalar_one()
+        return f"{pv.case_prefix}-{day}-{seq:05d}"
+
+    # ---------------------------------------------------------------------------------
+    # acting on a case
+
+    def _lock_case(self, s, case_id: int) -> Case:
+        q = sa.select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+        if db.is_postgres(s):
+            q = q.with_for_update()
+        case = s.scalar(q)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        return case
+
+    @contextmanager
+    def act(self, case_id: int, actor: Actor):
+        """Lock, load, let the caller change the workflow, run on, save; one transaction."""
+        with db.write(self.session) as s:
+            case = self._lock_case(s, case_id)
+            if case.status != "running":
+                raise Conflict(f"case {case.number} is {case.status}")
+            wf = self._checkout(case)
+            bundle = self.repository.bundle(case.version_id)
+            act = Action(s, case, wf, actor, clock.now(), bundle)
+            yield act
+            self._advance(act)
+            self._save(act)
+        self._checkin(case, wf)
+
+    def _advance(self, act: Action) -> None:
+        """Run every automatic step; a timer that fires meanwhile is run on too."""
+        wf = act.wf
+        steps = 0
+
+        def count(task):
+            nonlocal steps
+            steps += 1
+            if steps > MAX_AUTOMATIC_STEPS:
+                raise EngineFailure(
+                    f"more than {MAX_AUTOMATIC_STEPS} automatic steps without waiting for anyone: "
+                    "an endless loop in the diagram?", task.task_spec.bpmn_id)
+
+        try:
+            for _ in range(1000):
+                wf.do_engine_steps(will_complete_task=count)
+                if not wf.get_tasks(state=TaskState.READY, manual=False):
+                    break
+        except (Exception, scripting.ScriptLimitExceeded) as e:
+            raise engine_failure(e) from e
+
+    def _save(self, act: Action) -> None:
+        s, case, wf, now = act.session, act.case, act.wf, act.now
+        state.prune(wf)
+        self._sync_tasks(act)
+        if wf.completed:
+            case.status = "completed"
+            case.ended_at = now
+            case.data = jsonable(wf.data)
+            act.log("ended")
+        else:
+            case.data = jsonable(case_data(wf))
+        case.next_timer_at = next_timer(wf, now)
+        case.state = state.dumps(wf)
+        case.updated_at = now
+        case.revision += 1
+        s.flush()
+        history.record(s, act.events)
+
+    def _sync_tasks(self, act: Action) -> None:
+        """Make the task table say what the workflow says: a row per READY human task."""
+        s, case, wf, now = act.session, act.case, act.wf, act.now
+        for row, data in act.completed.values():
+            row.status = "completed"
+            row.completed_at = now
+            row.completed_by_id = act.actor.id
+            row.data = jsonable(data)
+        if act.completed:
+            s.execute(sa.delete(TaskQueue).where(TaskQueue.task_id.in_(list(act.completed))))
+        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        open_rows = s.execute(sa.select(Task.id, Task.spiff_id, Task.element_id)
+                              .where(Task.case_id == case.id, Task.status == "open")).all()
+        known = set()
+        gone = []
+        for row in open_rows:
+            if row.spiff_id in ready:
+                known.add(row.spiff_id)
+            elif row.id not in act.completed:
+                gone.append(row)
+        if gone:
+            ids = [r.id for r in gone]
+            s.execute(sa.update(Task).where(Task.id.in_(ids)).values(status="cancelled", completed_at=now))
+            s.execute(sa.delete(TaskQueue).where(TaskQueue.task_id.in_(ids)))
+            for r in gone:
+                act.log("task_cancelled", r.element_id, r.id, actor="system")
+        new = [t for sid, t in ready.items() if sid not in known]
+        if not new:
+            return
+        rows, wanted = zip(*(self._task_row(act, t) for t in new), strict=True)
+        names = {w for w in wanted if w}
+        user_ids = dict(s.execute(sa.select(User.username, User.id).where(User.username.in_(names))).all()) \
+            if names else {}
+        for r, w in zip(rows, wanted, strict=True):
+            r["assignee_id"] = user_ids.get(w) if w else None
+        ids = s.execute(sa.insert(Task).returning(Task.id, sort_by_parameter_order=True), list(rows)).scalars().all()
+        queue = []
+        for task_id, r, w in zip(ids, rows, wanted, strict=True):
+            detail = {"name": r["name"]}
+            if w and r["assignee_id"] is None:
+                detail["unknown_assignee"] = w  # left to its groups; the history says why
+            act.log("task_created", r["element_id"], task_id, detail=detail, actor="system")
+            if r["assignee_id"] is None:
+                queue.extend({"group_name": g, "created_at": r["created_at"], "task_id": task_id}
+                             for g in r["candidate_groups"])
+        if queue:
+            s.execute(sa.insert(TaskQueue), queue)
+
+    def _task_row(self, act: Action, t) -> tuple[dict, str | None]:
+        """The task table row for a READY Spiff task, and the username it is assigned to."""
+        spec = t.task_spec
+        groups = _expression_list(getattr(spec, "candidate_groups", None), t)
+        if not groups and spec.lane:
+            groups = [spec.lane]
+        assignee = _expression_list(getattr(spec, "assignee", None), t)
+        form = getattr(spec, "form", None)
+        return {
+            "case_id": act.case.id, "spiff_id": str(t.id), "process_id": act.case.process_id,
+            "case_number": act.case.number, "element_id": spec.bpmn_id,
+            "name": (spec.bpmn_name or spec.bpmn_id)[:256], "lane": spec.lane, "candidate_groups": groups,
+            "status": "open", "form_key": (form.key or None) if form is not None else None,
+            "created_at": act.now, "due_at": _due_at(getattr(spec, "due_date", None), t, act.now),
+        }, (assignee[0] if assignee else None)
+
+    # ---------------------------------------------------------------------------------
+    # messages and timers
+
+    def message(self, actor: Actor, case_id: int, name: str, data) -> Case:
+        if data is not None and not isinstance(data, dict):
+            raise Invalid("data must be a JSON object", {"data": ["must be a JSON object"]})
+        case = self.case(case_id)
+        if actor.is_applicant_only and case.started_by_id != actor.id:
+            raise Forbidden("this is not your case")
+        if actor.roles <= {"supervisor"}:
+            raise Forbidden("supervisors have read-only access")
+        with self.act(case_id, actor) as act:
+            waiting = {e.name for e in act.wf.waiting_events() if e.event_type.endswith("MessageEventDefinition")}
+            if name not in waiting:
+                raise Conflict(f"case {act.case.number} is not waiting for message '{name}'"
+                               + (f" (waiting for: {', '.join(sorted(waiting))})" if waiting else ""))
+            event = BpmnEvent(bpmn.HallMessageEventDefinition(name), payload={"payload": dict(data or {})})
+            try:
+                act.wf.send_event(event)
+            except WorkflowException as e:
+                raise Conflict(str(e)) from e
+            except (Exception, scripting.ScriptLimitExceeded) as e:
+                raise engine_failure(e) from e
+            act.log("message_received", detail={"message": name, "data": jsonable(data or {})})
+        return act.case
+
+    def fire_due_timers(self, limit: int = 200) -> int:
+        """Fire the timers of cases whose next timer is due, oldest first; one transaction
+        per case. On PostgreSQL, rows another node is working on are skipped."""
+        fired = 0
+        for _ in range(limit):
+            with db.write(self.session) as s:
+                now = clock.now()
+                q = (sa.select(Case).where(Case.next_timer_at <= now, Case.status == "running")
+                     .order_by(Case.next_timer_at).limit(1).execution_options(populate_existing=True))
+                if db.is_postgres(s):
+                    q = q.with_for_update(skip_locked=True)
+                case = s.scalar(q)
+                if case is None:
+                    break
+                try:
+                    with s.begin_nested():
+                        wf = self._checkout(case)
+                        bundle = self.repository.bundle(case.version_id)
+                        act = Action(s, case, wf, SYSTEM, now, bundle)
+                        waiting = {t.id: t for t in wf.get_tasks(state=TaskState.WAITING)
+                                   if type(getattr(t.task_spec, "event_definition", None)).__name__ in TIMER_TYPES}
+                        try:
+                            wf.refresh_timers()
+                        except (Exception, scripting.ScriptLimitExceeded) as e:
+                            raise engine_failure(e) from e
+                        for t in waiting.values():
+                            if not t.has_state(TaskState.WAITING) or t.internal_data.get("event_fired"):
+                                act.log("timer_fired", t.task_spec.bpmn_id,
+                                        detail={"name": t.task_spec.bpmn_name, "due": t.internal_data.get("event_value")
+                                                if isinstance(t.internal_data.get("event_value"), str) else None})
+                        self._advance(act)
+                        self._save(act)
+                        if case.next_timer_at is not None and case.next_timer_at <= now:
+                            # due by our clock but not yet by SpiffWorkflow's comparison: look again shortly
+                            case.next_timer_at = now + dt.timedelta(milliseconds=200)
+                    fired += 1
+                except EngineFailure as e:
+                    self.forget(case.id)
+                    case.status = "error"
+                    case.error = e.message
+                    case.next_timer_at = None
+                    case.updated_at = now
+                    case.revision += 1
+                    history.record(s, [history.event(case.id, "system", "error", e.element_id,
+                                                     process_id=case.process_id, detail={"message": e.message})])
+                    log.error("timer failed", extra={"case_id": case.id, "error": e.message})
+                    continue
+            self._checkin(case, wf)
+        return fired
+
+    # ---------------------------------------------------------------------------------
+    # reading
+
+    def case(self, case_id: int) -> Case:
+        case = self.session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        return case
+
+    def visible_case(self, actor: Actor, case_id: int) -> Case:
+        case = self.case(case_id)
+        if actor.is_applicant_only and case.started_by_id != actor.id:
+            raise Forbidden("this is not your case")
+        return case
+
+    def cases(self, actor: Actor, status=None, process_id=None, page=1, per_page=20, search=None):
+        q = sa.select(Case)
+        if actor.is_applicant_only:
+            q = q.where(Case.started_by_id == actor.id)
+        if status:
+            q = q.where(Case.status == status)
+        if process_id:
+            q = q.where(Case.process_id == process_id)
+        if search:
+            like = f"%{search}%"
+            q = q.where(sa.or_(Case.number.like(like), Case.title.like(like)))
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+        rows = self.session.scalars(q.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+        return rows, total
+
+
+# -------------------------------------------------------------------------------------
+# helpers over a workflow
+
+def case_data(wf) -> dict:
+    """The case's business data now: what its active branches hold, merged."""
+    tasks = sorted((t for t in wf.get_tasks(state=LIVE) if t.workflow is wf and not t.triggered),
+                   key=lambda t: t.last_state_change)
+    merged: dict = {}
+    for t in tasks:
+        DeepMerge.merge(merged, t.data)
+    return merged or dict(wf.data)
+
+
+def next_timer(wf, now: dt.datetime) -> dt.datetime | None:
+    due = None
+    for e in wf.waiting_events():
+        if e.event_type not in TIMER_TYPES:
+            continue
+        value = e.value
+        if isinstance(value, dict):
+            value = value.get("next")
+        try:
+            at = TimerEventDefinition.parse_time_or_duration(value)
+        except Exception:
+            at = None
+        if not isinstance(at, dt.datetime):
+            at = now  # not evaluated yet (or unreadable): look at it right away
+        due = at if due is None or at < due else due
+    return due.astimezone(dt.UTC) if due is not None else None
+
+
+def _expression_list(value: str | None, task) -> list[str]:
+    """candidateGroups / assignee: a literal "a, b" or an expression "${...}" over task data."""
+    if not value:
+        return []
+    if scripting.unwrap(value) == value:
+        return bpmn.split_list(value)
+    try:
+        result = scripting.evaluate(value, task.data)
+    except (Exception, scripting.ScriptLimitExceeded) as e:
+        raise EngineFailure(f"{task.task_spec.bpmn_name or task.task_spec.bpmn_id}: cannot evaluate '{value}': {e}",
+                            task.task_spec.bpmn_id) from e
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple, set)):
+        return [str(v) for v in result if v]
+    return bpmn.split_list(str(result))
+
+
+def _due_at(value: str | None, task, now: dt.datetime) -> dt.datetime | None:
+    """camunda:dueDate: an ISO 8601 duration (from now) or date-time, or an expression giving one."""
+    if not value:
+        return None
+    text = bpmn.literal_timer(value)
+    if text is None:
+        try:
+            result = scripting.evaluate(value, task.data)
+        except (Exception, scripting.ScriptLimitExceeded) as e:
+            raise EngineFailure(f"{task.task_spec.bpmn_name}: cannot evaluate dueDate '{value}': {e}",
+                                task.task_spec.bpmn_id) from e
+        if isinstance(result, dt.datetime):
+            return result if result.tzinfo else result.replace(tzinfo=clock.HALL_TZ)
+        if isinstance(result, dt.date):
+            return dt.datetime.combine(result, dt.time(23, 59, 59), clock.HALL_TZ)
+        text = bpmn.literal_timer(str(result))
+        if text is None:
+            raise EngineFailure(f"{task.task_spec.bpmn_name}: dueDate '{result}' is not ISO 8601",
+                                task.task_spec.bpmn_id)
+    try:
+        parsed = TimerEventDefinition.parse_time_or_duration(text)
+    except Exception as e:
+        raise EngineFailure(f"{task.task_spec.bpmn_name}: dueDate '{text}' is not ISO 8601",
+                            task.task_spec.bpmn_id) from e
+    if isinstance(parsed, dt.datetime):
+        return parsed
+    return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+
+
+def form_schema(forms, form):
+    """The marshmallow schema for a Spiff `Form`: registered by key, else generated, else None."""
+    if form is None:
+        return None
+    if form.key:
+        schema = forms.get(form.key)
+        if schema is not None:
+            return schema
+    if form.fields:
+        return forms_pkg.generated_schema(form.fields)
+    return None
+
+
+def validate_form(schema, data) -> dict:
+    try:
+        return forms_pkg.load(schema, data)
+    except forms_pkg.ValidationError as e:
+        errors = e.messages if isinstance(e.messages, dict) else {"data": e.messages}
+        fields_named = ", ".join(sorted(errors))
+        raise Invalid(f"invalid data: {fields_named}", errors) from None
+
+
+def spiff_task(wf, spiff_id: str):
+    try:
+        return wf.get_task_from_id(UUID(spiff_id))
+    except (KeyError, ValueError, SpiffWorkflowException):
+        return None

@@ -1,0 +1,329 @@
+"""A case's SpiffWorkflow state: stored without the spec, kept small by pruning history.
+
+* The spec is stored once per version (engine.repository) and never in a case's state.
+* Task data goes through `encode`/`decode`, which keep dates, datetimes, Decimals, sets,
+  tuples and non-string keys as they were, and are not confused by data that happens to
+  contain a key named `typename` (which SpiffWorkflow's own registry would take for one of
+  its objects).
+* `prune` drops the finished part of the task tree that nothing can look at again. A 补正
+  loop repeated a thousand times then weighs what one iteration weighs: no recursion limit
+  is reached, no task tree grows without bound, and saving the 500th task costs what
+  saving the 5th does. The audit trail and the task table keep the history for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn import HallMessageEventDefinition
+from engine.scripting import HallScriptEngine
+
+STATE_VERSION = 1
+TAG = "$t"
+
+
+class StateError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Data codec. Tagged values are {"$t": kind, "v": ...}; user keys that start with "$" get
+# one more "$", so a tag can never be mistaken for data (and the reverse on the way back).
+
+def encode(value, registry=None):
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            return {TAG: "float", "v": repr(value)}
+        return value
+    if t is dict:
+        if all(type(k) is str for k in value):
+            return {("$" + k if k.startswith("$") else k): encode(v, registry) for k, v in value.items()}
+        return {TAG: "map", "v": [[encode(k, registry), encode(v, registry)] for k, v in value.items()]}
+    if t is list:
+        return [encode(v, registry) for v in value]
+    if t is tuple:
+        return {TAG: "tuple", "v": [encode(v, registry) for v in value]}
+    if t is set or t is frozenset:
+        return {TAG: "set", "v": [encode(v, registry) for v in value]}
+    if t is dt.datetime:
+        return {TAG: "datetime", "v": value.isoformat()}
+    if t is dt.date:
+        return {TAG: "date", "v": value.isoformat()}
+    if t is dt.time:
+        return {TAG: "time", "v": value.isoformat()}
+    if t is dt.timedelta:
+        return {TAG: "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    if t is decimal.Decimal:
+        return {TAG: "decimal", "v": str(value)}
+    if t is UUID:
+        return {TAG: "uuid", "v": str(value)}
+    if registry is not None and t in registry.typenames:
+        return {TAG: "spiff", "v": registry.convert(value)}
+    if isinstance(value, dict):
+        return encode(dict(value), registry)
+    if isinstance(value, (list, tuple)):
+        return encode(list(value), registry)
+    raise StateError(f"a value of type {t.__name__} cannot be stored in case data")
+
+
+_DECODERS = {
+    "float": float,
+    "map": lambda v: {k: x for k, x in v},
+    "tuple": tuple,
+    "set": set,
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "time": dt.time.fromisoformat,
+    "timedelta": lambda v: dt.timedelta(days=v[0], seconds=v[1], microseconds=v[2]),
+    "decimal": decimal.Decimal,
+    "uuid": UUID,
+}
+
+
+def _hook(registry):
+    def hook(d):
+        kind = d.get(TAG)
+        if kind is not None and len(d) == 2 and "v" in d:
+            if kind == "spiff":
+                return registry.restore(d["v"])
+            return _DECODERS[kind](d["v"])
+        if any(k.startswith("$") for k in d):
+            return {(k[1:] if k.startswith("$") else k): v for k, v in d.items()}
+        return d
+    return hook
+
+
+def _clean(data: dict) -> dict:
+    # SpiffWorkflow leaves callables and modules in data only by accident; never store them.
+    return {k: v for k, v in data.items() if not callable(v)}
+
+
+# ---------------------------------------------------------------------------------------
+# Converters: SpiffWorkflow's, with data through the codec and without the spec.
+
+class _TaskConverter(TaskConverter):
+    def to_dict(self, task):
+        parent = task.parent
+        if parent is None:
+            data, delta = encode(_clean(task.data), self.registry), {}
+        else:
+            data = {}
+            delta = {
+                "updates": encode(_clean(DeepMerge.get_updated_keys(parent.data, task.data)), self.registry),
+                "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
+            }
+        return {
+            "id": str(task.id),
+            "parent": str(task._parent) if parent is not None else None,
+            "children": [str(c) for c in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": encode(task.internal_data, self.registry),
+            "data": data,
+            "delta": delta,
+        }
+
+    def from_dict(self, dct, workflow):
+        from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        if task_spec is None:
+            raise StateError(f"the case's state names task '{dct['task_spec']}', which its version does not have")
+        task = Task(workflow, task_spec, state=dct["state"], id=UUID(dct["id"]))
+        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [UUID(c) for c in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = dct["internal_data"]
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        parent = task.parent
+        delta = dct.get("delta")
+        if delta and parent is not None:
+            data = DeepMerge.merge({}, parent.data)
+            data.update(delta.get("updates", {}))
+            for key in delta.get("deletions", ()):
+                data.pop(key, None)
+        else:
+            data = dct["data"]
+        task.data = data
+        return task
+
+
+def _workflow_attrs(converter, workflow) -> dict:
+    return {
+        "data": encode(_clean(workflow.data), converter.registry),
+        "correlations": encode(workflow.correlations, converter.registry),
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None and
+        workflow.last_task.id in workflow.tasks else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": {str(k): converter.registry.convert(v) for k, v in workflow.tasks.items()},
+        "root": str(workflow.task_tree.id),
+    }
+
+
+def _restore_attrs(workflow, dct) -> None:
+    workflow.success = dct["success"]
+    workflow.completed = dct.get("completed", False)
+    workflow.correlations = dct.get("correlations") or {}
+    workflow.last_task = workflow.tasks.get(UUID(dct["last_task"])) if dct.get("last_task") else None
+    workflow.data = dct.get("data") or {}
+
+
+def _restore_tasks(converter, workflow, tasks: dict) -> None:
+    # Parents before children, whatever order the mapping has.
+    workflow.tasks = {}
+    pending = dict(tasks)
+    done: set[str] = set()
+    while pending:
+        progressed = False
+        for key in list(pending):
+            parent = pending[key]["parent"]
+            if parent is None or parent in done:
+                converter.registry.restore(pending.pop(key), workflow=workflow)
+                done.add(key)
+                progressed = True
+        if not progressed:
+            raise StateError("the case's task tree is inconsistent")
+
+
+class _SubWorkflowConverter(BpmnSubWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = _workflow_attrs(self, workflow)
+        dct["parent_task_id"] = str(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
+
+    def from_dict(self, dct, task, top_workflow):
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        sub = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        _restore_tasks(self, sub, dct["tasks"])
+        sub.task_tree = sub.tasks.get(UUID(dct["root"]))
+        _restore_attrs(sub, dct)
+        return sub
+
+
+class _WorkflowConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = _workflow_attrs(self, workflow)
+        dct["subprocesses"] = {str(k): self.registry.convert(v) for k, v in workflow.subprocesses.items()}
+        dct["bpmn_events"] = encode(workflow.bpmn_events, self.registry)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        _restore_tasks(self, workflow, dct["tasks"])
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        _restore_attrs(workflow, dct)
+        self.subprocesses_from_dict(dict(dct["subprocesses"]), workflow)
+        workflow.bpmn_events = dct.get("bpmn_events") or []
+        return workflow
+
+
+def _registry():
+    config = dict(CAMUNDA_CONFIG)
+    config[HallMessageEventDefinition] = CAMUNDA_CONFIG[CamundaMessageEventDefinition]
+    config[BpmnWorkflow] = _WorkflowConverter
+    config[BpmnSubWorkflow] = _SubWorkflowConverter
+    config[Task] = _TaskConverter
+    return BpmnWorkflowSerializer.configure(config)
+
+
+_REGISTRY = _registry()
+_HOOK = _hook(_REGISTRY)
+
+
+def dumps(workflow: BpmnWorkflow) -> str:
+    dct = _REGISTRY.convert(workflow)
+    dct["v"] = STATE_VERSION
+    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str, spec, subprocess_specs) -> BpmnWorkflow:
+    dct = json.loads(text, object_hook=_HOOK)
+    if dct.pop("v", None) != STATE_VERSION:
+        raise StateError("unknown state format")
+    dct.pop("typename", None)
+    workflow = _REGISTRY.convert_from_dict["BpmnWorkflow"](dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = HallScriptEngine()
+    return workflow
+
+
+def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=HallScriptEngine())
+
+
+# ---------------------------------------------------------------------------------------
+# Pruning.
+
+def _subtree(task):
+    stack = [task]
+    while stack:
+        t = stack.pop()
+        yield t
+        stack.extend(t.children)
+
+
+def _live(task) -> bool:
+    """Does the subtree under `task` hold anything not finished (stops at the first)?"""
+    return any(not t.has_state(TaskState.FINISHED_MASK) for t in _subtree(task))
+
+
+def _prune_tree(wf, top: BpmnWorkflow) -> int:
+    root = wf.task_tree
+    dropped = []
+    while root.has_state(TaskState.COMPLETED) and root._children:
+        children = root.children
+        live = [c for c in children if _live(c)]
+        if len(live) != 1:
+            break
+        keep = live[0]
+        for c in children:
+            if c is not keep:
+                dropped.extend(_subtree(c))
+        dropped.append(root)
+        root = keep
+    if not dropped:
+        return 0
+    root._parent = None
+    wf.task_tree = root
+    for t in dropped:
+        wf.tasks.pop(t.id, None)
+        top.event_manager.tasks.pop(t.id, None)
+        if t.id in top.subprocesses:
+            top.delete_subprocess(t)
+    return len(dropped)
+
+
+def prune(workflow: BpmnWorkflow) -> int:
+    """Drop finished history from the task trees; returns how many tasks went."""
+    if workflow.spec.start.trigger_specs:
+        return 0  # collaborations start participants under the root: keep the tree whole
+    n = _prune_tree(workflow, workflow)
+    for sub in list(workflow.subprocesses.values()):
+        if sub.task_tree is not None and sub.task_tree.id in sub.tasks:
+            n += _prune_tree(sub, workflow)
+    return n

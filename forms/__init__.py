@@ -1,0 +1,150 @@
+"""Task forms: plain marshmallow schemas, found by a user task's `camunda:formKey`.
+
+A form is registered under its key with `register`; a task with `camunda:formData` and no
+registered key gets a schema generated from its fields (`generated_schema`). Labels come
+from each field's `metadata["label"]` (Chinese); `describe` lists a schema's fields for a
+client to render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+_REGISTRY: dict[str, type[Schema]] = {}
+
+
+def register(key: str):
+    """Class decorator: `@register("bl_intake") class IntakeForm(Schema): ...`."""
+
+    def deco(cls: type[Schema]) -> type[Schema]:
+        _REGISTRY[key] = cls
+        return cls
+
+    return deco
+
+
+class Registry:
+    """What the engine sees of forms."""
+
+    def has(self, key: str) -> bool:
+        _load_all()
+        return key in _REGISTRY
+
+    def get(self, key: str) -> type[Schema] | None:
+        _load_all()
+        return _REGISTRY.get(key)
+
+    def keys(self) -> list[str]:
+        _load_all()
+        return sorted(_REGISTRY)
+
+
+registry = Registry()
+_loaded = False
+
+
+def _load_all() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        from forms import hall_forms  # noqa: F401  (registers the hall's forms)
+
+
+class StrictDate(fields.Date):
+    """ISO dates only ("2026-11-29")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def generated_schema(form_fields) -> type[Schema]:
+    """A schema for Camunda formData fields (string, long, boolean, date, enum).
+
+    Constraints: required, readonly, min/max (numbers and dates), minlength/maxlength."""
+    attrs: dict = {"Meta": type("Meta", (), {"unknown": RAISE})}
+    for f in form_fields:
+        v = {x.name: x.config for x in f.validation}
+        meta = {"label": f.label or f.id}
+        validators = []
+        if f.type == "long":
+            field_cls, kw = fields.Integer, {"strict": True}
+            lo, hi = v.get("min"), v.get("max")
+            if lo is not None or hi is not None:
+                validators.append(validate.Range(min=int(float(lo)) if lo is not None else None,
+                                                 max=int(float(hi)) if hi is not None else None))
+        elif f.type == "boolean":
+            field_cls, kw = fields.Boolean, {}
+        elif f.type == "date":
+            field_cls, kw = StrictDate, {}
+            lo, hi = v.get("min"), v.get("max")
+            if lo or hi:
+                validators.append(validate.Range(min=dt.date.fromisoformat(lo) if lo else None,
+                                                 max=dt.date.fromisoformat(hi) if hi else None))
+        elif f.type == "enum":
+            choices = [(o.id, o.name) for o in f.options]
+            meta["choices"] = choices
+            field_cls, kw = fields.String, {}
+            validators.append(validate.OneOf([c[0] for c in choices], labels=[c[1] for c in choices]))
+        else:
+            field_cls, kw = fields.String, {}
+        if f.type in ("string", "enum") and ("minlength" in v or "maxlength" in v):
+            validators.append(validate.Length(min=int(v["minlength"]) if "minlength" in v else None,
+                                              max=int(v["maxlength"]) if "maxlength" in v else None))
+        required = "required" in v and str(v["required"]).lower() not in ("false", "0")
+        if required and f.type == "string":
+            validators.append(validate.Length(min=1, error="不能为空 / must not be empty"))
+        if "readonly" in v:
+            kw["dump_only"] = True
+        attrs[f.id] = field_cls(required=required, validate=validators, metadata=meta,
+                                allow_none=not required, **kw)
+    return type("GeneratedForm", (Schema,), attrs)
+
+
+_TYPE_NAMES = [
+    (fields.Boolean, "boolean"), (fields.Integer, "long"), (fields.Float, "number"),
+    (fields.Decimal, "number"), (fields.DateTime, "datetime"), (fields.Date, "date"),
+    (fields.List, "list"), (fields.Nested, "object"), (fields.Dict, "object"),
+]
+
+
+def _type_name(field: fields.Field) -> str:
+    if field.metadata.get("choices"):
+        return "enum"
+    for cls, name in _TYPE_NAMES:
+        if isinstance(field, cls):
+            return name
+    return "text" if field.metadata.get("multiline") else "string"
+
+
+def describe(schema_cls: type[Schema] | None) -> list[dict]:
+    """Fields of a form for a client: name, type, label, required, choices."""
+    if schema_cls is None:
+        return []
+    out = []
+    for name, field in schema_cls().fields.items():
+        if field.dump_only:
+            continue
+        entry = {
+            "name": field.data_key or name,
+            "type": _type_name(field),
+            "label": field.metadata.get("label", name),
+            "required": bool(field.required),
+            "choices": [{"value": c[0], "label": c[1]} for c in field.metadata.get("choices", [])] or None,
+        }
+        if isinstance(field, fields.Nested):
+            entry["fields"] = describe(type(field.schema))
+        out.append(entry)
+    return out
+
+
+def load(schema_cls: type[Schema] | None, data) -> dict:
+    """Validate submitted data. Raises ValidationError ({field: [messages]})."""
+    if not isinstance(data, dict):
+        raise ValidationError({"data": ["must be a JSON object"]})
+    if schema_cls is None:
+        return dict(data)
+    return schema_cls().load(data)

@@ -1,0 +1,164 @@
+"""Test fixtures: the app on SQLite and on PostgreSQL, fresh data for every test.
+
+`--db sqlite|postgresql|both` (default both) picks the databases; PostgreSQL is the
+server at 127.0.0.1:5432 (database `test`, or HALL_TEST_PG). An unreachable server is an
+error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("HALL_SCHEDULER", "off")
+
+from app import create_app
+from engine import clock
+from engine.identity import actor_of
+from webapp import db
+from webapp import hall as current_hall
+
+HERE = Path(__file__).resolve().parent
+DIAGRAMS = HERE / "diagrams"
+PROCESSES = HERE.parent / "processes"
+PG_URL = os.environ.get("HALL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default=os.environ.get("HALL_TEST_DB", "both"),
+                     choices=("sqlite", "postgresql", "both"), help="databases to run the tests on")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--db")
+        backends = ["sqlite", "postgresql"] if choice == "both" else [choice]
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = [b for b in backends if b == "sqlite"] or ["sqlite"]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: runs on SQLite only (not engine behaviour)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+def _migrate(app):
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(HERE.parent / "migrations"))
+        db.engine.dispose()  # SQLite: checkpoints the WAL into the file we copy
+
+
+@pytest.fixture(scope="session")
+def template(backend, tmp_path_factory):
+    """A migrated database per backend, built once per session."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "hall.db"
+        url = f"sqlite:///{path}"
+        _migrate(create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"}))
+        yield {"backend": backend, "path": path}
+        return
+    schema = f"hall_test_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:  # fails loudly if the server is not there
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    _migrate(create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"}))
+    yield {"backend": backend, "url": url, "schema": schema}
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(template, tmp_path):
+    if template["backend"] == "sqlite":
+        path = tmp_path / "hall.db"
+        shutil.copy(template["path"], path)
+        return f"sqlite:///{path}"
+    engine = sa.create_engine(template["url"])
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename <> 'alembic_version'"),
+            {"s": template["schema"]})]
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return template["url"]
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test", "TESTING": True,
+                      "HALL_SCHEDULER": "off"})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    clock.reset()
+
+
+@pytest.fixture
+def hall(app):
+    return current_hall()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Helpers:
+    """Small conveniences for building a hall in a test."""
+
+    def __init__(self, hall, client):
+        self.hall = hall
+        self.client = client
+        self._tokens = {}
+
+    def user(self, name, groups=(), roles=("staff",), password="pw"):
+        u = self.hall.identity.create_user(name, password, list(groups), list(roles))
+        return actor_of(u)
+
+    def actor(self, name):
+        return actor_of(self.hall.identity.user(name))
+
+    def deploy(self, *paths, process_id=None, owner=None):
+        owner = owner or self._owner()
+        files = {Path(p).name: Path(p).read_bytes() for p in paths}
+        pv, _ = self.hall.repository.deploy(files, owner, process_id)
+        return pv
+
+    def _owner(self):
+        try:
+            return self.actor("owner")
+        except Exception:
+            return self.user("owner", roles=("process_owner",))
+
+    def token(self, name, password="pw"):
+        if name not in self._tokens:
+            r = self.client.post("/api/v1/auth/token", json={"username": name, "password": password})
+            assert r.status_code == 200, r.get_json()
+            self._tokens[name] = r.get_json()["token"]
+        return {"Authorization": f"Bearer {self._tokens[name]}"}
+
+    def open_tasks(self, case_id, element_id=None):
+        tasks = self.hall.tasks.case_tasks(case_id)
+        return [t for t in tasks if element_id is None or t.element_id == element_id]
+
+    def complete(self, actor, case_id, element_id, data=None, index=0):
+        tasks = self.open_tasks(case_id, element_id)
+        assert tasks, f"no open task {element_id} in case {case_id}: " \
+                      f"{[t.element_id for t in self.open_tasks(case_id)]}"
+        return self.hall.tasks.complete(actor, tasks[index].id, data or {})
+
+
+@pytest.fixture
+def h(hall, client):
+    return Helpers(hall, client)

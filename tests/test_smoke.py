@@ -1,0 +1,17 @@
+from tests.conftest import DIAGRAMS
+
+
+def test_parallel_case_runs_to_completion(h):
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    case = h.hall.runtime.start(clerk, "parallel5", {"enterprise": "甲公司"})
+    assert case.number.startswith("PAR-") or case.number
+    assert [t.element_id for t in h.open_tasks(case.id)] == ["accept"]
+    h.complete(clerk, case.id, "accept", {"ok": True})
+    assert sorted(t.element_id for t in h.open_tasks(case.id)) == ["r1", "r2", "r3", "r4"]
+    for e in ("r1", "r2", "r3", "r4"):
+        h.complete(clerk, case.id, e, {e: "同意"})
+    h.complete(clerk, case.id, "decide", {})
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed"
+    assert case.data["r3"] == "同意" and case.data["enterprise"] == "甲公司"

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from engine.errors import Invalid
+from webapp import hall
+from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase
+from webapp.api.views import case_json, case_summary
+from webapp.auth import current_actor, token_required
+
+PREFIX = "/cases"
+blp = Blueprint("cases", __name__, description="Cases: start, follow, send messages")
+
+
+def _object(value, field="data"):
+    if not isinstance(value, dict):
+        raise Invalid(f"{field} must be a JSON object", {field: ["must be a JSON object"]})
+    return value
+
+
+@blp.route("", methods=["POST"])
+@token_required
+@blp.arguments(StartCase)
+@blp.response(201, CaseOut)
+def start(body):
+    """Start a case of a process's latest version with its start form's data."""
+    case = hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]))
+    return case_json(case)
+
+
+
+@blp.route("", methods=["GET"])
+@token_required
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200, CaseSummary(many=True))
+@blp.paginate()
+def list_cases(query, pagination_parameters):
+    """Cases, newest first; applicants see only their own. Paginated (X-Pagination header)."""
+    rows, total = hall().runtime.cases(current_actor(), query.get("status"), query.get("process_id"),
+                                       pagination_parameters.page, pagination_parameters.page_size, query.get("q"))
+    pagination_parameters.item_count = total
+    return [case_summary(c) for c in rows]
+
+
+@blp.route("/<int:case_id>", methods=["GET"])
+@token_required
+@blp.response(200, CaseOut)
+def get_case(case_id):
+    """One case with its data, open tasks and history."""
+    return case_json(hall().runtime.visible_case(current_actor(), case_id))
+
+
+@blp.route("/<int:case_id>/messages/<name>", methods=["POST"])
+@token_required
+@blp.arguments(Message)
+@blp.response(200, CaseOut)
+@blp.alt_response(409, description="the case is not waiting for this message")
+def message(body, case_id, name):
+    """Deliver a BPMN message (e.g. supplemented materials) to a waiting case."""
+    case = hall().runtime.message(current_actor(), case_id, name, _object(body["data"]))
+    return case_json(case)

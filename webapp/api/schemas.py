@@ -1,0 +1,129 @@
+"""The API's request and response shapes (they are also its OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+CASE_STATUSES = ("running", "completed", "terminated", "error")
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    expires_in = fields.Integer(metadata={"description": "seconds"})
+
+
+class ProcessModel(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    latest_version = fields.Integer()
+
+
+class DeployForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    process_id = fields.String(metadata={"description": "which process to deploy when the files define several"})
+
+
+class DeployedVersion(Schema):
+    process_id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String()
+
+
+class FormField(Schema):
+    name = fields.String()
+    type = fields.String()
+    label = fields.String()
+    required = fields.Boolean()
+    choices = fields.List(fields.Dict(), allow_none=True)
+    fields_ = fields.List(fields.Dict(), data_key="fields")
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    case_number = fields.String()
+    process_id = fields.String()
+    element_id = fields.String()
+    name = fields.String()
+    lane = fields.String(allow_none=True)
+    candidate_groups = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    form_key = fields.String(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class TaskDetail(TaskOut):
+    form = fields.List(fields.Nested(FormField))
+    case_data = fields.Dict(metadata={"description": "the part of the case data this task's worker reads"})
+    data = fields.Dict(allow_none=True, metadata={"description": "what was submitted, once completed"})
+
+
+class EventOut(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    element_id = fields.String(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+
+
+class CaseSummary(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    process_id = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    title = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    next_timer_at = fields.DateTime(allow_none=True)
+
+
+class CaseOut(CaseSummary):
+    data = fields.Dict()
+    error = fields.String(allow_none=True)
+    started_by = fields.String(allow_none=True)
+    open_tasks = fields.List(fields.Nested(TaskOut))
+    events = fields.List(fields.Nested(EventOut))
+
+
+class StartCase(Schema):
+    process_id = fields.String(required=True)
+    data = fields.Raw(load_default=dict, metadata={"description": "the start form's fields (a JSON object)"})
+
+
+class CaseQuery(Schema):
+    status = fields.String(validate=validate.OneOf(CASE_STATUSES))
+    process_id = fields.String()
+    q = fields.String(metadata={"description": "search in case number and title"})
+
+
+class TaskQuery(Schema):
+    scope = fields.String(validate=validate.OneOf(("mine", "group")))
+    process_id = fields.String()
+    case_id = fields.Integer()
+
+
+class CompleteTask(Schema):
+    data = fields.Raw(load_default=dict, metadata={"description": "the task form's fields (a JSON object)"})
+
+
+class AssignTask(Schema):
+    username = fields.String(required=True)
+
+
+class Message(Schema):
+    data = fields.Raw(load_default=dict)
