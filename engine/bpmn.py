@@ -183,6 +183,14 @@ class Bundle:
     title_expression: str | None
     main_file: str
     documents: dict = field(default_factory=dict)  # filename -> parsed root
+    _human: dict | None = None
+
+    def human_task(self, element_id: str):
+        """The spec of the user (or manual) task with this BPMN id, in any of the processes."""
+        if self._human is None:
+            self._human = {ts.bpmn_id: ts for spec in (self.spec, *self.subprocess_specs.values())
+                           for ts in spec.task_specs.values() if getattr(ts, "manual", False)}
+        return self._human.get(element_id)
 
 
 def _process_property(node, name: str) -> str | None:

@@ -56,3 +56,6 @@ def write(session):
     except BaseException:
         session.rollback()
         raise
+    finally:
+        # Hot-path writes go around the ORM (engine.store): never serve stale objects.
+        session.expire_all()

@@ -29,8 +29,14 @@ def record(session, events: list[dict]) -> None:
     if not events:
         return
     session.execute(sa.insert(Event), events)
-    for e in events:  # one structured log line per action
-        log.info(e["action"], extra={k: e[k] for k in ("case_id", "task_id", "actor", "element_id", "process_id")})
+    log_events(events)
+
+
+def log_events(events: list[dict]) -> None:
+    """One structured log line per action."""
+    if log.isEnabledFor(logging.INFO):
+        for e in events:
+            log.info(e["action"], extra={k: e[k] for k in ("case_id", "task_id", "actor", "element_id", "process_id")})
 
 
 def case_events(session, case_id: int) -> list[Event]:

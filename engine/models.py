@@ -97,7 +97,7 @@ class ProcessVersion(Base):
     checksum: Mapped[str] = mapped_column(sa.String(64))
     main_file: Mapped[str] = mapped_column(sa.String(256))
     # {filename: text} of every BPMN/DMN file the version runs with, called processes included
-    files: Mapped[dict] = mapped_column(sa.JSON)
+    files: Mapped[dict] = mapped_column(sa.JSON, deferred=True)
     case_prefix: Mapped[str] = mapped_column(sa.String(16))
     starter_groups: Mapped[list] = mapped_column(sa.JSON, default=list)
     deployed_at: Mapped[dt.datetime]
@@ -124,8 +124,8 @@ class Case(Base):
     ended_at: Mapped[dt.datetime | None]
     # optimistic lock: every write checks and bumps it
     revision: Mapped[int] = mapped_column(default=0)
-    # SpiffWorkflow state without the spec (see engine.state)
-    state: Mapped[str] = mapped_column(sa.Text)
+    # SpiffWorkflow state without the spec, zlib-compressed JSON (see engine.state)
+    state: Mapped[bytes] = mapped_column(sa.LargeBinary)
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # earliest pending timer: the scheduler reads only rows whose time has come
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
@@ -169,8 +169,6 @@ class Task(Base):
     completed_at: Mapped[dt.datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     data: Mapped[dict | None] = mapped_column(sa.JSON)  # what was submitted
-
-    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
 
 
 class TaskQueue(Base):

@@ -14,8 +14,9 @@ import decimal
 import logging
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -26,10 +27,11 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import bpmn, clock, db, history, scripting, state
+from engine import bpmn, clock, history, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, Invalid, NotFound
 from engine.identity import SYSTEM, Actor
-from engine.models import Case, CaseCounter, ProcessVersion, Task, TaskQueue, User
+from engine.models import Case
+from engine.store import Stale, Store, transaction
 
 log = logging.getLogger("hall.runtime")
 
@@ -82,14 +84,15 @@ def engine_failure(e: Exception) -> EngineFailure:
 class Action:
     """One change to one case, in progress."""
 
-    session: object
-    case: Case
+    store: Store
+    case: SimpleNamespace
     wf: object
     actor: Actor
     now: dt.datetime
     bundle: bpmn.Bundle
+    open_tasks: dict  # spiff id -> (task row id, element id) of the case's open task rows
     events: list = field(default_factory=list)
-    completed: dict = field(default_factory=dict)  # task row id -> (row, submitted data)
+    completed: set = field(default_factory=set)  # task row ids completed by this action
 
     def log(self, action: str, element_id=None, task_id=None, detail=None, actor: str | None = None):
         self.events.append(history.event(self.case.id, actor or self.actor.username, action, element_id, task_id,
@@ -101,26 +104,23 @@ class Runtime:
         self.session = session
         self.repository = repository
         self.forms = forms
-        self._cache: OrderedDict[int, tuple[int, object]] = OrderedDict()
+        # case id -> (revision, workflow, open tasks) for cases this process acted on last
+        self._cache: OrderedDict[int, tuple] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------
     # in-memory workflows
 
-    def _checkout(self, case: Case):
+    def _take(self, case_id: int):
         with self._lock:
-            hit = self._cache.pop(case.id, None)
-        if hit is not None and hit[0] == case.revision:
-            return hit[1]
-        bundle = self.repository.bundle(case.version_id)
-        return state.loads(case.state, bundle.spec, bundle.subprocess_specs)
+            return self._cache.pop(case_id, None)
 
-    def _checkin(self, case: Case, wf) -> None:
-        if case.status != "running":
+    def _keep(self, act: Action) -> None:
+        if act.case.status != "running":
             return
         with self._lock:
-            self._cache[case.id] = (case.revision, wf)
+            self._cache[act.case.id] = (act.case.revision, act.wf, act.open_tasks, act.case)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
@@ -134,34 +134,35 @@ class Runtime:
     def start_form(self, bundle: bpmn.Bundle):
         return form_schema(self.forms, bundle.start_form)
 
-    def start(self, actor: Actor, process_id: str, data) -> Case:
+    def start(self, actor: Actor, process_id: str, data) -> SimpleNamespace:
         if not isinstance(process_id, str) or not process_id:
             raise Invalid("process_id is required", {"process_id": ["required"]})
-        pv = self.repository.latest(process_id, required=False)
-        if pv is None:
-            raise NotFound(f"no process '{process_id}'")
-        if not self.repository.may_start(actor, pv):
-            raise Forbidden(f"you may not start '{pv.name}'")
-        bundle = self.repository.bundle(pv.id)
-        data = validate_form(self.start_form(bundle), data if data is not None else {})
-        with db.write(self.session) as s:
+        with transaction(self.session) as st:
+            pv = st.latest_version(process_id)
+            if pv is None:
+                raise NotFound(f"no process '{process_id}'")
+            if not self.repository.may_start(actor, pv):
+                raise Forbidden(f"you may not start '{pv.name}'")
+            bundle = self.repository.bundle(pv.id)
+            data = validate_form(self.start_form(bundle), data if data is not None else {})
             now = clock.now()
             wf = state.new_workflow(bundle.spec, bundle.subprocess_specs)
-            start = wf.get_tasks(state=TaskState.READY)[0]
-            start.data.update(data)
-            case = Case(
-                number=self._next_number(s, pv, now), process_id=pv.process_id, version_id=pv.id,
-                version=pv.version, status="running", title=self._title(bundle, data),
-                started_by_id=actor.id, created_at=now, updated_at=now, state="", data=jsonable(data),
-            )
-            s.add(case)
-            s.flush()
-            act = Action(s, case, wf, actor, now, bundle)
+            wf.get_tasks(state=TaskState.READY)[0].data.update(data)
+            day = now.astimezone(clock.HALL_TZ).strftime("%Y%m%d")
+            case = {
+                "number": f"{pv.case_prefix}-{day}-{st.next_number(pv.case_prefix, day):05d}",
+                "process_id": pv.process_id, "version_id": pv.id, "version": pv.version, "status": "running",
+                "title": self._title(bundle, data), "started_by_id": actor.id, "created_at": now,
+                "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
+                "next_timer_at": None, "error": None,
+            }
+            case["id"] = st.insert_case(case)
+            act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
             act.log("started", detail={"version": pv.version})
             self._advance(act)
             self._save(act)
-        self._checkin(case, wf)
-        return case
+        self._keep(act)
+        return act.case
 
     @staticmethod
     def _title(bundle: bpmn.Bundle, data: dict) -> str | None:
@@ -173,46 +174,53 @@ class Runtime:
             return None
         return str(value)[:256] if value not in (None, "") else None
 
-    @staticmethod
-    def _next_number(s, pv: ProcessVersion, now: dt.datetime) -> str:
-        day = now.astimezone(clock.HALL_TZ).strftime("%Y%m%d")
-        dialect = s.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(CaseCounter).values(prefix=pv.case_prefix, day=day, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["prefix", "day"],
-                                          set_={"last": CaseCounter.last + 1}).returning(CaseCounter.last)
-        seq = s.execute(stmt).scalar_one()
-        return f"{pv.case_prefix}-{day}-{seq:05d}"
-
     # ---------------------------------------------------------------------------------
     # acting on a case
 
-    def _lock_case(self, s, case_id: int) -> Case:
-        q = sa.select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
-        if db.is_postgres(s):
-            q = q.with_for_update()
-        case = s.scalar(q)
-        if case is None:
+    def _load(self, st: Store, case_id: int):
+        """(case, workflow) from the database, the case row locked."""
+        row = st.load_case(case_id)
+        if row is None:
             raise NotFound(f"no case {case_id}")
-        return case
+        case = SimpleNamespace(**row)
+        if case.status != "running":
+            return case, None
+        bundle = self.repository.bundle(case.version_id)
+        return case, state.loads(case.state, bundle.spec, bundle.subprocess_specs)
 
-    @contextmanager
-    def act(self, case_id: int, actor: Actor):
-        """Lock, load, let the caller change the workflow, run on, save; one transaction."""
-        with db.write(self.session) as s:
-            case = self._lock_case(s, case_id)
-            if case.status != "running":
-                raise Conflict(f"case {case.number} is {case.status}")
-            wf = self._checkout(case)
-            bundle = self.repository.bundle(case.version_id)
-            act = Action(s, case, wf, actor, clock.now(), bundle)
-            yield act
-            self._advance(act)
-            self._save(act)
-        self._checkin(case, wf)
+    def act(self, actor: Actor, change: Callable[[Action], None], case_id: int | None = None,
+            locate: Callable[[Store], int] | None = None) -> SimpleNamespace:
+        """Run `change(action)` on a case and save; one transaction.
+
+        The case is `case_id`, or what `locate(store)` finds inside the transaction (for a
+        caller that knows a task). The workflow comes from memory when this process holds
+        the case's latest revision; if another process changed the case meanwhile, the save
+        finds out (revision check), everything is rolled back and it all runs again on the
+        fresh state."""
+        for attempt in range(3):
+            try:
+                with transaction(self.session) as st:
+                    cid = case_id if locate is None else locate(st)
+                    cached = self._take(cid) if attempt == 0 else None
+                    if cached is not None:
+                        _, wf, open_tasks, case = cached
+                    else:
+                        case, wf = self._load(st, cid)
+                        open_tasks = None
+                    if case.status != "running":
+                        raise Conflict(f"case {case.number} is {case.status}")
+                    if open_tasks is None:
+                        open_tasks = {sid: (tid, el) for tid, sid, el in st.open_tasks(case.id)}
+                    act = Action(st, case, wf, actor, clock.now(), self.repository.bundle(case.version_id),
+                                 open_tasks)
+                    change(act)
+                    self._advance(act)
+                    self._save(act)
+            except Stale:
+                continue
+            self._keep(act)
+            return act.case
+        raise Conflict("the case is changing too fast; try again")
 
     def _advance(self, act: Action) -> None:
         """Run every automatic step; a timer that fires meanwhile is run on too."""
@@ -230,15 +238,16 @@ class Runtime:
         try:
             for _ in range(1000):
                 wf.do_engine_steps(will_complete_task=count)
-                if not wf.get_tasks(state=TaskState.READY, manual=False):
+                if not any(t._state == TaskState.READY and not t.task_spec.manual for t in state.all_tasks(wf)):
                     break
         except (Exception, scripting.ScriptLimitExceeded) as e:
             raise engine_failure(e) from e
 
     def _save(self, act: Action) -> None:
-        s, case, wf, now = act.session, act.case, act.wf, act.now
+        case, wf, now = act.case, act.wf, act.now
         state.prune(wf)
         self._sync_tasks(act)
+        expected = case.revision
         if wf.completed:
             case.status = "completed"
             case.ended_at = now
@@ -249,57 +258,45 @@ class Runtime:
         case.next_timer_at = next_timer(wf, now)
         case.state = state.dumps(wf)
         case.updated_at = now
-        case.revision += 1
-        s.flush()
-        history.record(s, act.events)
+        case.revision = expected + 1
+        act.store.update_case(vars(case), expected)
+        act.store.insert_events(act.events)
+        history.log_events(act.events)
+        case.open_task_ids = sorted(tid for tid, _ in act.open_tasks.values())
 
     def _sync_tasks(self, act: Action) -> None:
         """Make the task table say what the workflow says: a row per READY human task."""
-        s, case, wf, now = act.session, act.case, act.wf, act.now
-        for row, data in act.completed.values():
-            row.status = "completed"
-            row.completed_at = now
-            row.completed_by_id = act.actor.id
-            row.data = jsonable(data)
-        if act.completed:
-            s.execute(sa.delete(TaskQueue).where(TaskQueue.task_id.in_(list(act.completed))))
-        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-        open_rows = s.execute(sa.select(Task.id, Task.spiff_id, Task.element_id)
-                              .where(Task.case_id == case.id, Task.status == "open")).all()
-        known = set()
-        gone = []
-        for row in open_rows:
-            if row.spiff_id in ready:
-                known.add(row.spiff_id)
-            elif row.id not in act.completed:
-                gone.append(row)
+        st, wf, now, open_tasks = act.store, act.wf, act.now, act.open_tasks
+        ready = {state.sid(t.id): t for t in state.all_tasks(wf)
+                 if t._state == TaskState.READY and t.task_spec.manual}
+        for sid in [sid for sid, (tid, _) in open_tasks.items() if tid in act.completed]:
+            del open_tasks[sid]
+        gone = [(sid, tid, el) for sid, (tid, el) in open_tasks.items() if sid not in ready]
         if gone:
-            ids = [r.id for r in gone]
-            s.execute(sa.update(Task).where(Task.id.in_(ids)).values(status="cancelled", completed_at=now))
-            s.execute(sa.delete(TaskQueue).where(TaskQueue.task_id.in_(ids)))
-            for r in gone:
-                act.log("task_cancelled", r.element_id, r.id, actor="system")
-        new = [t for sid, t in ready.items() if sid not in known]
+            st.cancel_tasks([tid for _, tid, _ in gone], now)
+            for sid, tid, el in gone:
+                del open_tasks[sid]
+                act.log("task_cancelled", el, tid, actor="system")
+        new = [t for sid, t in ready.items() if sid not in open_tasks]
         if not new:
             return
         rows, wanted = zip(*(self._task_row(act, t) for t in new), strict=True)
         names = {w for w in wanted if w}
-        user_ids = dict(s.execute(sa.select(User.username, User.id).where(User.username.in_(names))).all()) \
-            if names else {}
+        user_ids = st.user_ids(names) if names else {}
+        queue = []
         for r, w in zip(rows, wanted, strict=True):
             r["assignee_id"] = user_ids.get(w) if w else None
-        ids = s.execute(sa.insert(Task).returning(Task.id, sort_by_parameter_order=True), list(rows)).scalars().all()
-        queue = []
-        for task_id, r, w in zip(ids, rows, wanted, strict=True):
+            r["claimed_at"] = now if r["assignee_id"] else None
+            task_id = st.insert_task(r)
+            open_tasks[r["spiff_id"]] = (task_id, r["element_id"])
             detail = {"name": r["name"]}
             if w and r["assignee_id"] is None:
                 detail["unknown_assignee"] = w  # left to its groups; the history says why
             act.log("task_created", r["element_id"], task_id, detail=detail, actor="system")
             if r["assignee_id"] is None:
-                queue.extend({"group_name": g, "created_at": r["created_at"], "task_id": task_id}
-                             for g in r["candidate_groups"])
+                queue.extend((g, now, task_id) for g in r["candidate_groups"])
         if queue:
-            s.execute(sa.insert(TaskQueue), queue)
+            st.enqueue(queue)
 
     def _task_row(self, act: Action, t) -> tuple[dict, str | None]:
         """The task table row for a READY Spiff task, and the username it is assigned to."""
@@ -310,7 +307,7 @@ class Runtime:
         assignee = _expression_list(getattr(spec, "assignee", None), t)
         form = getattr(spec, "form", None)
         return {
-            "case_id": act.case.id, "spiff_id": str(t.id), "process_id": act.case.process_id,
+            "case_id": act.case.id, "spiff_id": state.sid(t.id), "process_id": act.case.process_id,
             "case_number": act.case.number, "element_id": spec.bpmn_id,
             "name": (spec.bpmn_name or spec.bpmn_id)[:256], "lane": spec.lane, "candidate_groups": groups,
             "status": "open", "form_key": (form.key or None) if form is not None else None,
@@ -320,15 +317,16 @@ class Runtime:
     # ---------------------------------------------------------------------------------
     # messages and timers
 
-    def message(self, actor: Actor, case_id: int, name: str, data) -> Case:
+    def message(self, actor: Actor, case_id: int, name: str, data) -> SimpleNamespace:
         if data is not None and not isinstance(data, dict):
             raise Invalid("data must be a JSON object", {"data": ["must be a JSON object"]})
-        case = self.case(case_id)
-        if actor.is_applicant_only and case.started_by_id != actor.id:
-            raise Forbidden("this is not your case")
-        if actor.roles <= {"supervisor"}:
-            raise Forbidden("supervisors have read-only access")
-        with self.act(case_id, actor) as act:
+        case = self.visible_case(actor, case_id)
+        if not actor.has("staff", "coordinator", "director", "applicant"):
+            raise Forbidden("your role may not send messages to cases")
+        if case.status != "running":
+            raise Conflict(f"case {case.number} is {case.status}")
+
+        def deliver(act: Action) -> None:
             waiting = {e.name for e in act.wf.waiting_events() if e.event_type.endswith("MessageEventDefinition")}
             if name not in waiting:
                 raise Conflict(f"case {act.case.number} is not waiting for message '{name}'"
@@ -341,63 +339,68 @@ class Runtime:
             except (Exception, scripting.ScriptLimitExceeded) as e:
                 raise engine_failure(e) from e
             act.log("message_received", detail={"message": name, "data": jsonable(data or {})})
-        return act.case
+
+        return self.act(actor, deliver, case_id=case_id)
 
     def fire_due_timers(self, limit: int = 200) -> int:
-        """Fire the timers of cases whose next timer is due, oldest first; one transaction
-        per case. On PostgreSQL, rows another node is working on are skipped."""
-        fired = 0
+        """Fire the timers of cases whose next timer is due, most overdue first, one
+        transaction per case. On PostgreSQL a case another node is firing is skipped (SKIP
+        LOCKED), so no timer fires twice. Returns how many cases were handled."""
+        handled = 0
         for _ in range(limit):
-            with db.write(self.session) as s:
+            with transaction(self.session) as st:
                 now = clock.now()
-                q = (sa.select(Case).where(Case.next_timer_at <= now, Case.status == "running")
-                     .order_by(Case.next_timer_at).limit(1).execution_options(populate_existing=True))
-                if db.is_postgres(s):
-                    q = q.with_for_update(skip_locked=True)
-                case = s.scalar(q)
-                if case is None:
+                row = st.load_case(due_before=now)
+                if row is None:
                     break
+                case = SimpleNamespace(**row)
+                cached = self._take(case.id)
+                bundle = self.repository.bundle(case.version_id)
+                if cached is not None and cached[0] == case.revision:
+                    wf, open_tasks = cached[1], cached[2]
+                else:
+                    wf = state.loads(case.state, bundle.spec, bundle.subprocess_specs)
+                    open_tasks = {sid: (tid, el) for tid, sid, el in st.open_tasks(case.id)}
+                act = Action(st, case, wf, SYSTEM, now, bundle, open_tasks)
                 try:
-                    with s.begin_nested():
-                        wf = self._checkout(case)
-                        bundle = self.repository.bundle(case.version_id)
-                        act = Action(s, case, wf, SYSTEM, now, bundle)
-                        waiting = {t.id: t for t in wf.get_tasks(state=TaskState.WAITING)
-                                   if type(getattr(t.task_spec, "event_definition", None)).__name__ in TIMER_TYPES}
-                        try:
-                            wf.refresh_timers()
-                        except (Exception, scripting.ScriptLimitExceeded) as e:
-                            raise engine_failure(e) from e
-                        for t in waiting.values():
-                            if not t.has_state(TaskState.WAITING) or t.internal_data.get("event_fired"):
-                                act.log("timer_fired", t.task_spec.bpmn_id,
-                                        detail={"name": t.task_spec.bpmn_name, "due": t.internal_data.get("event_value")
-                                                if isinstance(t.internal_data.get("event_value"), str) else None})
-                        self._advance(act)
-                        self._save(act)
+                    with st.savepoint():
+                        self._fire(act)
                         if case.next_timer_at is not None and case.next_timer_at <= now:
-                            # due by our clock but not yet by SpiffWorkflow's comparison: look again shortly
-                            case.next_timer_at = now + dt.timedelta(milliseconds=200)
-                    fired += 1
+                            # due by our clock, not yet by SpiffWorkflow's strict comparison
+                            st.set_next_timer(case.id, now + dt.timedelta(milliseconds=200))
                 except EngineFailure as e:
-                    self.forget(case.id)
-                    case.status = "error"
-                    case.error = e.message
-                    case.next_timer_at = None
-                    case.updated_at = now
-                    case.revision += 1
-                    history.record(s, [history.event(case.id, "system", "error", e.element_id,
-                                                     process_id=case.process_id, detail={"message": e.message})])
-                    log.error("timer failed", extra={"case_id": case.id, "error": e.message})
-                    continue
-            self._checkin(case, wf)
-        return fired
+                    st.fail_case(case.id, e.message, now)
+                    events = [history.event(case.id, "system", "error", e.element_id, process_id=case.process_id,
+                                            detail={"message": e.message}, at=now)]
+                    st.insert_events(events)
+                    history.log_events(events)
+                    act = None
+            if act is not None:
+                self._keep(act)
+            handled += 1
+        return handled
+
+    def _fire(self, act: Action) -> None:
+        wf = act.wf
+        waiting = [t for t in wf.get_tasks(state=TaskState.WAITING)
+                   if type(getattr(t.task_spec, "event_definition", None)).__name__ in TIMER_TYPES]
+        try:
+            wf.refresh_timers()
+        except (Exception, scripting.ScriptLimitExceeded) as e:
+            raise engine_failure(e) from e
+        for t in waiting:
+            if not t.has_state(TaskState.WAITING) or t.internal_data.get("event_fired"):
+                due = t.internal_data.get("event_value")
+                act.log("timer_fired", t.task_spec.bpmn_id, actor="system",
+                        detail={"name": t.task_spec.bpmn_name, "due": due if isinstance(due, str) else None})
+        self._advance(act)
+        self._save(act)
 
     # ---------------------------------------------------------------------------------
     # reading
 
     def case(self, case_id: int) -> Case:
-        case = self.session.get(Case, case_id)
+        case = self.session.get(Case, case_id, populate_existing=True)
         if case is None:
             raise NotFound(f"no case {case_id}")
         return case
@@ -429,7 +432,7 @@ class Runtime:
 
 def case_data(wf) -> dict:
     """The case's business data now: what its active branches hold, merged."""
-    tasks = sorted((t for t in wf.get_tasks(state=LIVE) if t.workflow is wf and not t.triggered),
+    tasks = sorted((t for t in wf.tasks.values() if t._state & LIVE and not t.triggered),
                    key=lambda t: t.last_state_change)
     merged: dict = {}
     for t in tasks:

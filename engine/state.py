@@ -16,7 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import zlib
 from uuid import UUID
+
+import orjson
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -119,31 +122,55 @@ def _clean(data: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
-# Converters: SpiffWorkflow's, with data through the codec and without the spec.
+# Writing is plain functions (`dumps`); reading uses SpiffWorkflow's converters, with data
+# through the codec and the spec handed in.
+
+_SIDS: dict = {}
+
+
+def sid(uuid) -> str:
+    """str(uuid), remembered: a case's task ids are written at every save."""
+    s = _SIDS.get(uuid)
+    if s is None:
+        if len(_SIDS) > 200_000:
+            _SIDS.clear()
+        s = _SIDS[uuid] = str(uuid)
+    return s
+
+
+def _task_dict(task, registry) -> dict:
+    parent = task.parent
+    td = task.data
+    if parent is None:
+        data, delta = (encode(_clean(td), registry) if td else {}), {}
+    else:
+        data = {}
+        pd = parent.data
+        if not td:
+            delta = {"deletions": list(pd)} if pd else {}
+        else:
+            updates = {k: v for k, v in td.items() if k not in pd or pd[k] != v}
+            deletions = [k for k in pd if k not in td]
+            delta = {"updates": encode(_clean(updates), registry), "deletions": deletions} \
+                if updates or deletions else {}
+    return {
+        "id": sid(task.id),
+        "parent": sid(task._parent) if parent is not None else None,
+        "children": [sid(c) for c in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task._state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": encode(task.internal_data, registry) if task.internal_data else {},
+        "data": data,
+        "delta": delta,
+        "typename": "Task",
+    }
+
 
 class _TaskConverter(TaskConverter):
     def to_dict(self, task):
-        parent = task.parent
-        if parent is None:
-            data, delta = encode(_clean(task.data), self.registry), {}
-        else:
-            data = {}
-            delta = {
-                "updates": encode(_clean(DeepMerge.get_updated_keys(parent.data, task.data)), self.registry),
-                "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
-            }
-        return {
-            "id": str(task.id),
-            "parent": str(task._parent) if parent is not None else None,
-            "children": [str(c) for c in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task.state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": encode(task.internal_data, self.registry),
-            "data": data,
-            "delta": delta,
-        }
+        return _task_dict(task, self.registry)
 
     def from_dict(self, dct, workflow):
         from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -161,27 +188,28 @@ class _TaskConverter(TaskConverter):
             task.workflow.top_workflow.event_manager.add_task(task)
         parent = task.parent
         delta = dct.get("delta")
-        if delta and parent is not None:
+        if parent is not None and not dct["data"]:
             data = DeepMerge.merge({}, parent.data)
-            data.update(delta.get("updates", {}))
-            for key in delta.get("deletions", ()):
-                data.pop(key, None)
+            if delta:
+                data.update(delta.get("updates", {}))
+                for key in delta.get("deletions", ()):
+                    data.pop(key, None)
         else:
             data = dct["data"]
         task.data = data
         return task
 
 
-def _workflow_attrs(converter, workflow) -> dict:
+def _workflow_attrs(workflow) -> dict:
     return {
-        "data": encode(_clean(workflow.data), converter.registry),
-        "correlations": encode(workflow.correlations, converter.registry),
-        "last_task": str(workflow.last_task.id) if workflow.last_task is not None and
+        "data": encode(_clean(workflow.data), _REGISTRY) if workflow.data else {},
+        "correlations": encode(workflow.correlations, _REGISTRY) if workflow.correlations else {},
+        "last_task": sid(workflow.last_task.id) if workflow.last_task is not None and
         workflow.last_task.id in workflow.tasks else None,
         "success": workflow.success,
         "completed": workflow.completed,
-        "tasks": {str(k): converter.registry.convert(v) for k, v in workflow.tasks.items()},
-        "root": str(workflow.task_tree.id),
+        "tasks": {sid(k): _task_dict(v, _REGISTRY) for k, v in workflow.tasks.items()},
+        "root": sid(workflow.task_tree.id),
     }
 
 
@@ -210,12 +238,25 @@ def _restore_tasks(converter, workflow, tasks: dict) -> None:
             raise StateError("the case's task tree is inconsistent")
 
 
+def _workflow_dict(workflow: BpmnWorkflow) -> dict:
+    """The top workflow as a dict, in the shape the converters below restore."""
+    dct = _workflow_attrs(workflow)
+    subs = {}
+    for k, sub in workflow.subprocesses.items():
+        d = _workflow_attrs(sub)
+        d["parent_task_id"] = str(sub.parent_task_id)
+        d["spec"] = sub.spec.name
+        d["typename"] = "BpmnSubWorkflow"
+        subs[str(k)] = d
+    dct["subprocesses"] = subs
+    dct["bpmn_events"] = encode(workflow.bpmn_events, _REGISTRY) if workflow.bpmn_events else []
+    dct["typename"] = "BpmnWorkflow"
+    return dct
+
+
 class _SubWorkflowConverter(BpmnSubWorkflowConverter):
     def to_dict(self, workflow):
-        dct = _workflow_attrs(self, workflow)
-        dct["parent_task_id"] = str(workflow.parent_task_id)
-        dct["spec"] = workflow.spec.name
-        return dct
+        raise StateError("write states with state.dumps")
 
     def from_dict(self, dct, task, top_workflow):
         spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
@@ -227,11 +268,10 @@ class _SubWorkflowConverter(BpmnSubWorkflowConverter):
 
 
 class _WorkflowConverter(BpmnWorkflowConverter):
+    """Restores a case's workflow around the spec it is given (the spec is not in the state)."""
+
     def to_dict(self, workflow):
-        dct = _workflow_attrs(self, workflow)
-        dct["subprocesses"] = {str(k): self.registry.convert(v) for k, v in workflow.subprocesses.items()}
-        dct["bpmn_events"] = encode(workflow.bpmn_events, self.registry)
-        return dct
+        raise StateError("write states with state.dumps")
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
@@ -256,14 +296,24 @@ _REGISTRY = _registry()
 _HOOK = _hook(_REGISTRY)
 
 
-def dumps(workflow: BpmnWorkflow) -> str:
-    dct = _REGISTRY.convert(workflow)
+def dumps(workflow: BpmnWorkflow) -> bytes:
+    """The workflow's state as compressed JSON (level 1: a case row then fits a page)."""
+    dct = _workflow_dict(workflow)
     dct["v"] = STATE_VERSION
-    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
+    try:
+        raw = orjson.dumps(dct)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, which json handles
+        raw = json.dumps(dct, separators=(",", ":"), ensure_ascii=False).encode()
+    return zlib.compress(raw, 1)
 
 
-def loads(text: str, spec, subprocess_specs) -> BpmnWorkflow:
-    dct = json.loads(text, object_hook=_HOOK)
+def to_json(blob: bytes) -> str:
+    """A stored state as readable JSON (for inspection)."""
+    return zlib.decompress(blob).decode()
+
+
+def loads(blob: bytes, spec, subprocess_specs) -> BpmnWorkflow:
+    dct = json.loads(zlib.decompress(blob), object_hook=_HOOK)
     if dct.pop("v", None) != STATE_VERSION:
         raise StateError("unknown state format")
     dct.pop("typename", None)
@@ -274,6 +324,14 @@ def loads(text: str, spec, subprocess_specs) -> BpmnWorkflow:
 
 def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
     return BpmnWorkflow(spec, subprocess_specs, script_engine=HallScriptEngine())
+
+
+def all_tasks(workflow: BpmnWorkflow):
+    """Every task of the workflow and its subprocesses, in no particular order (cheaper
+    than SpiffWorkflow's tree iterator when order does not matter)."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
 
 
 # ---------------------------------------------------------------------------------------

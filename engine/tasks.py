@@ -1,26 +1,32 @@
 """Human tasks (Camunda's TaskService): inboxes, claim, assign, complete.
 
 Lists read the task table and the per-group queue of unclaimed tasks, never workflow state.
+Task rows come back as plain rows with the assignee's username as `assignee`.
 """
 
 from __future__ import annotations
 
 import heapq
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import clock, db, history, runtime
+from engine import clock, db, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import Case, Task, TaskQueue, User
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
 
+_T = Task.__table__
+TASK_ROW = sa.select(*_T.c, User.username.label("assignee"), Case.version_id).select_from(
+    _T.join(Case, Case.id == _T.c.case_id).outerjoin(User, User.id == _T.c.assignee_id))
 
-def may_work(actor: Actor, task: Task) -> bool:
+
+def may_work(actor: Actor, task) -> bool:
     """Assigned to the actor, or unassigned and open to one of the actor's groups."""
     if task.assignee_id is not None:
         return task.assignee_id == actor.id
@@ -31,9 +37,9 @@ def may_work(actor: Actor, task: Task) -> bool:
     return actor.has("staff")
 
 
-def may_see(actor: Actor, task: Task) -> bool:
-    return task.assignee_id == actor.id or may_work(actor, task) or actor.has(*OVERSIGHT) or (
-        task.candidate_groups and bool(actor.groups.intersection(task.candidate_groups)))
+def may_see(actor: Actor, task) -> bool:
+    return may_work(actor, task) or task.assignee_id == actor.id or actor.has(*OVERSIGHT) or bool(
+        task.candidate_groups and actor.groups.intersection(task.candidate_groups))
 
 
 class Tasks:
@@ -43,94 +49,96 @@ class Tasks:
         self.forms = forms
 
     # reading -----------------------------------------------------------------------
-    def get(self, actor: Actor, task_id: int) -> Task:
-        task = self.session.get(Task, task_id)
+    def row(self, task_id: int):
+        task = self.session.execute(TASK_ROW.where(_T.c.id == task_id)).first()
         if task is None:
             raise NotFound(f"no task {task_id}")
+        return task
+
+    def get(self, actor: Actor, task_id: int):
+        task = self.row(task_id)
         if not may_see(actor, task):
             raise Forbidden("this task is not open to you")
         return task
 
+    def _rows(self, ids: list[int]) -> list:
+        if not ids:
+            return []
+        rows = {t.id: t for t in self.session.execute(TASK_ROW.where(_T.c.id.in_(ids)))}
+        return [rows[i] for i in ids if i in rows]
+
     def inbox(self, actor: Actor, scope: str | None = None, process_id: str | None = None,
               case_id: int | None = None, page: int = 1, per_page: int = 50):
         """Open tasks the actor may work: assigned to them ('mine') and unclaimed tasks of
-        their groups ('group'), oldest first. Returns (tasks, total)."""
+        their groups ('group'), oldest first. Returns (tasks, total).
+
+        Each group's queue and the actor's own list are read in index order, only as far
+        as the page needs, and merged: the cost follows the page, not the number of tasks."""
         if scope not in (None, "mine", "group"):
             raise Invalid("scope must be 'mine' or 'group'", {"scope": ["must be 'mine' or 'group'"]})
         s = self.session
         want = page * per_page
-        streams, totals = [], 0
+        streams, total = [], 0
 
-        def filtered(q, task_cols):
+        def filtered(q):
             if process_id:
-                q = q.where(task_cols.process_id == process_id)
+                q = q.where(_T.c.process_id == process_id)
             if case_id:
-                q = q.where(task_cols.case_id == case_id)
+                q = q.where(_T.c.case_id == case_id)
             return q
 
         if scope in (None, "mine") and actor.id is not None:
-            base = filtered(sa.select(Task.created_at, Task.id).where(Task.assignee_id == actor.id,
-                                                                      Task.status == "open"), Task)
-            streams.append(s.execute(base.order_by(Task.created_at, Task.id).limit(want)).all())
-            totals += s.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+            mine = filtered(sa.select(_T.c.created_at, _T.c.id).where(_T.c.assignee_id == actor.id,
+                                                                      _T.c.status == "open"))
+            streams.append(s.execute(mine.order_by(_T.c.created_at, _T.c.id).limit(want)).all())
+            total += s.scalar(sa.select(sa.func.count()).select_from(mine.subquery()))
         groups = sorted(actor.groups)
         if scope in (None, "group") and groups:
+            q_ = TaskQueue.__table__.c
+            join = process_id or case_id
             for g in groups:
-                q = sa.select(TaskQueue.created_at, TaskQueue.task_id).where(TaskQueue.group_name == g)
-                if process_id or case_id:
-                    q = filtered(q.join(Task, Task.id == TaskQueue.task_id), Task)
-                streams.append(s.execute(q.order_by(TaskQueue.created_at, TaskQueue.task_id).limit(want)).all())
-            cq = sa.select(sa.func.count(sa.distinct(TaskQueue.task_id))).where(TaskQueue.group_name.in_(groups))
-            if process_id or case_id:
-                cq = filtered(cq.join(Task, Task.id == TaskQueue.task_id), Task)
-            totals += s.scalar(cq)
+                q = sa.select(q_.created_at, q_.task_id).where(q_.group_name == g)
+                if join:
+                    q = filtered(q.join(_T, _T.c.id == q_.task_id))
+                streams.append(s.execute(q.order_by(q_.created_at, q_.task_id).limit(want)).all())
+            count = sa.select(sa.func.count(sa.distinct(q_.task_id))).where(q_.group_name.in_(groups))
+            if join:
+                count = filtered(count.join(_T, _T.c.id == q_.task_id))
+            total += s.scalar(count)
         seen, ids = set(), []
         for _, task_id in heapq.merge(*streams):
             if task_id not in seen:
                 seen.add(task_id)
                 ids.append(task_id)
-        ids = ids[(page - 1) * per_page: page * per_page]
-        if not ids:
-            return [], totals
-        rows = {t.id: t for t in s.scalars(sa.select(Task).where(Task.id.in_(ids)))}
-        return [rows[i] for i in ids if i in rows], totals
+        return self._rows(ids[(page - 1) * per_page: page * per_page]), total
 
     def done_by(self, actor: Actor, page: int = 1, per_page: int = 50):
-        q = sa.select(Task).where(Task.completed_by_id == actor.id, Task.status == "completed")
+        q = sa.select(_T.c.id).where(_T.c.completed_by_id == actor.id, _T.c.status == "completed")
         total = self.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
-        rows = self.session.scalars(q.order_by(Task.completed_at.desc()).limit(per_page)
-                                    .offset((page - 1) * per_page)).all()
-        return rows, total
+        ids = self.session.scalars(q.order_by(_T.c.completed_at.desc(), _T.c.id.desc()).limit(per_page)
+                                   .offset((page - 1) * per_page)).all()
+        return self._rows(list(ids)), total
 
-    def case_tasks(self, case_id: int, status: str | None = "open") -> list[Task]:
-        q = sa.select(Task).where(Task.case_id == case_id)
+    def case_tasks(self, case_id: int, status: str | None = "open") -> list:
+        q = TASK_ROW.where(_T.c.case_id == case_id)
         if status:
-            q = q.where(Task.status == status)
-        return list(self.session.scalars(q.order_by(Task.id)))
+            q = q.where(_T.c.status == status)
+        return list(self.session.execute(q.order_by(_T.c.id)))
 
-    def spec(self, task: Task):
+    def spec(self, task):
         """The Spiff task spec of a task row (for its form)."""
-        case = self.session.get(Case, task.case_id)
-        bundle = self.runtime.repository.bundle(case.version_id)
-        for spec in (bundle.spec, *bundle.subprocess_specs.values()):
-            for ts in spec.task_specs.values():
-                if getattr(ts, "bpmn_id", None) == task.element_id and ts.manual:
-                    return ts
-        return None
+        return self.runtime.repository.bundle(task.version_id).human_task(task.element_id)
 
-    def form(self, task: Task):
-        spec = self.spec(task)
-        return runtime.form_schema(self.forms, getattr(spec, "form", None))
+    def form(self, task):
+        return runtime.form_schema(self.forms, getattr(self.spec(task), "form", None))
 
-    def describe_form(self, task: Task) -> list[dict]:
+    def describe_form(self, task) -> list[dict]:
         return forms_pkg.describe(self.form(task))
 
-    def visible_data(self, task: Task) -> dict:
+    def visible_data(self, task) -> dict:
         """What the task's worker reads of the case: its `visibleData` keys, or all of it."""
-        case = self.session.get(Case, task.case_id)
-        spec = self.spec(task)
-        keys = (getattr(spec, "extensions", None) or {}).get("visibleData")
-        data = case.data or {}
+        data = self.session.scalar(sa.select(Case.data).where(Case.id == task.case_id)) or {}
+        keys = (getattr(self.spec(task), "extensions", None) or {}).get("visibleData")
         if not keys:
             return data
         return {k: data[k] for k in (x.strip() for x in keys.split(",")) if k in data}
@@ -143,9 +151,12 @@ class Tasks:
         task = s.scalar(q)
         if task is None:
             raise NotFound(f"no task {task_id}")
+        if task.status != "open":
+            raise Conflict(f"task {task_id} is {task.status}")
         return task
 
-    def _hold(self, s, task: Task, user_id: int | None) -> None:
+    @staticmethod
+    def _hold(s, task: Task, user_id: int | None) -> None:
         """Give the task to `user_id` (None: back to its groups' queues)."""
         task.assignee_id = user_id
         task.claimed_at = clock.now() if user_id else None
@@ -154,37 +165,34 @@ class Tasks:
             s.execute(sa.insert(TaskQueue), [{"group_name": g, "created_at": task.created_at, "task_id": task.id}
                                              for g in task.candidate_groups])
 
-    def claim(self, actor: Actor, task_id: int) -> Task:
+    def _holder(self, s, task: Task) -> str:
+        return s.scalar(sa.select(User.username).where(User.id == task.assignee_id)) or "someone else"
+
+    def claim(self, actor: Actor, task_id: int):
         with db.write(self.session) as s:
             task = self._locked(s, task_id)
-            if task.status != "open":
-                raise Conflict(f"task {task_id} is {task.status}")
-            if task.assignee_id == actor.id:
-                return task
+            if task.assignee_id != actor.id:
+                if task.assignee_id is not None:
+                    raise Conflict(f"task {task_id} is held by {self._holder(s, task)}")
+                if not may_work(actor, task):
+                    raise Forbidden("this task is not open to your groups")
+                self._hold(s, task, actor.id)
+                history.record(s, [history.event(task.case_id, actor.username, "claimed", task.element_id,
+                                                 task.id, task.process_id)])
+        return self.row(task_id)
+
+    def unclaim(self, actor: Actor, task_id: int):
+        with db.write(self.session) as s:
+            task = self._locked(s, task_id)
             if task.assignee_id is not None:
-                raise Conflict(f"task {task_id} is held by {self._username(s, task.assignee_id)}")
-            if not may_work(actor, task):
-                raise Forbidden("this task is not open to your groups")
-            self._hold(s, task, actor.id)
-            history.record(s, [history.event(task.case_id, actor.username, "claimed", task.element_id, task.id,
-                                             task.process_id)])
-        return task
+                if task.assignee_id != actor.id and not actor.has("coordinator", "director"):
+                    raise Conflict(f"task {task_id} is held by {self._holder(s, task)}")
+                self._hold(s, task, None)
+                history.record(s, [history.event(task.case_id, actor.username, "unclaimed", task.element_id,
+                                                 task.id, task.process_id)])
+        return self.row(task_id)
 
-    def unclaim(self, actor: Actor, task_id: int) -> Task:
-        with db.write(self.session) as s:
-            task = self._locked(s, task_id)
-            if task.status != "open":
-                raise Conflict(f"task {task_id} is {task.status}")
-            if task.assignee_id is None:
-                return task
-            if task.assignee_id != actor.id and not actor.has("coordinator", "director"):
-                raise Conflict(f"task {task_id} is held by {self._username(s, task.assignee_id)}")
-            self._hold(s, task, None)
-            history.record(s, [history.event(task.case_id, actor.username, "unclaimed", task.element_id, task.id,
-                                             task.process_id)])
-        return task
-
-    def assign(self, actor: Actor, task_id: int, username: str) -> Task:
+    def assign(self, actor: Actor, task_id: int, username: str):
         if not actor.has("coordinator", "director"):
             raise Forbidden("assigning tasks needs the coordinator role")
         if not isinstance(username, str) or not username:
@@ -194,51 +202,53 @@ class Tasks:
             if user is None or not user.active:
                 raise Invalid(f"no active user '{username}'", {"username": [f"no active user '{username}'"]})
             task = self._locked(s, task_id)
-            if task.status != "open":
-                raise Conflict(f"task {task_id} is {task.status}")
             self._hold(s, task, user.id)
             history.record(s, [history.event(task.case_id, actor.username, "assigned", task.element_id, task.id,
                                              task.process_id, {"to": username})])
-        return task
-
-    @staticmethod
-    def _username(s, user_id: int) -> str:
-        return s.scalar(sa.select(User.username).where(User.id == user_id)) or f"user {user_id}"
+        return self.row(task_id)
 
     # completing --------------------------------------------------------------------
-    def complete(self, actor: Actor, task_id: int, data) -> Case:
+    def complete(self, actor: Actor, task_id: int, data):
         """Validate `data` against the task's form and complete it; returns the case.
 
         Completing an unclaimed task one may work claims it first (both recorded)."""
-        task = self.session.get(Task, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}")
-        if task.status != "open":
-            raise Conflict(f"task {task_id} is already {task.status}")
-        if not may_work(actor, task):
-            raise Forbidden("this task is not yours" if task.assignee_id else "this task is not open to your groups")
-        data = runtime.validate_form(self.form(task), data if data is not None else {})
-        with self.runtime.act(task.case_id, actor) as act:
-            row = act.session.scalar(sa.select(Task).where(Task.id == task_id)
-                                     .execution_options(populate_existing=True))
-            if row.status != "open":
-                raise Conflict(f"task {task_id} is already {row.status}")
-            if not may_work(actor, row):
-                raise Forbidden("this task was claimed by someone else")
-            t = runtime.spiff_task(act.wf, row.spiff_id)
+        found = {}
+
+        def locate(st) -> int:
+            task = st.task(task_id)
+            if task is None:
+                raise NotFound(f"no task {task_id}")
+            task = SimpleNamespace(**task)
+            if task.status != "open":
+                raise Conflict(f"task {task_id} is already {task.status}")
+            if not may_work(actor, task):
+                raise Forbidden("this task is not yours" if task.assignee_id
+                                else "this task is not open to your groups")
+            spec = self.runtime.repository.bundle(task.version_id).human_task(task.element_id)
+            found["task"] = task
+            found["data"] = runtime.validate_form(runtime.form_schema(self.forms, getattr(spec, "form", None)),
+                                                  data if data is not None else {})
+            return task.case_id
+
+        def finish(act: runtime.Action) -> None:
+            task, values = found["task"], found["data"]
+            t = runtime.spiff_task(act.wf, task.spiff_id)
             if t is None or t.state != TaskState.READY:
                 raise Conflict(f"task {task_id} is no longer open")
-            if row.assignee_id is None:
-                self._hold(act.session, row, actor.id)
-                act.log("claimed", row.element_id, row.id)
-            _apply(t, data)
+            if not act.store.complete_task(task.id, actor.id, act.now, runtime.jsonable(values)):
+                raise Conflict(f"task {task_id} was completed or claimed by someone else meanwhile")
+            if task.assignee_id is None:
+                act.store.dequeue([task.id])
+                act.log("claimed", task.element_id, task.id)
+            _apply(t, values)
             try:
                 t.run()
-            except Exception as e:
+            except (Exception, scripting.ScriptLimitExceeded) as e:
                 raise runtime.engine_failure(e) from e
-            act.completed[row.id] = (row, data)
-            act.log("completed", row.element_id, row.id)
-        return act.case
+            act.completed.add(task.id)
+            act.log("completed", task.element_id, task.id)
+
+        return self.runtime.act(actor, finish, locate=locate)
 
 
 def _apply(t, data: dict) -> None:

@@ -10,7 +10,7 @@ def task_json(t) -> dict:
     return {
         "id": t.id, "case_id": t.case_id, "case_number": t.case_number, "process_id": t.process_id,
         "element_id": t.element_id, "name": t.name, "lane": t.lane, "candidate_groups": t.candidate_groups or [],
-        "assignee": t.assignee.username if t.assignee is not None else None, "status": t.status,
+        "assignee": t.assignee, "status": t.status,
         "created_at": t.created_at, "due_at": t.due_at, "form_key": t.form_key, "completed_at": t.completed_at,
     }
 
