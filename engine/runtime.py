@@ -405,6 +405,9 @@ class Runtime:
             raise NotFound(f"no case {case_id}")
         return case
 
+    def events(self, case_id: int):
+        return history.case_events(self.session, case_id)
+
     def visible_case(self, actor: Actor, case_id: int) -> Case:
         case = self.case(case_id)
         if actor.is_applicant_only and case.started_by_id != actor.id:

@@ -20,7 +20,6 @@ import zlib
 from uuid import UUID
 
 import orjson
-
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
@@ -356,7 +355,9 @@ def _prune_tree(wf, top: BpmnWorkflow) -> int:
     while root.has_state(TaskState.COMPLETED) and root._children:
         children = root.children
         live = [c for c in children if _live(c)]
-        if len(live) != 1:
+        # The new root must be finished too: SpiffWorkflow updates a waiting or ready task
+        # from its parent's data, so every unfinished task keeps its parent.
+        if len(live) != 1 or not live[0].has_state(TaskState.COMPLETED):
             break
         keep = live[0]
         for c in children:

@@ -1,0 +1,5 @@
+"""Forms of the big_project process."""
+
+from marshmallow import Schema, fields, validate  # noqa: F401
+
+from forms import register  # noqa: F401

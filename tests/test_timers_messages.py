@@ -1,0 +1,45 @@
+import datetime as dt
+
+from engine import clock
+from tests.conftest import DIAGRAMS
+
+
+def _setup(h):
+    clerk = h.user("clerk", groups=["window"])
+    h.user("coord", groups=["coord"], roles=["coordinator"])
+    h.deploy(DIAGRAMS / "timers.bpmn")
+    return clerk
+
+
+def test_non_interrupting_timer_creates_follow_up_and_interrupting_timer_cancels(h):
+    clerk = _setup(h)
+    clock.freeze(dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ))
+    case = h.hall.runtime.start(clerk, "timers", {})
+    review = h.open_tasks(case.id, "review")[0]
+    assert review.due_at == dt.datetime(2026, 12, 2, 9, 0, tzinfo=clock.HALL_TZ)
+    assert h.hall.runtime.case(case.id).next_timer_at == dt.datetime(2026, 11, 30, 10, 0, tzinfo=clock.HALL_TZ)
+    assert h.hall.runtime.fire_due_timers() == 0
+    clock.advance(dt.timedelta(hours=1, seconds=1))
+    assert h.hall.runtime.fire_due_timers() == 1
+    assert sorted(t.element_id for t in h.open_tasks(case.id)) == ["review", "urge"]
+    clock.advance(dt.timedelta(hours=1))
+    h.hall.runtime.fire_due_timers()
+    assert [t.element_id for t in h.open_tasks(case.id)] == ["urge"]
+    actions = [e.action for e in h.hall.runtime.events(case.id)]
+    assert actions.count("timer_fired") == 2 and "task_cancelled" in actions
+
+
+def test_intermediate_timer_then_message(h):
+    clerk = _setup(h)
+    clock.freeze(dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ))
+    case = h.hall.runtime.start(clerk, "timers", {})
+    h.complete(clerk, case.id, "review", {"ok": True})
+    case = h.hall.runtime.case(case.id)
+    assert case.next_timer_at == dt.datetime(2026, 12, 1, 9, 0, tzinfo=clock.HALL_TZ)
+    clock.advance(dt.timedelta(days=1, seconds=1))
+    h.hall.runtime.fire_due_timers()
+    case = h.hall.runtime.case(case.id)
+    assert case.next_timer_at is None and not h.open_tasks(case.id)
+    h.hall.runtime.message(clerk, case.id, "补正材料", {"materials": ["营业执照"]})
+    assert [t.element_id for t in h.open_tasks(case.id)] == ["final"]
+    assert h.hall.runtime.case(case.id).data["materials"] == ["营业执照"]
