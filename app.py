@@ -98,7 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     with app.app_context():
         engine_db.configure(db.engine)
-    app.extensions["hall"] = Hall(db.session, forms.registry)
+    app.extensions["hall"] = Hall(db.session, forms.registry, app.config.get("HALL_PASSWORD_METHOD"))
     api.init_app(app)
 
     @app.get("/healthz")

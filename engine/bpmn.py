@@ -44,10 +44,9 @@ DMN_NS = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/s
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 20
 FORM_FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
-_ISO = re.compile(
-    r"^(R\d*/)?(P(?=\d|T)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
-    r"|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?|\d{4}-?W\d{2}-?\d.*)(/.*)?$"
-)
+# What looks like an ISO 8601 timer literal (durations, dates, cycles); whether it is a
+# valid one is SpiffWorkflow's parser's call (`_check_timer`).
+_ISO = re.compile(r"^(R\d*/)?(P[\dYMWDTHS.,]+|\d{4}-?\d{2}-?\d{2}[\dT:.+\-Z ]*|\d{4}-?W\d{2}.*)(/.*)?$")
 
 
 def camunda(attr: str) -> str:
@@ -328,7 +327,8 @@ def _check_timer(text: str) -> str | None:
         else:
             TimerEventDefinition.parse_time_or_duration(lit)
     except Exception:
-        return f"'{lit}' is not a valid ISO 8601 duration, date or cycle"
+        hint = " (a duration in days is P1D, in hours PT1H: T comes before hours)" if lit.startswith("PT") else ""
+        return f"'{lit}' is not a valid ISO 8601 duration, date or cycle{hint}"
     return None
 
 

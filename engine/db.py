@@ -59,3 +59,9 @@ def write(session):
     finally:
         # Hot-path writes go around the ORM (engine.store): never serve stale objects.
         session.expire_all()
+
+
+def retryable(e: Exception) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back and may run again."""
+    sqlstate = getattr(e, "sqlstate", None) or getattr(getattr(e, "orig", None), "sqlstate", None)
+    return sqlstate in ("40001", "40P01")

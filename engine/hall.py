@@ -12,9 +12,9 @@ class Hall:
     """`session` is a SQLAlchemy scoped_session (Flask-SQLAlchemy's `db.session`, or one of
     your own in a script); `forms` is the form registry (forms.registry)."""
 
-    def __init__(self, session, forms):
+    def __init__(self, session, forms, password_method: str | None = None):
         self.session = session
-        self.identity = Identity(session)
+        self.identity = Identity(session, password_method)
         self.repository = Repository(session, forms)
         self.runtime = Runtime(session, self.repository, forms)
         self.tasks = Tasks(session, self.runtime, forms)

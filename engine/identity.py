@@ -48,8 +48,10 @@ def _token_hash(token: str) -> str:
 
 
 class Identity:
-    def __init__(self, session):
+    def __init__(self, session, password_method: str | None = None):
         self.session = session
+        # werkzeug's default (scrypt) unless configured; tests use a cheap one
+        self.password_method = password_method
 
     # users -------------------------------------------------------------------------
     def create_user(self, username: str, password: str, groups=(), roles=(), display_name=None,
@@ -70,7 +72,8 @@ class Identity:
             if user is None:
                 user = User(username=username, created_at=clock.now())
                 s.add(user)
-            user.password_hash = generate_password_hash(password)
+            user.password_hash = (generate_password_hash(password, self.password_method) if self.password_method
+                                  else generate_password_hash(password))
             user.roles = ",".join(dict.fromkeys(roles))
             user.display_name = display_name or user.display_name
             user.groups = [self._group(s, g) for g in dict.fromkeys(groups)]

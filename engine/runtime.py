@@ -27,7 +27,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import bpmn, clock, history, scripting, state
+from engine import bpmn, clock, db, history, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, Invalid, NotFound
 from engine.identity import SYSTEM, Actor
 from engine.models import Case
@@ -197,12 +197,15 @@ class Runtime:
         the case's latest revision; if another process changed the case meanwhile, the save
         finds out (revision check), everything is rolled back and it all runs again on the
         fresh state."""
-        for attempt in range(3):
+        for _ in range(3):
             try:
                 with transaction(self.session) as st:
                     cid = case_id if locate is None else locate(st)
-                    cached = self._take(cid) if attempt == 0 else None
-                    if cached is not None:
+                    revision = st.lock_case(cid)
+                    if revision is None:
+                        raise NotFound(f"no case {cid}")
+                    cached = self._take(cid)
+                    if cached is not None and cached[0] == revision:
                         _, wf, open_tasks, case = cached
                     else:
                         case, wf = self._load(st, cid)
@@ -218,6 +221,10 @@ class Runtime:
                     self._save(act)
             except Stale:
                 continue
+            except Exception as e:
+                if db.retryable(e):
+                    continue
+                raise
             self._keep(act)
             return act.case
         raise Conflict("the case is changing too fast; try again")

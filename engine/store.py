@@ -102,6 +102,14 @@ class Store:
         self._run("RELEASE SAVEPOINT hall_action")
 
     # cases ---------------------------------------------------------------------
+    def lock_case(self, case_id: int) -> int | None:
+        """Lock the case row (PostgreSQL; SQLite's whole-database write lock is already held)
+        and return its revision. Every action takes this lock first, so actions on one case
+        queue in one order and never deadlock on the rows they touch after it."""
+        row = self._run("SELECT revision FROM cases WHERE id = ?" + (" FOR UPDATE" if self.pg else ""),
+                        (case_id,)).fetchone()
+        return row[0] if row else None
+
     def load_case(self, case_id: int | None = None, *, due_before: dt.datetime | None = None) -> dict | None:
         """A case row as a dict (locked on PostgreSQL): by id, or the running case whose
         timer is the most overdue before `due_before` (skipping rows another node holds)."""

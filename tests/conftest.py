@@ -69,7 +69,8 @@ def template(backend, tmp_path_factory):
     engine = sa.create_engine(PG_URL)
     with engine.begin() as conn:  # fails loudly if the server is not there
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    # synchronous_commit off: the tests do not need each commit on disk before the next
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
     _migrate(create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"}))
     yield {"backend": backend, "url": url, "schema": schema}
     with engine.begin() as conn:
@@ -96,7 +97,7 @@ def db_url(template, tmp_path):
 @pytest.fixture
 def app(db_url, tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test", "TESTING": True,
-                      "HALL_SCHEDULER": "off"})
+                      "HALL_SCHEDULER": "off", "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         yield app
         db.session.remove()

@@ -31,7 +31,7 @@ class HallApi(Api):
             body = {"message": error.description or error.name, "errors": {}}
         response = jsonify(body)
         response.status_code = error.code or 500
-        for k, v in (getattr(error, "data", None) or {}).get("headers", {}).items():
+        for k, v in ((getattr(error, "data", None) or {}).get("headers") or {}).items():
             response.headers[k] = v
         return response
 

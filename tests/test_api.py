@@ -1,0 +1,290 @@
+"""The REST API as its clients see it: auth, deploy, cases, tasks, messages."""
+
+import io
+
+import pytest
+
+from tests.conftest import DIAGRAMS
+
+FORM = (DIAGRAMS / "form_task.bpmn").read_bytes()
+
+
+@pytest.fixture
+def hall_users(h):
+    h.user("owner", roles=["process_owner"])
+    h.user("clerk", groups=["window"])
+    h.user("clerk2", groups=["window"])
+    h.user("gs", groups=["工商"])
+    h.user("gt", groups=["国税"])
+    h.user("coord", groups=["管理办"], roles=["coordinator"])
+    h.user("watch", roles=["supervisor"])
+    h.user("ann", groups=["申请人"], roles=["applicant"])
+    h.user("bob", groups=["申请人"], roles=["applicant"])
+    return h
+
+
+def deploy(client, h, content=FORM, name="form_task.bpmn", user="owner", **form):
+    data = {"file": (io.BytesIO(content), name), **form}
+    return client.post("/api/v1/process-models", data=data, headers=h.token(user),
+                       content_type="multipart/form-data")
+
+
+@pytest.fixture
+def deployed(client, hall_users):
+    r = deploy(client, hall_users)
+    assert r.status_code == 201, r.get_json()
+    return hall_users
+
+
+def start(client, h, user="clerk", data=None):
+    return client.post("/api/v1/cases", json={"process_id": "form_task", "data": data or {"company": "甲公司"}},
+                       headers=h.token(user))
+
+
+# auth ---------------------------------------------------------------------------------
+
+def test_token_and_unauthorized(client, hall_users):
+    h = hall_users
+    assert client.get("/api/v1/cases").status_code == 401
+    assert client.get("/api/v1/cases", headers={"Authorization": "Bearer nope"}).status_code == 401
+    r = client.post("/api/v1/auth/token", json={"username": "clerk", "password": "wrong"})
+    assert r.status_code == 401 and r.get_json()["message"]
+    r = client.post("/api/v1/auth/token", json={"username": "clerk"})
+    assert r.status_code == 422 and "password" in r.get_json()["errors"]
+    assert client.get("/api/v1/cases", headers=h.token("clerk")).status_code == 200
+
+
+def test_health_and_openapi(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/tasks/{task_id}/complete" in spec["paths"]
+    assert "/api/v1/cases/{case_id}/messages/{name}" in spec["paths"]
+
+
+# deploy -------------------------------------------------------------------------------
+
+def test_deploy_versions_and_identical_redeploy(client, hall_users):
+    h = hall_users
+    r = deploy(client, h)
+    assert r.status_code == 201 and r.get_json()["version"] == 1 and r.get_json()["process_id"] == "form_task"
+    assert r.get_json()["name"] == "表单测试"
+    r = deploy(client, h)
+    assert r.status_code == 200 and r.get_json()["version"] == 1
+    r = deploy(client, h, FORM.replace("审查结论".encode(), "审查意见".encode()))
+    assert r.status_code == 201 and r.get_json()["version"] == 2
+    models = client.get("/api/v1/process-models", headers=h.token("clerk")).get_json()
+    assert models == [{"process_id": "form_task", "name": "表单测试", "latest_version": 2}]
+    xml = client.get("/api/v1/process-models/form_task/versions/1/bpmn", headers=h.token("clerk"))
+    assert xml.status_code == 200 and "审查结论" in xml.get_data(as_text=True)
+    assert client.get("/api/v1/process-models/form_task/versions/9/bpmn", headers=h.token("clerk")).status_code == 404
+
+
+def test_deploy_needs_process_owner(client, hall_users):
+    assert deploy(client, hall_users, user="clerk").status_code == 403
+
+
+@pytest.mark.parametrize("content, needle", [
+    (b"not xml at all", "well-formed"),
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "DOCTYPE"),
+    (b'<?xml version="1.0"?><!DOCTYPE lolz SYSTEM "file:///etc/passwd"><x/>', "DOCTYPE"),
+    (FORM.replace(b'id="form_task"', b'id="form_task" isExecutable="false"'), "executable"),
+    (b"<x>" + b"a" * (3 * 1024 * 1024) + b"</x>", "larger"),
+])
+def test_deploy_refuses_bad_files(client, hall_users, content, needle):
+    r = deploy(client, hall_users, content)
+    assert r.status_code == 422
+    body = r.get_json()
+    assert needle.lower() in (body["message"] + str(body["errors"])).lower()
+    assert client.get("/api/v1/process-models", headers=hall_users.token("clerk")).get_json() == []
+
+
+def test_deploy_lint_names_the_element(client, hall_users):
+    bad = FORM.replace(b'<bpmn:conditionExpression>${decision == "accept"}',
+                       b'<bpmn:conditionExpression>__import__("os")')
+    r = deploy(client, hall_users, bad)
+    assert r.status_code == 422
+    errors = r.get_json()["errors"]
+    assert any(e["element_id"] == "f3" and "not allowed" in e["message"] for e in errors), errors
+
+
+def test_deploy_lint_script_timer_and_form_key(client, hall_users):
+    bad = FORM.replace(
+        b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>',
+        b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="script"/>'
+        b'<bpmn:scriptTask id="script" name="s"><bpmn:script>import os\nos.system("x")</bpmn:script></bpmn:scriptTask>'
+        b'<bpmn:sequenceFlow id="f1b" sourceRef="script" targetRef="wait"/>'
+        b'<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1D'
+        b'</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+        b'<bpmn:sequenceFlow id="f1c" sourceRef="wait" targetRef="review"/>',
+    ).replace(b'<bpmn:userTask id="review" name="review"', b'<bpmn:userTask id="review" name="review"')
+    bad = bad.replace(b'<bpmn:userTask id="dept_a" name="', b'<bpmn:userTask id="dept_a" camunda:formKey="nope" name="')
+    r = deploy(client, hall_users, bad)
+    assert r.status_code == 422, r.get_json()
+    errors = {}
+    for e in r.get_json()["errors"]:
+        errors[e["element_id"]] = errors.get(e["element_id"], "") + e["message"]
+    assert "import" in errors["script"]
+    assert "ISO 8601" in errors["wait"]
+    assert "nope" in errors["dept_a"]
+
+
+def test_deploy_unknown_process_id(client, hall_users):
+    r = deploy(client, hall_users, process_id="nope")
+    assert r.status_code == 422 and "nope" in r.get_json()["message"]
+
+
+# cases --------------------------------------------------------------------------------
+
+def test_start_case_and_read_it(client, deployed):
+    h = deployed
+    r = start(client, h)
+    assert r.status_code == 201, r.get_json()
+    case = r.get_json()
+    assert case["number"].startswith("FT-") and case["status"] == "running" and case["version"] == 1
+    assert case["title"] == "甲公司" and case["data"]["company"] == "甲公司"
+    assert [t["element_id"] for t in case["open_tasks"]] == ["review"]
+    assert [e["action"] for e in case["events"]] == ["started", "task_created"]
+    got = client.get(f"/api/v1/cases/{case['id']}", headers=h.token("watch")).get_json()
+    assert got["id"] == case["id"] and got["started_by"] == "clerk"
+    assert client.get("/api/v1/cases/999", headers=h.token("clerk")).status_code == 404
+
+
+def test_start_case_bad_input(client, deployed):
+    h = deployed
+    r = start(client, h, data={"company": "", "capital": "多"})
+    assert r.status_code == 422
+    assert set(r.get_json()["errors"]) == {"company", "capital"}
+    r = start(client, h, data={"company": "甲", "extra": 1})
+    assert r.status_code == 422 and "extra" in r.get_json()["errors"]
+    r = client.post("/api/v1/cases", json={"process_id": "nope", "data": {}}, headers=h.token("clerk"))
+    assert r.status_code == 404
+    r = client.post("/api/v1/cases", json={"data": {}}, headers=h.token("clerk"))
+    assert r.status_code == 422 and "process_id" in r.get_json()["errors"]
+    r = client.post("/api/v1/cases", json={"process_id": "form_task", "data": [1]}, headers=h.token("clerk"))
+    assert r.status_code == 422
+    r = client.post("/api/v1/cases", data="{not json", headers={**h.token("clerk"), "Content-Type": "application/json"})
+    assert r.status_code in (400, 422)
+    r = client.post("/api/v1/cases", json=[1, 2], headers=h.token("clerk"))
+    assert r.status_code in (400, 422)
+    assert client.get("/api/v1/cases", headers=h.token("clerk")).get_json() == []
+
+
+def test_starting_is_limited_to_starter_groups(client, deployed):
+    h = deployed
+    assert start(client, h, user="gs").status_code == 403
+    assert start(client, h, user="watch").status_code == 403
+    assert start(client, h, user="ann").status_code == 201
+
+
+def test_applicants_see_only_their_own_cases(client, deployed):
+    h = deployed
+    mine = start(client, h, user="ann").get_json()
+    other = start(client, h, user="bob").get_json()
+    listed = client.get("/api/v1/cases", headers=h.token("ann")).get_json()
+    assert [c["id"] for c in listed] == [mine["id"]]
+    assert client.get(f"/api/v1/cases/{other['id']}", headers=h.token("ann")).status_code == 403
+    assert len(client.get("/api/v1/cases", headers=h.token("clerk")).get_json()) == 2
+
+
+def test_case_list_filters_and_pagination(client, deployed):
+    h = deployed
+    for i in range(5):
+        start(client, h, data={"company": f"企业{i}"})
+    r = client.get("/api/v1/cases?page=1&page_size=2&status=running", headers=h.token("clerk"))
+    assert len(r.get_json()) == 2
+    assert '"total": 5' in r.headers["X-Pagination"]
+    assert client.get("/api/v1/cases?status=completed", headers=h.token("clerk")).get_json() == []
+    assert client.get("/api/v1/cases?status=bogus", headers=h.token("clerk")).status_code == 422
+    assert len(client.get("/api/v1/cases?q=企业3", headers=h.token("clerk")).get_json()) == 1
+
+
+# tasks --------------------------------------------------------------------------------
+
+def test_inbox_claim_unclaim_and_form(client, deployed):
+    h = deployed
+    case = start(client, h).get_json()
+    task_id = case["open_tasks"][0]["id"]
+    inbox = client.get("/api/v1/tasks?scope=group", headers=h.token("clerk2")).get_json()
+    assert [t["id"] for t in inbox] == [task_id]
+    assert client.get("/api/v1/tasks", headers=h.token("gs")).get_json() == []
+    detail = client.get(f"/api/v1/tasks/{task_id}", headers=h.token("clerk")).get_json()
+    fields = {f["name"]: f for f in detail["form"]}
+    assert fields["decision"]["type"] == "enum" and fields["decision"]["required"]
+    assert {c["value"] for c in fields["decision"]["choices"]} == {"accept", "reject"}
+    assert fields["pages"]["label"] == "材料页数" and fields["received_on"]["type"] == "date"
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=h.token("gs")).status_code == 403
+    assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=h.token("clerk")).get_json()["assignee"] == "clerk"
+    assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=h.token("clerk2")).status_code == 409
+    assert client.post(f"/api/v1/tasks/{task_id}/unclaim", headers=h.token("clerk2")).status_code == 409
+    assert client.get("/api/v1/tasks?scope=group", headers=h.token("clerk2")).get_json() == []
+    assert [t["id"] for t in client.get("/api/v1/tasks?scope=mine", headers=h.token("clerk")).get_json()] == [task_id]
+    r = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"decision": "accept", "pages": 3}},
+                    headers=h.token("clerk2"))
+    assert r.status_code == 403
+    assert client.post(f"/api/v1/tasks/{task_id}/unclaim", headers=h.token("clerk")).status_code == 200
+    assert len(client.get("/api/v1/tasks?scope=group", headers=h.token("clerk2")).get_json()) == 1
+
+
+def test_assign_is_for_coordinators(client, deployed):
+    h = deployed
+    task_id = start(client, h).get_json()["open_tasks"][0]["id"]
+    r = client.post(f"/api/v1/tasks/{task_id}/assign", json={"username": "clerk2"}, headers=h.token("clerk"))
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/tasks/{task_id}/assign", json={"username": "nobody"}, headers=h.token("coord"))
+    assert r.status_code == 422 and "username" in r.get_json()["errors"]
+    r = client.post(f"/api/v1/tasks/{task_id}/assign", json={"username": "clerk2"}, headers=h.token("coord"))
+    assert r.status_code == 200 and r.get_json()["assignee"] == "clerk2"
+    case = client.get(f"/api/v1/cases/{r.get_json()['case_id']}", headers=h.token("coord")).get_json()
+    assert any(e["action"] == "assigned" and e["actor"] == "coord" for e in case["events"])
+
+
+def test_complete_validates_and_refuses_twice(client, deployed):
+    h = deployed
+    case = start(client, h).get_json()
+    task_id = case["open_tasks"][0]["id"]
+    url = f"/api/v1/tasks/{task_id}/complete"
+    r = client.post(url, json={"data": {"decision": "maybe", "pages": "x", "bogus": 1}}, headers=h.token("clerk"))
+    assert r.status_code == 422
+    assert set(r.get_json()["errors"]) == {"decision", "pages", "bogus"}
+    r = client.post(url, json={"data": {"decision": "accept", "pages": 0}}, headers=h.token("clerk"))
+    assert r.status_code == 422 and "pages" in r.get_json()["errors"]
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=h.token("clerk")).get_json()["events"][-1]["action"] \
+        == "task_created"  # nothing happened to the case
+    r = client.post(url, json={"data": {"decision": "accept", "pages": 12, "received_on": "2026-11-30"}},
+                    headers=h.token("clerk"))
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["data"]["received_on"] == "2026-11-30" and body["open_tasks"] == []
+    assert [e["action"] for e in body["events"]][-2:] == ["claimed", "completed"]
+    assert client.post(url, json={"data": {"decision": "accept", "pages": 12}},
+                       headers=h.token("clerk")).status_code == 409
+    assert client.post("/api/v1/tasks/999/complete", json={"data": {}}, headers=h.token("clerk")).status_code == 404
+
+
+def test_messages(client, deployed):
+    h = deployed
+    case = start(client, h, user="ann").get_json()
+    url = f"/api/v1/cases/{case['id']}/messages/补正材料"
+    assert client.post(url, json={"data": {"x": 1}}, headers=h.token("ann")).status_code == 409
+    task_id = case["open_tasks"][0]["id"]
+    client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"decision": "accept", "pages": 1}},
+                headers=h.token("clerk"))
+    assert client.post(url, json={"data": {"x": 1}}, headers=h.token("bob")).status_code == 403
+    assert client.post(url, json={"data": {"x": 1}}, headers=h.token("watch")).status_code == 403
+    assert client.post(url, json={"data": "x"}, headers=h.token("ann")).status_code == 422
+    r = client.post(url, json={"data": {"materials": ["章程"]}}, headers=h.token("ann"))
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["data"]["materials"] == ["章程"]
+    assert sorted(t["element_id"] for t in body["open_tasks"]) == ["dept_a", "dept_b"]
+    assert client.post(url, json={"data": {}}, headers=h.token("ann")).status_code == 409
+
+
+def test_running_cases_keep_their_version(client, deployed):
+    h = deployed
+    old = start(client, h).get_json()
+    deploy(client, h, FORM.replace("审查结论".encode(), "审查意见".encode()))
+    new = start(client, h).get_json()
+    assert (old["version"], new["version"]) == (1, 2)
+    detail = client.get(f"/api/v1/tasks/{old['open_tasks'][0]['id']}", headers=h.token("clerk")).get_json()
+    assert {f["name"]: f for f in detail["form"]}["decision"]["label"] == "审查结论"

@@ -1,0 +1,64 @@
+"""Many people completing parallel branches of the same cases at the same moment."""
+
+import random
+import threading
+from collections import Counter
+
+from engine.errors import Conflict
+from tests.conftest import DIAGRAMS
+from webapp import db
+from webapp import hall as current_hall
+
+REVIEWS = ("r1", "r2", "r3", "r4")
+
+
+def test_parallel_branches_completed_concurrently_lose_nothing_and_double_nothing(app, h):
+    clerks = [h.user(f"clerk{i}", groups=["window", "gs", "gt", "dt", "zj"]) for i in range(6)]
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    cases = []
+    for n in range(8):
+        case = h.hall.runtime.start(clerks[0], "parallel5", {"n": n})
+        h.complete(clerks[0], case.id, "accept", {})
+        cases.append(case.id)
+    task_ids = [t.id for c in cases for t in h.open_tasks(c)]
+    assert len(task_ids) == 8 * len(REVIEWS)
+
+    results: Counter = Counter()
+    errors: list = []
+    done_by: dict = {}
+    barrier = threading.Barrier(len(clerks))
+
+    def worker(clerk, seed):
+        order = task_ids[:]
+        random.Random(seed).shuffle(order)
+        with app.app_context():
+            hall = current_hall()
+            barrier.wait()
+            for task_id in order:  # every worker tries every task: each must complete exactly once
+                try:
+                    hall.tasks.complete(clerk, task_id, {f"by_{task_id}": clerk.username})
+                    results["ok"] += 1
+                    done_by.setdefault(task_id, []).append(clerk.username)
+                except Conflict:
+                    results["conflict"] += 1
+                except Exception as e:  # anything else is a failure of the engine
+                    errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(c, i)) for i, c in enumerate(clerks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert results["ok"] == len(task_ids)
+    assert all(len(v) == 1 for v in done_by.values())
+    db.session.rollback()  # this test's own session: drop its read snapshot from before the threads
+    for case_id in cases:
+        case = h.hall.runtime.case(case_id)
+        assert [t.element_id for t in h.open_tasks(case_id)] == ["decide"], case.number
+        # every branch's data arrived: nothing written by one completer was lost by another
+        reviews = [t for t in h.hall.tasks.case_tasks(case_id, status="completed") if t.element_id in REVIEWS]
+        assert len(reviews) == 4
+        assert all(f"by_{t.id}" in case.data for t in reviews), case.data
+        completed = [e for e in h.hall.runtime.events(case_id) if e.action == "completed"]
+        assert len(completed) == 1 + 4
