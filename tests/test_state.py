@@ -50,7 +50,7 @@ def test_data_values_survive_a_round_trip():
     b = bpmn.build({"loop.bpmn": (DIAGRAMS / "loop.bpmn").read_text()})
     wf = state.new_workflow(b.spec, b.subprocess_specs)
     value = {
-        "date": dt.date(2026, 11, 30), "at": dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc),
+        "date": dt.date(2026, 11, 30), "at": dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC),
         "naive": dt.datetime(2026, 11, 30, 9, 0), "span": dt.timedelta(days=2, microseconds=5),
         "money": decimal.Decimal("12.50"), "tags": {"a", "b"}, "pair": (1, "二"), "by_year": {2026: "x"},
         "typename": "not a spiff object", "$t": "looks like a tag", "$$x": 1, "big": 2**80,
