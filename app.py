@@ -20,7 +20,7 @@ import forms
 from engine import db as engine_db
 from engine import scheduler
 from engine.hall import Hall
-from webapp import api, db, hall, migrate
+from webapp import JSONProvider, api, db, hall, migrate
 
 ROOT = Path(__file__).resolve().parent
 
@@ -77,21 +77,23 @@ def _serving() -> bool:
 
 
 def create_app(config: dict | None = None) -> Flask:
+    Flask.json_provider_class = JSONProvider
     app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     instance = Path(app.instance_path)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=_database_url(instance),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         HALL_SCHEDULER=os.environ.get("HALL_SCHEDULER", "on"),
         HALL_TIMER_INTERVAL=float(os.environ.get("HALL_TIMER_INTERVAL", "0.5")),
         HALL_LOG_LEVEL=os.environ.get("HALL_LOG_LEVEL", "INFO"),
         JSON_AS_ASCII=False,
     )
     app.config.update(config or {})
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # a server's connections can drop; check each one as it leaves the pool
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
-    app.json.ensure_ascii = False
     _configure_logging(app.config["HALL_LOG_LEVEL"])
 
     db.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -12,10 +13,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import clock, db
 from engine.errors import Invalid, NotFound
-from engine.models import ApiToken, Group, User
+from engine.models import ApiToken, Group, User, user_groups
 
 ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "admin")
 TOKEN_LIFETIME = dt.timedelta(hours=12)
+TOKEN_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Identity:
         self.session = session
         # werkzeug's default (scrypt) unless configured; tests use a cheap one
         self.password_method = password_method
+        self._tokens: dict[str, tuple[float, Actor]] = {}
 
     # users -------------------------------------------------------------------------
     def create_user(self, username: str, password: str, groups=(), roles=(), display_name=None,
@@ -124,13 +127,27 @@ class Identity:
         return token
 
     def actor_for_token(self, token: str) -> Actor | None:
+        """The actor a bearer token stands for; remembered for a few seconds, so a burst of
+        requests costs one lookup (a deactivated user or new roles apply within that time)."""
+        key = _token_hash(token)
+        now = time.monotonic()
+        hit = self._tokens.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        u = User.__table__.c
         row = self.session.execute(
-            sa.select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == _token_hash(token))
-        ).first()
-        if row is None or row.expires_at < clock.now() or not row.User.active:
+            sa.select(u.id, u.username, u.roles, u.display_name, u.active, ApiToken.expires_at)
+            .join(ApiToken, ApiToken.user_id == u.id).where(ApiToken.token_hash == key)).first()
+        if row is None or not row.active or row.expires_at < clock.now():
+            self._tokens.pop(key, None)
             return None
-        return actor_of(row.User)
+        groups = self.session.scalars(sa.select(user_groups.c.group_name).where(user_groups.c.user_id == row.id))
+        actor = Actor(row.id, row.username, frozenset(r for r in row.roles.split(",") if r), frozenset(groups),
+                      row.display_name)
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[key] = (now + TOKEN_CACHE_SECONDS, actor)
+        return actor
 
     def actor(self, user_id: int) -> Actor | None:
         user = self.session.get(User, user_id)

@@ -30,10 +30,14 @@ import forms as forms_pkg
 from engine import bpmn, clock, db, history, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, Invalid, NotFound
 from engine.identity import SYSTEM, Actor
-from engine.models import Case
-from engine.store import Stale, Store, transaction
+from engine.models import Case, User
+from engine.store import Stale, Store, reading, transaction
 
 log = logging.getLogger("hall.runtime")
+
+_C = Case.__table__
+CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.label("started_by")).select_from(
+    _C.outerjoin(User, User.id == _C.c.started_by_id))
 
 MAX_AUTOMATIC_STEPS = 10_000
 TIMER_TYPES = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
@@ -406,23 +410,25 @@ class Runtime:
     # ---------------------------------------------------------------------------------
     # reading
 
-    def case(self, case_id: int) -> Case:
-        case = self.session.get(Case, case_id, populate_existing=True)
-        if case is None:
+    def case(self, case_id: int):
+        """A case (everything but its workflow state) with its starter's username."""
+        with reading(self.session) as st:
+            row = st.case_view(case_id)
+        if row is None:
             raise NotFound(f"no case {case_id}")
-        return case
+        return row
 
     def events(self, case_id: int):
         return history.case_events(self.session, case_id)
 
-    def visible_case(self, actor: Actor, case_id: int) -> Case:
+    def visible_case(self, actor: Actor, case_id: int):
         case = self.case(case_id)
         if actor.is_applicant_only and case.started_by_id != actor.id:
             raise Forbidden("this is not your case")
         return case
 
     def cases(self, actor: Actor, status=None, process_id=None, page=1, per_page=20, search=None):
-        q = sa.select(Case)
+        q = CASE_ROW
         if actor.is_applicant_only:
             q = q.where(Case.started_by_id == actor.id)
         if status:
@@ -433,7 +439,7 @@ class Runtime:
             like = f"%{search}%"
             q = q.where(sa.or_(Case.number.like(like), Case.title.like(like)))
         total = self.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
-        rows = self.session.scalars(q.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+        rows = self.session.execute(q.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
         return rows, total
 
 

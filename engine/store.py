@@ -1,10 +1,12 @@
-"""The statements every case action runs, sent straight through the DB-API.
+"""The statements every case action runs, and the reads every case view makes, sent
+straight through the DB-API.
 
 A completion reads and writes a handful of rows; through SQLAlchemy each statement costs
 some 45 µs of Python before the database sees it (its session's transaction more), through
 the DB-API about 5 µs. So each case action runs in `transaction()`: one pooled connection,
-one transaction, plain SQL; everything else uses SQLAlchemy. Values are written in the form
-SQLAlchemy reads back: UTC datetimes (naive text on SQLite), JSON as text.
+one transaction, plain SQL; a case's page reads through `reader()`; everything else uses
+SQLAlchemy. Values are written in the form SQLAlchemy reads back: UTC datetimes (naive
+text on SQLite), JSON as text.
 """
 
 from __future__ import annotations
@@ -55,12 +57,37 @@ def transaction(session):
         sess.expire_all()
 
 
+@contextmanager
+def reading(session):
+    """A Store that reads, in one short transaction on a pooled connection of its own."""
+    sess = session() if isinstance(session, scoped_session) else session
+    bind = sess.get_bind()
+    raw = bind.raw_connection()
+    try:
+        yield Store(raw, bind.dialect.name == "postgresql", write=False)
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+_CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "
+              "c.created_at, c.updated_at, c.ended_at, c.revision, c.data, c.next_timer_at, c.error, "
+              "u.username AS started_by FROM cases c LEFT JOIN users u ON u.id = c.started_by_id WHERE c.id = ?")
+_TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.element_id, t.name, t.lane, "
+              "t.candidate_groups, t.assignee_id, t.status, t.form_key, t.created_at, t.due_at, t.claimed_at, "
+              "t.completed_at, t.completed_by_id, t.data, u.username AS assignee "
+              "FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id WHERE t.case_id = ?")
+_EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM events WHERE case_id = ? ORDER BY id"
+_TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at"}
+_JSONS = {"data", "candidate_groups", "detail"}
+
+
 class Store:
-    def __init__(self, raw, pg: bool):
+    def __init__(self, raw, pg: bool, write: bool = True):
         self.pg = pg
         self.cur = raw.cursor()
-        if not pg:
-            self.cur.execute("BEGIN IMMEDIATE")  # take SQLite's write lock now, not halfway
+        if not pg:  # SQLite: take the write lock now, not halfway; reads see one snapshot
+            self.cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         if self.pg:
             from psycopg.types.json import Json
 
@@ -90,6 +117,32 @@ class Store:
 
     def read_json(self, value):
         return json.loads(value) if isinstance(value, str) else value
+
+    def _objects(self, sql: str, params) -> list[SimpleNamespace]:
+        cur = self._run(sql, params)
+        names = [d[0] for d in cur.description]
+        out = []
+        for row in cur.fetchall():
+            item = dict(zip(names, row, strict=True))
+            for k in _TIMES.intersection(item):
+                item[k] = self.read_ts(item[k])
+            for k in _JSONS.intersection(item):
+                item[k] = self.read_json(item[k])
+            out.append(SimpleNamespace(**item))
+        return out
+
+    # the reads behind a case's page
+    def case_view(self, case_id: int) -> SimpleNamespace | None:
+        rows = self._objects(_CASE_VIEW, (case_id,))
+        return rows[0] if rows else None
+
+    def case_tasks(self, case_id: int, status: str | None) -> list[SimpleNamespace]:
+        if status:
+            return self._objects(_TASK_VIEW + " AND t.status = ? ORDER BY t.id", (case_id, status))
+        return self._objects(_TASK_VIEW + " ORDER BY t.id", (case_id,))
+
+    def case_events(self, case_id: int) -> list[SimpleNamespace]:
+        return self._objects(_EVENT_VIEW, (case_id,))
 
     @contextmanager
     def savepoint(self):

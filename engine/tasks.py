@@ -18,6 +18,7 @@ from engine import clock, db, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import Case, Task, TaskQueue, User
+from engine.store import reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
 
@@ -120,10 +121,8 @@ class Tasks:
         return self._rows(list(ids)), total
 
     def case_tasks(self, case_id: int, status: str | None = "open") -> list:
-        q = TASK_ROW.where(_T.c.case_id == case_id)
-        if status:
-            q = q.where(_T.c.status == status)
-        return list(self.session.execute(q.order_by(_T.c.id)))
+        with reading(self.session) as st:
+            return st.case_tasks(case_id, status)
 
     def spec(self, task):
         """The Spiff task spec of a task row (for its form)."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 from flask import current_app
+from flask.json.provider import DefaultJSONProvider
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -16,3 +20,18 @@ migrate = Migrate()
 def hall() -> Hall:
     """The engine of the current app."""
     return current_app.extensions["hall"]
+
+
+class JSONProvider(DefaultJSONProvider):
+    """ISO 8601 times (not HTTP dates), Chinese as is."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, (dt.datetime, dt.date, dt.time)):
+            return o.isoformat()
+        if isinstance(o, decimal.Decimal):
+            return str(o)
+        return DefaultJSONProvider.default(o)

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from webapp import hall
 from webapp.api.cases import _object
 from webapp.api.schemas import AssignTask, CaseOut, CompleteTask, TaskDetail, TaskOut, TaskQuery
-from webapp.api.views import case_json, task_json
+from webapp.api.views import case_json, respond, task_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/tasks"
@@ -38,7 +38,7 @@ def get_task(task_id):
     out["form"] = h.tasks.describe_form(t)
     out["case_data"] = h.tasks.visible_data(t)
     out["data"] = t.data
-    return out
+    return respond(out)
 
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])
@@ -47,7 +47,7 @@ def get_task(task_id):
 @blp.alt_response(409, description="someone else holds the task, or it is no longer open")
 def claim(task_id):
     """Take the task from the group's queue."""
-    return task_json(hall().tasks.claim(current_actor(), task_id))
+    return respond(task_json(hall().tasks.claim(current_actor(), task_id)))
 
 
 @blp.route("/<int:task_id>/unclaim", methods=["POST"])
@@ -56,7 +56,7 @@ def claim(task_id):
 @blp.alt_response(409, description="someone else holds the task")
 def unclaim(task_id):
     """Give the task back to its groups."""
-    return task_json(hall().tasks.unclaim(current_actor(), task_id))
+    return respond(task_json(hall().tasks.unclaim(current_actor(), task_id)))
 
 
 @blp.route("/<int:task_id>/assign", methods=["POST"])
@@ -65,7 +65,7 @@ def unclaim(task_id):
 @blp.response(200, TaskOut)
 def assign(body, task_id):
     """Give the task to a user (coordinator)."""
-    return task_json(hall().tasks.assign(current_actor(), task_id, body["username"]))
+    return respond(task_json(hall().tasks.assign(current_actor(), task_id, body["username"])))
 
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])
@@ -77,4 +77,4 @@ def assign(body, task_id):
 def complete(body, task_id):
     """Complete the task with its form's data; returns the case."""
     case = hall().tasks.complete(current_actor(), task_id, _object(body["data"]))
-    return case_json(case)
+    return respond(case_json(case))

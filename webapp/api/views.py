@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from engine import history
 from webapp import db, hall
+
+
+def respond(body, status: int = 200):
+    """A JSON response built here: the documented schema describes it, nothing re-dumps it."""
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def task_json(t) -> dict:
@@ -24,12 +33,12 @@ def case_summary(c) -> dict:
 
 
 def case_json(c) -> dict:
-    from engine.models import User
-
+    """The whole case as the API shows it; `c` is a case row or what an action returned."""
+    if not hasattr(c, "started_by"):
+        c = hall().runtime.case(c.id)
     out = case_summary(c)
-    starter = db.session.get(User, c.started_by_id) if c.started_by_id else None
     out.update({
-        "data": c.data or {}, "error": c.error, "started_by": starter.username if starter else None,
+        "data": c.data or {}, "error": c.error, "started_by": c.started_by,
         "open_tasks": [task_json(t) for t in hall().tasks.case_tasks(c.id)],
         "events": [{"at": e.at, "actor": e.actor, "action": e.action, "element_id": e.element_id,
                     "task_id": e.task_id, "detail": e.detail} for e in history.case_events(db.session, c.id)],

@@ -1,0 +1,351 @@
+"""Hall's benchmark: one command, every figure measured in the same run against a baseline
+measured in that run (these machines are noisy; ratios travel, absolute numbers do not).
+
+    .venv/bin/python bench/run.py            # everything (the 1,000,000-task inbox takes a few minutes)
+    .venv/bin/python bench/run.py --quick    # smaller counts, for a smoke check
+
+Measures, on the 5-user-task parallel diagram (accept -> 4 parallel reviews -> decide):
+  raw        SpiffWorkflow alone, in memory (the baseline)
+  engine     Hall's engine, persisted to SQLite (start + 5 completions per case)
+  rest       the REST API on one gunicorn worker; a client reads the case before each completion
+  floor      an empty Flask app's GET+POST pair on one gunicorn worker (the web stack's floor)
+and also
+  loop       the cost of the 500th completion of a long 补正 loop against the 5th
+  inbox      a group's inbox page (50 rows) with 1,000,000 open tasks in the database, p95
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HALL_SCHEDULER", "off")
+os.environ.setdefault("HALL_LOG_LEVEL", "WARNING")
+
+DIAGRAM = ROOT / "tests" / "diagrams" / "parallel5.bpmn"
+LOOP = ROOT / "tests" / "diagrams" / "loop.bpmn"
+GROUPS = ["window", "gs", "gt", "dt", "zj"]
+
+
+# ------------------------------------------------------------------------------------
+# raw SpiffWorkflow
+
+def bench_raw(cases: int) -> float:
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+    from SpiffWorkflow.util.task import TaskState
+
+    parser = CamundaParser()
+    parser.add_bpmn_file(str(DIAGRAM))
+    spec = parser.get_spec("parallel5")
+
+    def one() -> int:
+        wf = BpmnWorkflow(spec)
+        wf.get_tasks(state=TaskState.READY)[0].data.update({"x": 1})
+        wf.do_engine_steps()
+        n = 0
+        while not wf.completed:
+            t = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+            t.data.update({"v": n})
+            t.run()
+            wf.do_engine_steps()
+            n += 1
+        return n
+
+    for _ in range(20):
+        one()
+    t0 = time.perf_counter()
+    done = sum(one() for _ in range(cases))
+    return done / (time.perf_counter() - t0)
+
+
+# ------------------------------------------------------------------------------------
+# the engine
+
+def make_app(db_path: Path):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from webapp import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench",
+                      "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    return app
+
+
+def seed(app):
+    from engine.identity import actor_of
+    from webapp import hall
+
+    with app.app_context():
+        h = hall()
+        owner = actor_of(h.identity.create_user("owner", "pw", [], ["process_owner"]))
+        clerk = actor_of(h.identity.create_user("clerk", "pw", GROUPS, ["staff"]))
+        h.repository.deploy({DIAGRAM.name: DIAGRAM.read_bytes()}, owner)
+        h.repository.deploy({LOOP.name: LOOP.read_bytes()}, owner)
+        return clerk
+
+
+def bench_engine(app, clerk, cases: int) -> float:
+    from webapp import hall
+
+    with app.app_context():
+        h = hall()
+
+        def one() -> int:
+            case = h.runtime.start(clerk, "parallel5", {"x": 1})
+            n = 0
+            while case.status == "running":
+                case = h.tasks.complete(clerk, case.open_task_ids[0], {"v": n})
+                n += 1
+            return n
+
+        for _ in range(20):
+            one()
+        t0 = time.perf_counter()
+        done = sum(one() for _ in range(cases))
+        return done / (time.perf_counter() - t0)
+
+
+def bench_loop(app, clerk, rounds: int) -> tuple[float, float]:
+    """Median seconds per completion around the 5th and the `rounds`-th completion of a
+    check/fix loop (the 补正 cycle)."""
+    from webapp import hall
+
+    with app.app_context():
+        h = hall()
+        case = h.runtime.start(clerk, "loop", {})
+        open_id = case.open_task_ids[0]
+        times = []
+        for i in range(rounds + 20):
+            t0 = time.perf_counter()
+            case = h.tasks.complete(clerk, open_id, {"complete": False, "round": i} if i % 2 == 0 else {})
+            times.append(time.perf_counter() - t0)
+            open_id = case.open_task_ids[0]
+        early = statistics.median(times[0:10])
+        late = statistics.median(times[rounds - 5: rounds + 5])
+        return early, late
+
+
+# ------------------------------------------------------------------------------------
+# the REST API on one gunicorn worker
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, target: str, env: dict):
+        self.port = _free_port()
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.proc = subprocess.Popen(
+            [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", target],
+            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{target} did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+def _call(port, method, path, body=None, token=None):
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def bench_rest(db_path: Path, cases: int) -> float:
+    server = Gunicorn("app:create_app()", {"DATABASE_URL": f"sqlite:///{db_path}", "HALL_SECRET_KEY": "bench",
+                                           "HALL_INSTANCE": str(db_path.parent / "instance")})
+    try:
+        port = server.port
+        token = _call(port, "POST", "/api/v1/auth/token", {"username": "clerk", "password": "pw"})["token"]
+
+        def one() -> int:
+            case = _call(port, "POST", "/api/v1/cases", {"process_id": "parallel5", "data": {"x": 1}}, token)
+            n = 0
+            while case["status"] == "running":
+                case = _call(port, "GET", f"/api/v1/cases/{case['id']}", token=token)  # as a client does
+                task = case["open_tasks"][0]["id"]
+                case = _call(port, "POST", f"/api/v1/tasks/{task}/complete", {"data": {"v": n}}, token)
+                n += 1
+            return n
+
+        for _ in range(5):
+            one()
+        t0 = time.perf_counter()
+        done = sum(one() for _ in range(cases))
+        return done / (time.perf_counter() - t0)
+    finally:
+        server.stop()
+
+
+FLOOR_APP = '''
+from flask import Flask, jsonify, request
+app = Flask(__name__)
+@app.get("/healthz")
+def health():
+    return jsonify(status="ok")
+@app.get("/thing/<int:i>")
+def get_thing(i):
+    return jsonify(id=i)
+@app.post("/thing/<int:i>")
+def post_thing(i):
+    return jsonify(id=i, got=request.get_json())
+'''
+
+
+def bench_floor(tmp: Path, pairs: int) -> float:
+    (tmp / "floor_app.py").write_text(FLOOR_APP)
+    server = Gunicorn("floor_app:app", {"PYTHONPATH": str(tmp)})
+    try:
+        for i in range(50):
+            _call(server.port, "GET", f"/thing/{i}")
+        t0 = time.perf_counter()
+        for i in range(pairs):
+            _call(server.port, "GET", f"/thing/{i}")
+            _call(server.port, "POST", f"/thing/{i}", {"data": {"v": i}})
+        return pairs / (time.perf_counter() - t0)
+    finally:
+        server.stop()
+
+
+# ------------------------------------------------------------------------------------
+# a group's inbox with a million open tasks
+
+def bench_inbox(tmp: Path, open_tasks: int) -> dict:
+    """Fill a fresh database with `open_tasks` open tasks over 20 groups and 10,000 cases
+    (written straight into the tables: the engine would take hours), then time the inbox
+    of a user in two groups."""
+    import sqlite3
+
+    from engine.identity import Actor
+    from webapp import hall
+
+    db_path = tmp / "inbox.db"
+    app = make_app(db_path)
+    groups = [f"组{i:02d}" for i in range(20)]
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("INSERT INTO users (id, username, password_hash, roles, active, created_at) "
+                "VALUES (1, 'reader', 'x', 'staff', 1, '2026-01-01 00:00:00.000000')")
+    con.execute("INSERT INTO process_versions (id, process_id, version, name, checksum, main_file, files, "
+                "case_prefix, starter_groups, deployed_at, deployed_by) VALUES "
+                "(1, 'p', 1, 'p', 'c', 'p.bpmn', '{}', 'P', '[]', '2026-01-01 00:00:00.000000', 'x')")
+    n_cases = 10_000
+    per_case = open_tasks // n_cases
+    con.executemany(
+        "INSERT INTO cases (id, number, process_id, version_id, version, status, created_at, updated_at, revision,"
+        " state, data) VALUES (?, ?, 'p', 1, 1, 'running', '2026-01-01 00:00:00.000000',"
+        " '2026-01-01 00:00:00.000000', 1, x'', '{}')",
+        [(i + 1, f"P-20260101-{i + 1:05d}") for i in range(n_cases)])
+    rnd = random.Random(7)
+    task_id = 0
+    for c in range(n_cases):
+        rows, queue = [], []
+        for _ in range(per_case):
+            task_id += 1
+            g = groups[rnd.randrange(len(groups))]
+            at = f"2026-{1 + task_id % 12:02d}-{1 + task_id % 28:02d} {task_id % 24:02d}:00:00.{task_id % 1000000:06d}"
+            assignee = 1 if task_id % 20000 == 0 else None
+            rows.append((task_id, c + 1, f"s{task_id}", f"P-20260101-{c + 1:05d}", f"任务{task_id % 7}",
+                         json.dumps([g], ensure_ascii=False), assignee, at))
+            if assignee is None:
+                queue.append((g, at, task_id))
+        con.executemany(
+            "INSERT INTO tasks (id, case_id, spiff_id, process_id, case_number, element_id, name, candidate_groups,"
+            " assignee_id, status, created_at) VALUES (?, ?, ?, 'p', ?, 'review', ?, ?, ?, 'open', ?)", rows)
+        con.executemany("INSERT INTO task_queue (group_name, created_at, task_id) VALUES (?, ?, ?)", queue)
+        if c % 1000 == 999:
+            con.commit()
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+    reader = Actor(id=1, username="reader", roles=frozenset({"staff"}), groups=frozenset(groups[:2]))
+    out = {}
+    with app.app_context():
+        h = hall()
+        for label, kwargs in (("first page", {"page": 1}), ("page 20", {"page": 20}),
+                              ("mine", {"scope": "mine"})):
+            times = []
+            for _ in range(20):
+                h.tasks.inbox(reader, per_page=50, **kwargs)
+            for _ in range(200):
+                t0 = time.perf_counter()
+                rows, total = h.tasks.inbox(reader, per_page=50, **kwargs)
+                times.append(time.perf_counter() - t0)
+                h.session.rollback()
+            times.sort()
+            out[label] = (times[int(len(times) * 0.95)] * 1000, len(rows), total)
+    return out
+
+
+# ------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small counts (a smoke check, not a measurement)")
+    ap.add_argument("--skip-inbox", action="store_true", help="leave out the million-task inbox")
+    args = ap.parse_args()
+    cases = 60 if args.quick else 400
+    rest_cases = 20 if args.quick else 120
+    rounds = 500
+    inbox_tasks = 100_000 if args.quick else 1_000_000
+
+    with tempfile.TemporaryDirectory(prefix="hall-bench-") as d:
+        tmp = Path(d)
+        raw = bench_raw(cases)
+        app = make_app(tmp / "hall.db")
+        clerk = seed(app)
+        engine = bench_engine(app, clerk, cases)
+        early, late = bench_loop(app, clerk, rounds)
+        raw_after = bench_raw(cases)  # the baseline again: the machine may have changed pace
+        rest = bench_rest(tmp / "hall.db", rest_cases)
+        floor = bench_floor(tmp, rest_cases * 5)
+        base = (raw + raw_after) / 2
+        print(f"\nHall benchmark ({'quick' if args.quick else 'full'}), python {sys.version.split()[0]}")
+        print(f"  raw SpiffWorkflow, in memory        {raw:8.0f} completions/s  (again after: {raw_after:.0f})")
+        print(f"  engine, persisted to SQLite         {engine:8.0f} completions/s  {engine / base:5.2f} x raw")
+        print(f"  REST API, 1 gunicorn worker         {rest:8.0f} completions/s  {rest / base:5.2f} x raw"
+              "  (GET case + POST complete each)")
+        print(f"  empty Flask GET+POST, same server   {floor:8.0f} pairs/s        {floor / base:5.2f} x raw"
+              "  (the web stack's floor)")
+        print(f"  补正 loop: completion #5 {early * 1000:.2f} ms, #{rounds} {late * 1000:.2f} ms"
+              f"  -> {late / early:.2f} x")
+        if not args.skip_inbox:
+            t0 = time.perf_counter()
+            inbox = bench_inbox(tmp, inbox_tasks)
+            print(f"  inbox with {inbox_tasks:,} open tasks (filled in {time.perf_counter() - t0:.0f} s):")
+            for label, (p95, rows, total) in inbox.items():
+                print(f"    {label:12s} p95 {p95:6.2f} ms  ({rows} rows of {total:,})")
+
+
+if __name__ == "__main__":
+    main()
