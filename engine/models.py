@@ -169,6 +169,8 @@ class Task(Base):
     completed_at: Mapped[dt.datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     data: Mapped[dict | None] = mapped_column(sa.JSON)  # what was submitted
+    # what tells this task from its siblings: a multi-instance task's element variable
+    context: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class TaskQueue(Base):

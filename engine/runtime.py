@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from uuid import UUID
 
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -263,7 +264,9 @@ class Runtime:
             case.status = "completed"
             case.ended_at = now
             case.data = jsonable(wf.data)
-            act.log("ended")
+            end = _end_reached(wf)
+            act.log("ended", end.task_spec.bpmn_id if end else None, actor="system",
+                    detail={"name": end.task_spec.bpmn_name} if end else None)
         else:
             case.data = jsonable(case_data(wf))
         case.next_timer_at = next_timer(wf, now)
@@ -323,6 +326,7 @@ class Runtime:
             "name": (spec.bpmn_name or spec.bpmn_id)[:256], "lane": spec.lane, "candidate_groups": groups,
             "status": "open", "form_key": (form.key or None) if form is not None else None,
             "created_at": act.now, "due_at": _due_at(getattr(spec, "due_date", None), t, act.now),
+            "context": _instance_context(t),
         }, (assignee[0] if assignee else None)
 
     # ---------------------------------------------------------------------------------
@@ -456,6 +460,12 @@ def case_data(wf) -> dict:
     return merged or dict(wf.data)
 
 
+def _end_reached(wf):
+    """The end event a completed case finished at (the latest, if branches ended apart)."""
+    ends = [t for t in wf.tasks.values() if isinstance(t.task_spec, EndEvent) and t.has_state(TaskState.COMPLETED)]
+    return max(ends, key=lambda t: t.last_state_change, default=None)
+
+
 def next_timer(wf, now: dt.datetime) -> dt.datetime | None:
     due = None
     for e in wf.waiting_events():
@@ -472,6 +482,22 @@ def next_timer(wf, now: dt.datetime) -> dt.datetime | None:
             at = now  # not evaluated yet (or unreadable): look at it right away
         due = at if due is None or at < due else due
     return due.astimezone(dt.UTC) if due is not None else None
+
+
+def _instance_context(task) -> dict | None:
+    """A multi-instance task's element variable (directly, or in the instance's subprocess),
+    so that its worker sees which item of the collection the task is about."""
+    while task is not None:
+        parent = task.parent
+        spec = parent.task_spec if parent is not None else None
+        item = getattr(spec, "input_item", None) or getattr(spec, "output_item", None)
+        if item is not None and item.bpmn_id in task.data:
+            return {item.bpmn_id: jsonable(task.data[item.bpmn_id])}
+        if parent is None and task.workflow is not task.workflow.top_workflow:
+            task = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+        else:
+            task = parent
+    return None
 
 
 def _expression_list(value: str | None, task) -> list[str]:

@@ -369,11 +369,13 @@ def _prune_tree(wf, top: BpmnWorkflow) -> int:
         return 0
     root._parent = None
     wf.task_tree = root
+    # Subprocesses first: deleting one looks up the tasks that own its nested subprocesses.
+    for t in dropped:
+        if t.id in top.subprocesses:
+            top.delete_subprocess(t)
     for t in dropped:
         wf.tasks.pop(t.id, None)
         top.event_manager.tasks.pop(t.id, None)
-        if t.id in top.subprocesses:
-            top.delete_subprocess(t)
     return len(dropped)
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.orm import scoped_session
 UTC = dt.UTC
 
 TASK_COLUMNS = ("case_id", "spiff_id", "process_id", "case_number", "element_id", "name", "lane",
-                "candidate_groups", "assignee_id", "status", "form_key", "created_at", "due_at", "claimed_at")
+                "candidate_groups", "assignee_id", "status", "form_key", "created_at", "due_at", "claimed_at",
+                "context")
 EVENT_COLUMNS = ("case_id", "task_id", "process_id", "at", "actor", "action", "element_id", "detail")
 CASE_COLUMNS = ("number", "process_id", "version_id", "version", "status", "title", "started_by_id",
                 "created_at", "updated_at", "ended_at", "revision", "state", "data", "next_timer_at", "error")
@@ -75,11 +76,12 @@ _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.s
               "u.username AS started_by FROM cases c LEFT JOIN users u ON u.id = c.started_by_id WHERE c.id = ?")
 _TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.element_id, t.name, t.lane, "
               "t.candidate_groups, t.assignee_id, t.status, t.form_key, t.created_at, t.due_at, t.claimed_at, "
-              "t.completed_at, t.completed_by_id, t.data, u.username AS assignee "
-              "FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id WHERE t.case_id = ?")
+              "t.completed_at, t.completed_by_id, t.data, t.context, u.username AS assignee, c.version_id "
+              "FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN users u ON u.id = t.assignee_id "
+              "WHERE t.case_id = ?")
 _EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM events WHERE case_id = ? ORDER BY id"
 _TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at"}
-_JSONS = {"data", "candidate_groups", "detail"}
+_JSONS = {"data", "candidate_groups", "detail", "context"}
 
 
 class Store:
@@ -282,7 +284,7 @@ class Store:
     def _value(self, key: str, value):
         if isinstance(value, dt.datetime):
             return self.ts(value)
-        if key in ("data", "detail", "candidate_groups"):
+        if key in ("data", "detail", "candidate_groups", "context"):
             return self.json(value)
         return value
 

@@ -135,12 +135,13 @@ class Tasks:
         return forms_pkg.describe(self.form(task))
 
     def visible_data(self, task) -> dict:
-        """What the task's worker reads of the case: its `visibleData` keys, or all of it."""
+        """What the task's worker reads of the case: its `visibleData` keys (or all of it),
+        and the item a multi-instance task is about."""
         data = self.session.scalar(sa.select(Case.data).where(Case.id == task.case_id)) or {}
         keys = (getattr(self.spec(task), "extensions", None) or {}).get("visibleData")
-        if not keys:
-            return data
-        return {k: data[k] for k in (x.strip() for x in keys.split(",")) if k in data}
+        if keys:
+            data = {k: data[k] for k in (x.strip() for x in keys.split(",")) if k in data}
+        return {**data, **(task.context or {})}
 
     # claiming ----------------------------------------------------------------------
     def _locked(self, s, task_id: int) -> Task:

@@ -87,3 +87,39 @@ def test_state_json_is_readable(h):
     case = h.hall.runtime.start(clerk, "loop", {"企业": "甲"})
     text = state.to_json(db.session.get(Case, case.id).state)
     assert '"企业":"甲"' in text and '"spec"' not in text
+
+
+SUBPROCESS_THEN_STEPS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="probe"
+    targetNamespace="http://hall.local/probe">
+  <bpmn:process id="probe" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sub"/>
+    <bpmn:subProcess id="sub">
+      <bpmn:startEvent id="sub_start"/>
+      <bpmn:sequenceFlow id="s1" sourceRef="sub_start" targetRef="work"/>
+      <bpmn:userTask id="work"/>
+      <bpmn:sequenceFlow id="s2" sourceRef="work" targetRef="sub_end"/>
+      <bpmn:endEvent id="sub_end"/>
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="step"/>
+    <bpmn:scriptTask id="step"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="step" targetRef="after"/>
+    <bpmn:userTask id="after"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_history_past_a_finished_subprocess_is_pruned_with_it():
+    b = bpmn.build({"probe.bpmn": SUBPROCESS_THEN_STEPS})
+    wf = state.new_workflow(b.spec, b.subprocess_specs)
+    wf.do_engine_steps()
+    next(t for t in state.all_tasks(wf) if t.state == TaskState.READY).run()
+    wf.do_engine_steps()
+    state.prune(wf)
+    assert not wf.subprocesses
+    wf = state.loads(state.dumps(wf), b.spec, b.subprocess_specs)
+    after = wf.get_tasks(state=TaskState.READY, manual=True)
+    assert [t.task_spec.bpmn_id for t in after] == ["after"] and after[0].data["x"] == 1

@@ -141,6 +141,7 @@ def upgrade():
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=True),
+    sa.Column('context', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['completed_by_id'], ['users.id'], ),

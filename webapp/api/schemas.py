@@ -62,6 +62,7 @@ class TaskOut(Schema):
     due_at = fields.DateTime(allow_none=True)
     form_key = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+    context = fields.Dict(allow_none=True, metadata={"description": "the item a multi-instance task is about"})
 
 
 class TaskDetail(TaskOut):

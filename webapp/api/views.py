@@ -21,6 +21,7 @@ def task_json(t) -> dict:
         "element_id": t.element_id, "name": t.name, "lane": t.lane, "candidate_groups": t.candidate_groups or [],
         "assignee": t.assignee, "status": t.status,
         "created_at": t.created_at, "due_at": t.due_at, "form_key": t.form_key, "completed_at": t.completed_at,
+        "context": t.context,
     }
 
 

@@ -1,0 +1,499 @@
+"""并联审批 (parallel_approval): one-form intake, online pre-review, acceptance at the window of
+the case's category, parallel review by the departments, consolidation by the lead
+department (工商), and the applicant's satisfaction evaluation (好差评).
+
+Every branch of processes/parallel_approval.bpmn is driven through the engine here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from engine import clock
+from engine.errors import Conflict, Forbidden, Invalid
+from engine.models import Case
+from tests.conftest import PROCESSES
+
+PROCESS = "parallel_approval"
+T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ)
+WINDOW_GROUPS = {"内资": "内资窗口", "外资": "外资窗口", "建设": "建设窗口", "社会事务": "社会事务窗口"}
+WINDOW_KEYS = {"内资": "domestic", "外资": "foreign", "建设": "construction", "社会事务": "social"}
+DEPARTMENTS = {"gongshang": "工商", "guoshui": "国税", "dishui": "地税", "zhijian": "质监", "gongan": "公安",
+               "bank": "银行"}
+ALWAYS = ("gongshang", "guoshui", "dishui", "zhijian", "gongan")
+
+
+def application(category="内资", immediate=False, open_account=False, name="闽江数字科技有限公司"):
+    """A valid 一单通 as the portal submits it."""
+    data = {
+        "enterprise": {
+            "name": name, "credit_code": "91350100M000100Y43", "legal_rep": "林晓",
+            "address": "福州市鼓楼区五四路 88 号", "phone": "0591-87654321", "registered_capital": 500,
+            "category": category, "immediate": immediate,
+        },
+        "gongshang": {"business_scope": "软件开发；信息技术咨询服务", "company_type": "有限责任公司"},
+        "guoshui": {"tax_type": "小规模纳税人", "invoice_types": ["增值税普通发票"]},
+        "dishui": {"employee_count": 12, "accounting_system": "小企业会计准则"},
+        "zhijian": {"organization_code": "M000100Y-4", "product_standards": "Q/MJ 001-2026"},
+        "gongan": {"seal_count": 3, "seal_types": ["公章", "财务专用章", "发票专用章"]},
+    }
+    if open_account:
+        data["bank"] = {"open_account": True, "bank_name": "兴业银行福州分行"}
+    return data
+
+
+class _People(dict):
+    """Users made on first use (one per group), so a test pays only for whom it needs."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        self[key] = user = self.make(key)
+        return user
+
+
+@pytest.fixture
+def pa(h):
+    """The deployed process and, on demand, one person per group it involves."""
+    clock.freeze(T0)
+    pv = h.deploy(PROCESSES / "parallel_approval.bpmn")
+    window_names = {g: f"window_{k}" for k, g in zip(WINDOW_KEYS.values(), WINDOW_GROUPS.values(), strict=True)}
+    return SimpleNamespace(
+        h=h, pv=pv,
+        applicant=h.user("qiye", groups=["申请人"], roles=["applicant"]),
+        prereview=h.user("yushen", groups=["网上预审"]),
+        windows=_People(lambda g: h.user(window_names[g], groups=[g])),
+        depts=_People(lambda k: h.user(f"dept_{k}", groups=[DEPARTMENTS[k]])),
+    )
+
+
+def open_ids(h, case_id):
+    return sorted(t.element_id for t in h.open_tasks(case_id))
+
+
+def only_task(h, case_id, element_id):
+    tasks = h.open_tasks(case_id, element_id)
+    assert len(tasks) == 1, open_ids(h, case_id)
+    return tasks[0]
+
+
+def start(p, **kw):
+    return p.h.hall.runtime.start(p.applicant, PROCESS, application(**kw))
+
+
+def pass_prereview(p, case):
+    p.h.complete(p.prereview, case.id, "online_prereview", {"prereview_decision": "pass"})
+
+
+def accept(p, case, category="内资", decision="accept", **extra):
+    window = p.windows[WINDOW_GROUPS[category]]
+    return p.h.complete(window, case.id, f"accept_{WINDOW_KEYS[category]}", {"acceptance": decision, **extra})
+
+
+def review_all(p, case, reject=(), include_bank=False):
+    for key in ALWAYS + (("bank",) if include_bank else ()):
+        answer = {f"{key}_opinion": "reject" if key in reject else "approve"}
+        if key in reject:
+            answer[f"{key}_comments"] = f"{DEPARTMENTS[key]}：材料不符合要求"
+        p.h.complete(p.depts[key], case.id, f"review_{key}", answer)
+
+
+def shown(h, actor, task):
+    """What the task's worker is shown of the case (the 一单通 part for a department)."""
+    return h.hall.tasks.visible_data(h.hall.tasks.get(actor, task.id))
+
+
+def state_size(h, case_id):
+    return len(h.hall.runtime.session.scalar(sa.select(Case.state).where(Case.id == case_id)))
+
+
+def actions(h, case_id):
+    return [(e.action, e.element_id) for e in h.hall.runtime.events(case_id)]
+
+
+# ---------------------------------------------------------------------------------------
+# start, pre-review
+
+def test_start_numbers_titles_and_routes_to_online_prereview(pa):
+    p, h = pa, pa.h
+    case = start(p)
+    assert case.number.startswith("BL-20261130-")
+    assert case.title == "闽江数字科技有限公司"
+    task = only_task(h, case.id, "online_prereview")
+    assert task.candidate_groups == ["网上预审"] and task.form_key == "bl_prereview"
+    assert task.due_at == T0 + dt.timedelta(days=1)
+    stored = h.hall.runtime.case(case.id).data
+    assert stored["bank"] == {"open_account": False, "bank_name": None}
+    assert stored["enterprise"]["immediate"] is False
+
+    # only the applicant, the portal and the windows may start it
+    outsider = h.user("gs_clerk", groups=["工商"])
+    with pytest.raises(Forbidden):
+        h.hall.runtime.start(outsider, PROCESS, application())
+    assert start(p, category="外资").number.startswith("BL-")
+    window_start = h.hall.runtime.start(p.windows["建设窗口"], PROCESS, application(category="建设"))
+    assert window_start.status == "running"
+
+
+def test_prereview_rejection_ends_the_case(pa):
+    p, h = pa, pa.h
+    case = start(p)
+    with pytest.raises(Invalid) as e:
+        h.complete(p.prereview, case.id, "online_prereview", {"prereview_decision": "reject"})
+    assert "prereview_comments" in e.value.extra["errors"]
+    h.complete(p.prereview, case.id, "online_prereview",
+               {"prereview_decision": "reject", "prereview_comments": "经营范围含前置许可项目，不属本中心办理"})
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed"
+    assert case.data["prereview_decision"] == "reject"
+    assert not h.open_tasks(case.id)
+    assert actions(h, case.id)[-1] == ("ended", "end_prereview_rejected")
+    assert "acceptance" not in case.data
+
+
+def test_prereview_return_waits_for_resubmission_then_reviews_again(pa):
+    p, h = pa, pa.h
+    case = start(p)
+    h.complete(p.prereview, case.id, "online_prereview",
+               {"prereview_decision": "return", "prereview_comments": "住所应写到门牌号"})
+    assert not h.open_tasks(case.id)
+    assert h.hall.runtime.case(case.id).status == "running"
+    # the case waits for 重新提交, not for anything else
+    with pytest.raises(Conflict) as e:
+        h.hall.runtime.message(p.applicant, case.id, "补正材料", {})
+    assert "重新提交" in e.value.message
+
+    fixed = application()["enterprise"] | {"address": "福州市鼓楼区五四路 88 号 1201 室"}
+    # only the sections of the one form are taken from the resubmission, nothing else
+    h.hall.runtime.message(p.applicant, case.id, "重新提交", {"enterprise": fixed, "outcome": "approved"})
+    task = only_task(h, case.id, "online_prereview")
+    seen = shown(h, p.prereview, task)
+    assert seen["enterprise"]["address"].endswith("1201 室")
+    assert seen["gongan"] == application()["gongan"] and "outcome" not in seen
+    pass_prereview(p, case)
+    assert open_ids(h, case.id) == ["accept_domestic"]
+
+
+# ---------------------------------------------------------------------------------------
+# acceptance at the window of the case's category
+
+@pytest.mark.parametrize("category", ["内资", "外资", "建设", "社会事务"])
+def test_each_category_goes_to_its_own_window(pa, category):
+    p, h = pa, pa.h
+    case = start(p, category=category)
+    pass_prereview(p, case)
+    task = only_task(h, case.id, f"accept_{WINDOW_KEYS[category]}")
+    assert task.candidate_groups == [WINDOW_GROUPS[category]]
+    assert task.due_at == T0 + dt.timedelta(days=1)
+    other = p.windows[next(g for g in WINDOW_GROUPS.values() if g != WINDOW_GROUPS[category])]
+    with pytest.raises(Forbidden):
+        h.hall.tasks.complete(other, task.id, {"acceptance": "accept"})
+
+
+def test_rejection_at_the_window_ends_the_case(pa):
+    p, h = pa, pa.h
+    case = start(p, category="社会事务")
+    pass_prereview(p, case)
+    with pytest.raises(Invalid) as e:
+        accept(p, case, "社会事务", "reject")
+    assert "reject_reason" in e.value.extra["errors"]
+    accept(p, case, "社会事务", "reject", reject_reason="申请事项不属于本行政机关职权范围")
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed"
+    assert case.data["acceptance"] == "reject"
+    assert case.data["reject_reason"] == "申请事项不属于本行政机关职权范围"
+    assert not any(e.element_id and e.element_id.startswith("review_") for e in h.hall.runtime.events(case.id))
+
+
+def test_supplement_loop_twice_then_accept(pa):
+    p, h = pa, pa.h
+    case = start(p, category="建设")
+    pass_prereview(p, case)
+    with pytest.raises(Invalid) as e:
+        accept(p, case, "建设", "supplement")
+    assert "missing_materials" in e.value.extra["errors"]
+
+    accept(p, case, "建设", "supplement", missing_materials=["施工图审查合格书", "消防设计审核意见"])
+    assert not h.open_tasks(case.id)
+    data = h.hall.runtime.case(case.id).data
+    assert data["missing_materials"] == ["施工图审查合格书", "消防设计审核意见"]
+    h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": ["施工图审查合格书"]})
+    task = only_task(h, case.id, "accept_construction")  # back at the same window
+    assert shown(h, p.windows["建设窗口"], task)["supplement"] == {"materials": ["施工图审查合格书"]}
+
+    accept(p, case, "建设", "supplement", missing_materials=["消防设计审核意见"])
+    h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": ["消防设计审核意见"], "note": "已补齐"})
+    accept(p, case, "建设", "accept")
+    assert open_ids(h, case.id) == ["review_dishui", "review_gongan", "review_gongshang", "review_guoshui",
+                                    "review_zhijian"]
+    data = h.hall.runtime.case(case.id).data
+    assert data["missing_materials"] == [] and data["supplement"]["note"] == "已补齐"
+    acts = actions(h, case.id)
+    assert acts.count(("completed", "accept_construction")) == 3
+    assert sum(1 for a, _ in acts if a == "message_received") == 2
+
+
+# ---------------------------------------------------------------------------------------
+# parallel review, consolidation by the lead department
+
+def test_accepted_without_bank_account_is_reviewed_by_five_departments_and_licensed(pa):
+    p, h = pa, pa.h
+    case = start(p)
+    pass_prereview(p, case)
+    accept(p, case)
+    tasks = {t.element_id: t for t in h.open_tasks(case.id)}
+    assert sorted(tasks) == sorted(f"review_{k}" for k in ALWAYS)
+    for key in ALWAYS:
+        assert tasks[f"review_{key}"].candidate_groups == [DEPARTMENTS[key]]
+        assert tasks[f"review_{key}"].due_at == T0 + dt.timedelta(days=5)
+    with pytest.raises(Forbidden):  # 国税 cannot answer for 工商
+        h.hall.tasks.complete(p.depts["guoshui"], tasks["review_gongshang"].id, {"gongshang_opinion": "approve"})
+
+    review_all(p, case)
+    task = only_task(h, case.id, "issue_licences")
+    assert task.candidate_groups == ["工商"]
+    seen = shown(h, p.depts["gongshang"], task)
+    assert [r["department"] for r in seen["reviews"]] == ["工商", "国税", "地税", "质监", "公安"]
+    assert set(seen) == {"enterprise", "gongshang", "reviews"}
+    data = h.hall.runtime.case(case.id).data
+    assert data["outcome"] == "approved" and data["rejected_departments"] == []
+
+    h.complete(p.depts["gongshang"], case.id, "issue_licences", {"licence_no": "350100000012345"})
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "running" and not h.open_tasks(case.id)
+    assert case.data["evaluation_status"] == "未评价"
+    assert case.next_timer_at == T0 + dt.timedelta(days=15)
+
+    h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 5, "comment": "一次都没跑，点赞"})
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed"
+    assert case.data["satisfaction"]["rating"] == 5
+    assert case.data["satisfaction"]["level"] == "非常满意"
+    assert case.data["satisfaction"]["comment"] == "一次都没跑，点赞"
+    assert case.data["evaluation_status"] == "已评价"
+    assert case.data["licence_no"] == "350100000012345"
+
+
+def test_bank_account_adds_the_bank_review(pa):
+    p, h = pa, pa.h
+    case = start(p, category="外资", open_account=True)
+    pass_prereview(p, case)
+    accept(p, case, "外资")
+    assert open_ids(h, case.id) == sorted(f"review_{k}" for k in (*ALWAYS, "bank"))
+    bank_task = only_task(h, case.id, "review_bank")
+    assert bank_task.candidate_groups == ["银行"] and bank_task.due_at == T0 + dt.timedelta(days=3)
+
+    review_all(p, case, include_bank=False)
+    assert open_ids(h, case.id) == ["review_bank"]  # the join waits for the bank
+    h.complete(p.depts["bank"], case.id, "review_bank", {"bank_opinion": "approve", "bank_comments": "准予开户"})
+    task = only_task(h, case.id, "issue_licences")
+    reviews = shown(h, p.depts["gongshang"], task)["reviews"]
+    assert reviews[-1] == {"department": "银行", "opinion": "approve", "comments": "准予开户"}
+    assert len(reviews) == 6
+
+
+def test_a_department_rejecting_leads_to_a_consolidated_refusal(pa):
+    p, h = pa, pa.h
+    case = start(p, open_account=True)
+    pass_prereview(p, case)
+    accept(p, case)
+    with pytest.raises(Invalid) as e:
+        h.complete(p.depts["gongan"], case.id, "review_gongan", {"gongan_opinion": "reject"})
+    assert "gongan_comments" in e.value.extra["errors"]
+    review_all(p, case, reject=("gongan",), include_bank=True)
+
+    assert open_ids(h, case.id) == ["refuse_application"]
+    task = only_task(h, case.id, "refuse_application")
+    assert task.candidate_groups == ["工商"]
+    seen = shown(h, p.depts["gongshang"], task)
+    assert seen["rejected_departments"] == ["公安"]
+    assert {"department": "公安", "opinion": "reject", "comments": "公安：材料不符合要求"} in seen["reviews"]
+    with pytest.raises(Invalid) as e:
+        h.hall.tasks.complete(p.depts["gongshang"], task.id, {})
+    assert "refusal_reason" in e.value.extra["errors"]
+    h.hall.tasks.complete(p.depts["gongshang"], task.id, {"refusal_reason": "公安刻章备案不予通过"})
+    case = h.hall.runtime.case(case.id)
+    assert case.data["outcome"] == "refused" and case.data["refusal_reason"] == "公安刻章备案不予通过"
+    assert case.status == "running" and case.data["evaluation_status"] == "未评价"
+
+
+def test_each_department_sees_only_its_part_of_the_one_form(pa):
+    p, h = pa, pa.h
+    case = start(p, open_account=True)
+    pass_prereview(p, case)
+    accept(p, case)
+    full = application(open_account=True)
+    for key in DEPARTMENTS:
+        task = only_task(h, case.id, f"review_{key}")
+        assert task.form_key == f"bl_review_{key}"
+        seen = shown(h, p.depts[key], task)
+        assert set(seen) == {"enterprise", key}, key
+        assert seen["enterprise"]["name"] == full["enterprise"]["name"]
+        assert seen[key].items() >= full[key].items()
+        fields = [f["name"] for f in h.hall.tasks.describe_form(h.hall.tasks.get(p.depts[key], task.id))]
+        assert fields == [f"{key}_opinion", f"{key}_comments"]
+    # the window that accepts sees the whole one form
+    case2 = start(p)
+    pass_prereview(p, case2)
+    seen = shown(h, p.windows["内资窗口"], only_task(h, case2.id, "accept_domestic"))
+    assert {"enterprise", "gongshang", "guoshui", "dishui", "zhijian", "gongan", "bank"} <= set(seen)
+
+
+# ---------------------------------------------------------------------------------------
+# 即办件
+
+@pytest.mark.parametrize("category", ["外资", "内资"])
+def test_immediate_item_is_completed_at_the_window_the_same_day(pa, category):
+    p, h = pa, pa.h
+    case = start(p, category=category, immediate=True)
+    pass_prereview(p, case)
+    accept(p, case, category)
+    key = WINDOW_KEYS[category]
+    task = only_task(h, case.id, f"handle_immediate_{key}")
+    assert open_ids(h, case.id) == [f"handle_immediate_{key}"]  # no parallel review
+    assert task.candidate_groups == [WINDOW_GROUPS[category]]
+    assert task.due_at == T0 + dt.timedelta(hours=8)
+    with pytest.raises(Invalid) as e:
+        h.hall.tasks.complete(p.windows[WINDOW_GROUPS[category]], task.id, {"outcome": "approved"})
+    assert "licence_no" in e.value.extra["errors"]
+    h.hall.tasks.complete(p.windows[WINDOW_GROUPS[category]], task.id,
+                          {"outcome": "approved", "licence_no": "JB-2026-0001"})
+    case = h.hall.runtime.case(case.id)
+    assert case.data["outcome"] == "approved" and case.data["evaluation_status"] == "未评价"
+    assert not any(e.element_id and e.element_id.startswith("review_") for e in h.hall.runtime.events(case.id))
+    h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 4})
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed" and case.data["satisfaction"]["level"] == "满意"
+
+
+def test_immediate_item_can_be_refused_on_the_spot(pa):
+    p, h = pa, pa.h
+    case = start(p, category="社会事务", immediate=True)
+    pass_prereview(p, case)
+    accept(p, case, "社会事务")
+    h.complete(p.windows["社会事务窗口"], case.id, "handle_immediate_social",
+               {"outcome": "refused", "refusal_reason": "不符合即办条件"})
+    assert h.hall.runtime.case(case.id).data["outcome"] == "refused"
+
+
+# ---------------------------------------------------------------------------------------
+# 好差评
+
+def _completed_case(p):
+    case = start(p)
+    pass_prereview(p, case)
+    accept(p, case)
+    review_all(p, case)
+    p.h.complete(p.depts["gongshang"], case.id, "issue_licences", {"licence_no": "350100000099999"})
+    return case
+
+
+def test_an_invalid_rating_keeps_the_case_waiting_until_a_valid_one(pa):
+    p, h = pa, pa.h
+    case = _completed_case(p)
+    for bad in ({"rating": 9}, {"rating": "5"}, {"rating": True}, {"comment": "没打分"}):
+        h.hall.runtime.message(p.applicant, case.id, "好差评", bad)
+        c = h.hall.runtime.case(case.id)
+        assert c.status == "running" and c.data["evaluation_status"] == "未评价"
+        assert "satisfaction" not in c.data
+    clock.advance(dt.timedelta(days=3))
+    # the deadline is fixed at 办结: invalid ratings do not extend it
+    assert h.hall.runtime.case(case.id).next_timer_at == T0 + dt.timedelta(days=15)
+    h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 1, "comment": "窗口排队太久"})
+    c = h.hall.runtime.case(case.id)
+    assert c.status == "completed"
+    assert c.data["satisfaction"]["level"] == "非常不满意"
+    assert c.data["satisfaction"]["evaluated_at"].startswith("2026-12-03T09:00")
+
+
+def test_no_rating_within_15_days_closes_the_case_unrated(pa):
+    p, h = pa, pa.h
+    case = _completed_case(p)
+    clock.advance(dt.timedelta(days=14, hours=23))
+    assert h.hall.runtime.fire_due_timers() == 0
+    clock.advance(dt.timedelta(hours=1, seconds=1))
+    assert h.hall.runtime.fire_due_timers() == 1
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed"
+    assert case.data["evaluation_status"] == "未评价" and "satisfaction" not in case.data
+    assert ("timer_fired", "evaluation_timeout") in actions(h, case.id)
+    with pytest.raises(Conflict):
+        h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 5})
+
+
+# ---------------------------------------------------------------------------------------
+# forms
+
+def test_form_errors_name_the_field(pa):
+    p, h = pa, pa.h
+
+    def errors(data):
+        with pytest.raises(Invalid) as e:
+            h.hall.runtime.start(p.applicant, PROCESS, data)
+        return e.value.extra["errors"]
+
+    bad = application()
+    bad["enterprise"]["credit_code"] = "91350100M000100Y44"  # wrong check character
+    bad["enterprise"]["category"] = "个体"
+    bad["enterprise"]["phone"] = "12345"
+    assert set(errors(bad)["enterprise"]) == {"credit_code", "category", "phone"}
+
+    bad = application()
+    del bad["gongan"]
+    bad["gongshang"]["company_type"] = "无限公司"
+    errs = errors(bad)
+    assert "gongan" in errs and errs["gongshang"] == {"company_type": [errs["gongshang"]["company_type"][0]]}
+
+    bad = application()
+    bad["zhijian"]["organization_code"] = "551385082"  # valid, but not this enterprise's
+    assert "organization_code" in errors(bad)["zhijian"]
+
+    bad = application()
+    bad["gongan"]["seal_count"] = 1
+    bad["bank"] = {"open_account": True}
+    errs = errors(bad)
+    assert "seal_count" in errs["gongan"] and "bank_name" in errs["bank"]
+
+    bad = application()
+    bad["enterprise"]["registered_capital"] = 0
+    bad["surprise"] = 1
+    errs = errors(bad)
+    assert "registered_capital" in errs["enterprise"] and "surprise" in errs
+
+    # no case was started by any of these
+    assert h.hall.runtime.cases(p.applicant)[1] == 0
+
+    case = start(p)
+    with pytest.raises(Invalid) as e:
+        h.complete(p.prereview, case.id, "online_prereview", {"prereview_decision": "maybe"})
+    assert "prereview_decision" in e.value.extra["errors"]
+
+
+# ---------------------------------------------------------------------------------------
+# the 补正 loop, many times
+
+def test_supplement_loop_200_times_stays_small_and_fast(pa):
+    p, h = pa, pa.h
+    case = start(p)
+    pass_prereview(p, case)
+    sizes = []
+    began = time.perf_counter()
+    for i in range(200):
+        accept(p, case, "内资", "supplement", missing_materials=[f"材料{i}"])
+        h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": [f"材料{i}"]})
+        if i in (0, 199):
+            sizes.append(state_size(h, case.id))
+    elapsed = time.perf_counter() - began
+    accept(p, case)
+    assert open_ids(h, case.id) == sorted(f"review_{k}" for k in ALWAYS)
+    case = h.hall.runtime.case(case.id)
+    assert case.data["supplement"] == {"materials": ["材料199"]}
+    assert sizes[1] <= sizes[0] * 1.2, sizes  # the state does not grow with the loop
+    assert elapsed < 20, elapsed
+    assert sum(1 for a, _ in actions(h, case.id) if a == "message_received") == 200
