@@ -128,20 +128,17 @@ class HallUserTaskParser(UserTaskParser):
 
 
 class HallMessageEventDefinition(CamundaMessageEventDefinition):
-    """A message's data becomes process variables, as in Camunda (`correlateMessage` with
-    variables); with `camunda:resultVariable` on the event it goes into that one variable."""
+    """A message's data lands in one process variable: the catching event's
+    `camunda:resultVariable`, or else the variable named after the message. Never merged
+    into the process's variables: a message may come from an applicant, who must not be
+    able to set, say, a reviewer's decision."""
 
     def update_internal_data(self, my_task, event):
         my_task.internal_data[self.name] = event.payload
 
     def update_task_data(self, my_task):
         event_data = my_task.internal_data.get(self.name) or {}
-        payload = event_data.get("payload")
-        target = self.result_var or event_data.get("result_var")
-        if target:
-            my_task.data[target] = payload
-        elif isinstance(payload, dict):
-            my_task.data.update(payload)
+        my_task.data[self.result_var or self.name] = event_data.get("payload")
 
 
 class _HallMessages:
@@ -231,6 +228,17 @@ def _normalize_timers(specs) -> None:
                         d.expression = repr(lit)
 
 
+def _inclusive_flows_always_taken(root) -> None:
+    """Camunda 7: a flow without a condition leaving an inclusive gateway (other than its
+    default) is always taken; SpiffWorkflow wants a condition on it, so give it one."""
+    for gw in root.xpath(".//bpmn:inclusiveGateway", namespaces=NSMAP):
+        default = gw.get("default")
+        for flow in root.xpath(f".//bpmn:sequenceFlow[@sourceRef='{gw.get('id')}']", namespaces=NSMAP):
+            if flow.get("id") != default and flow.find(f"{{{NSMAP['bpmn']}}}conditionExpression") is None:
+                cond = etree.SubElement(flow, f"{{{NSMAP['bpmn']}}}conditionExpression")
+                cond.text = "True"
+
+
 def build(files: dict[str, str], process_id: str | None = None, validate: bool = False) -> Bundle:
     """Parse `files` ({name: text}) and return the specs of the main process.
 
@@ -239,6 +247,7 @@ def build(files: dict[str, str], process_id: str | None = None, validate: bool =
     documents = {}
     for name, text in files.items():
         root = read_xml(text, name)
+        _inclusive_flows_always_taken(root)
         documents[name] = root
         if is_dmn(root):
             parser.add_dmn_xml(root, filename=name)

@@ -21,6 +21,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -41,7 +43,6 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
     _C.outerjoin(User, User.id == _C.c.started_by_id))
 
 MAX_AUTOMATIC_STEPS = 10_000
-TIMER_TYPES = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
@@ -342,7 +343,7 @@ class Runtime:
             raise Conflict(f"case {case.number} is {case.status}")
 
         def deliver(act: Action) -> None:
-            waiting = {e.name for e in act.wf.waiting_events() if e.event_type.endswith("MessageEventDefinition")}
+            waiting = waiting_messages(act.wf)
             if name not in waiting:
                 raise Conflict(f"case {act.case.number} is not waiting for message '{name}'"
                                + (f" (waiting for: {', '.join(sorted(waiting))})" if waiting else ""))
@@ -397,14 +398,15 @@ class Runtime:
 
     def _fire(self, act: Action) -> None:
         wf = act.wf
-        waiting = [t for t in wf.get_tasks(state=TaskState.WAITING)
-                   if type(getattr(t.task_spec, "event_definition", None)).__name__ in TIMER_TYPES]
+        armed = [t for t in wf.event_manager.tasks.values() if _timers(t)]
         try:
             wf.refresh_timers()
         except (Exception, scripting.ScriptLimitExceeded) as e:
             raise engine_failure(e) from e
-        for t in waiting:
-            if not t.has_state(TaskState.WAITING) or t.internal_data.get("event_fired"):
+        for t in armed:
+            seen = t.internal_data.get("seen_events") or []
+            if (not t.has_state(TaskState.WAITING) or t.internal_data.get("event_fired")
+                    or any(isinstance(e.event_definition, TimerEventDefinition) for e in seen)):
                 due = t.internal_data.get("event_value")
                 act.log("timer_fired", t.task_spec.bpmn_id, actor="system",
                         detail={"name": t.task_spec.bpmn_name, "due": due if isinstance(due, str) else None})
@@ -451,7 +453,9 @@ class Runtime:
 # helpers over a workflow
 
 def case_data(wf) -> dict:
-    """The case's business data now: what its active branches hold, merged."""
+    """The case's business data now: what the process's active branches hold, merged, the
+    latest change last. A subprocess works on its own copy, which joins the case's data
+    when the subprocess ends (multi-instance answers as each instance ends)."""
     tasks = sorted((t for t in wf.tasks.values() if t._state & LIVE and not t.triggered),
                    key=lambda t: t.last_state_change)
     merged: dict = {}
@@ -466,13 +470,30 @@ def _end_reached(wf):
     return max(ends, key=lambda t: t.last_state_change, default=None)
 
 
+def _definitions(task) -> list:
+    d = getattr(task.task_spec, "event_definition", None)
+    return list(d.event_definitions) if isinstance(d, MultipleEventDefinition) else [d]
+
+
+def _timers(task) -> list:
+    return [d for d in _definitions(task) if isinstance(d, TimerEventDefinition)]
+
+
+def waiting_messages(wf) -> set[str]:
+    """Names of the messages the case waits for (catch events, receive tasks, boundary
+    events and event-based gateways alike)."""
+    return {d.name for t in wf.event_manager.tasks.values() for d in _definitions(t)
+            if isinstance(d, MessageEventDefinition)}
+
+
 def next_timer(wf, now: dt.datetime) -> dt.datetime | None:
+    """When the case's earliest armed timer falls due (its time as SpiffWorkflow froze it)."""
     due = None
-    for e in wf.waiting_events():
-        if e.event_type not in TIMER_TYPES:
+    for t in wf.event_manager.tasks.values():
+        if not _timers(t):
             continue
-        value = e.value
-        if isinstance(value, dict):
+        value = t.internal_data.get("event_value")
+        if isinstance(value, dict):  # a cycle
             value = value.get("next")
         try:
             at = TimerEventDefinition.parse_time_or_duration(value)

@@ -275,7 +275,7 @@ def test_messages(client, deployed):
     r = client.post(url, json={"data": {"materials": ["章程"]}}, headers=h.token("ann"))
     assert r.status_code == 200
     body = r.get_json()
-    assert body["data"]["materials"] == ["章程"]
+    assert body["data"]["补正材料"] == {"materials": ["章程"]}
     assert sorted(t["element_id"] for t in body["open_tasks"]) == ["dept_a", "dept_b"]
     assert client.post(url, json={"data": {}}, headers=h.token("ann")).status_code == 409
 

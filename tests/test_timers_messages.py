@@ -1,6 +1,9 @@
 import datetime as dt
 
+import pytest
+
 from engine import clock
+from engine.errors import Conflict
 from tests.conftest import DIAGRAMS
 
 
@@ -42,4 +45,44 @@ def test_intermediate_timer_then_message(h):
     assert case.next_timer_at is None and not h.open_tasks(case.id)
     h.hall.runtime.message(clerk, case.id, "补正材料", {"materials": ["营业执照"]})
     assert [t.element_id for t in h.open_tasks(case.id)] == ["final"]
-    assert h.hall.runtime.case(case.id).data["materials"] == ["营业执照"]
+    data = h.hall.runtime.case(case.id).data
+    assert data["补正材料"] == {"materials": ["营业执照"]} and "materials" not in data  # never merged
+
+
+def _gateway_case(h, bank):
+    clerk = h.user("clerk", groups=["window"])
+    h.deploy(DIAGRAMS / "gateways.bpmn")
+    clock.freeze(dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ))
+    case = h.hall.runtime.start(clerk, "gateways", {"bank": bank})
+    return clerk, case
+
+
+def test_inclusive_gateway_takes_unconditioned_flows_and_matching_ones(h):
+    clerk, case = _gateway_case(h, bank=True)
+    assert sorted(t.element_id for t in h.open_tasks(case.id)) == ["always", "bank"]
+    h.complete(clerk, case.id, "always", {})
+    assert [t.element_id for t in h.open_tasks(case.id)] == ["bank"]  # the join waits for the bank
+    h.complete(clerk, case.id, "bank", {})
+    assert h.hall.runtime.case(case.id).next_timer_at is not None
+
+
+def test_event_based_gateway_message_wins(h):
+    clerk, case = _gateway_case(h, bank=False)
+    assert [t.element_id for t in h.open_tasks(case.id)] == ["always"]
+    h.complete(clerk, case.id, "always", {})
+    assert h.hall.runtime.case(case.id).next_timer_at == dt.datetime(2026, 12, 15, 9, 0, tzinfo=clock.HALL_TZ)
+    h.hall.runtime.message(clerk, case.id, "好差评", {"rating": 5})
+    case = h.hall.runtime.case(case.id)
+    assert case.status == "completed" and case.data["好差评"] == {"rating": 5}
+    assert [(e.action, e.element_id) for e in h.hall.runtime.events(case.id)][-1] == ("ended", "rated")
+
+
+def test_event_based_gateway_timer_wins(h):
+    clerk, case = _gateway_case(h, bank=False)
+    h.complete(clerk, case.id, "always", {})
+    clock.advance(dt.timedelta(days=15, seconds=1))
+    assert h.hall.runtime.fire_due_timers() == 1
+    events = [(e.action, e.element_id) for e in h.hall.runtime.events(case.id)]
+    assert ("timer_fired", "evgw") in events and events[-1] == ("ended", "unrated")
+    with pytest.raises(Conflict):
+        h.hall.runtime.message(clerk, case.id, "好差评", {"rating": 5})
