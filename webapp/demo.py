@@ -1,5 +1,127 @@
-"""Demo data: placeholder until the processes land."""
+"""Demo data: a user for every role and group, the five processes, a few sample cases.
+
+Safe to run again: users are updated, identical diagrams deploy nothing, and sample
+cases are only added to an empty hall."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from engine import clock
+from engine.identity import actor_of
+from engine.models import Case
+from webapp import hall
+
+PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+PASSWORD = "hall123"
+
+# username, display name, roles, groups
+USERS = [
+    ("admin", "系统管理员", ["admin"], []),
+    ("owner", "流程管理员", ["process_owner"], []),
+    ("yushen", "网上预审 陈静", ["staff"], ["网上预审"]),
+    ("neizi", "内资窗口 王芳", ["staff"], ["内资窗口"]),
+    ("waizi", "外资窗口 李强", ["staff"], ["外资窗口"]),
+    ("jianshe", "建设窗口 赵磊", ["staff"], ["建设窗口"]),
+    ("shehui", "社会事务窗口 孙丽", ["staff"], ["社会事务窗口"]),
+    ("gongshang", "工商首席代表 周明", ["staff"], ["工商"]),
+    ("guoshui", "国税首席代表 吴昊", ["staff"], ["国税"]),
+    ("dishui", "地税首席代表 郑洁", ["staff"], ["地税"]),
+    ("zhijian", "质监首席代表 冯涛", ["staff"], ["质监"]),
+    ("gongan", "公安首席代表 陈刚", ["staff"], ["公安"]),
+    ("yinhang", "银行开户专窗 褚燕", ["staff"], ["银行"]),
+    ("shouxi", "首席服务台 卫东", ["staff"], ["首席服务台"]),
+    ("xietiao", "管理办协调员 蒋平", ["staff", "coordinator"], ["管理办"]),
+    ("fuzhuren", "常务副主任 沈毅", ["staff", "director"], ["常务副主任"]),
+    ("zhaoshang", "招商局 韩梅", ["staff"], ["招商局"]),
+    ("shangwu", "商务首席代表 杨帆", ["staff"], ["商务"]),
+    ("jiancha", "驻厅监察 朱正", ["supervisor"], []),
+    ("qiye", "闽江数字科技有限公司", ["applicant"], ["申请人"]),
+]
+
+DEPLOYMENTS = [
+    ["parallel_approval.bpmn"],
+    ["green_channel.bpmn", "green_channel_eligibility.dmn"],
+    ["joint_review.bpmn"],
+    ["big_project.bpmn"],
+    ["enterprise_exit.bpmn"],
+]
+
+
+def one_form(name: str, category: str = "内资", bank: bool = False) -> dict:
+    data = {
+        "enterprise": {"name": name, "credit_code": "91350100M000100Y43", "legal_rep": "林晓",
+                       "address": "福州市鼓楼区五四路 88 号", "phone": "0591-87654321", "registered_capital": 500,
+                       "category": category, "immediate": False},
+        "gongshang": {"business_scope": "软件开发；信息技术咨询服务", "company_type": "有限责任公司"},
+        "guoshui": {"tax_type": "小规模纳税人", "invoice_types": ["增值税普通发票"]},
+        "dishui": {"employee_count": 12, "accounting_system": "小企业会计准则"},
+        "zhijian": {"organization_code": "M000100Y-4", "product_standards": "Q/MJ 001-2026"},
+        "gongan": {"seal_count": 3, "seal_types": ["公章", "财务专用章", "发票专用章"]},
+    }
+    if bank:
+        data["bank"] = {"open_account": True, "bank_name": "兴业银行福州分行"}
+    return data
 
 
 def load(echo) -> None:
-    echo("nothing yet")
+    h = hall()
+    for username, display, roles, groups in USERS:
+        h.identity.create_user(username, PASSWORD, groups, roles, display, update=True)
+    actors = {u: actor_of(h.identity.user(u)) for u, *_ in USERS}
+    for files in DEPLOYMENTS:
+        pv, created = h.repository.deploy({f: (PROCESSES / f).read_bytes() for f in files}, actors["owner"])
+        echo(f"{'deployed' if created else 'unchanged'}: {pv.process_id} ({pv.name}) v{pv.version}")
+
+    if h.session.scalar(sa.select(sa.func.count()).select_from(Case)):
+        echo("sample cases: the hall already has cases, none added")
+    else:
+        _sample_cases(h, actors)
+        echo("sample cases: added")
+    echo(f"\nlogins (password '{PASSWORD}' for all):")
+    for username, display, roles, groups in USERS:
+        echo(f"  {username:10s} {','.join(roles):20s} {','.join(groups):12s} {display}")
+
+
+def _complete(h, actor, case_id, element_id, data):
+    task = next(t for t in h.tasks.case_tasks(case_id) if t.element_id == element_id)
+    return h.tasks.complete(actor, task.id, data)
+
+
+def _sample_cases(h, a) -> None:
+    rt = h.runtime
+    # 并联审批: one waiting for online pre-review, one in parallel review, one with the bank branch
+    rt.start(a["qiye"], "parallel_approval", one_form("闽江数字科技有限公司"))
+    c = rt.start(a["qiye"], "parallel_approval", one_form("榕城智造有限公司"))
+    _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
+    _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
+    _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve", "gongshang_comments": ""})
+    c = rt.start(a["qiye"], "parallel_approval", one_form("海峡跨境贸易有限公司", "外资", bank=True))
+    _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
+    _complete(h, a["waizi"], c.id, "accept_foreign", {"acceptance": "supplement",
+                                                      "missing_materials": ["外商投资企业批准证书"]})
+    # 绿色通道: a key project, eligible
+    rt.start(a["qiye"], "green_channel", {
+        "enterprise": {"name": "海川精密制造有限公司", "credit_code": "91320100MA1W8K2Q3X"},
+        "project": {"name": "精密轴承生产线", "investment": 12000.0, "investor_type": "外资",
+                    "city_introduced": True, "key_project": True},
+        "contact": {"name": "王经理", "phone": "025-84561234"}})
+    # 会审会: a meeting in three days
+    meeting = (clock.local_now() + dt.timedelta(days=3)).replace(hour=9, minute=30, second=0, microsecond=0)
+    rt.start(a["neizi"], "joint_review", {
+        "subject": "某外资企业增资扩产项目会审", "related_case": "BL-20261125-00012", "lead_window": "内资窗口",
+        "departments": ["工商", "国税", "质监"], "meeting_at": meeting.replace(tzinfo=None).isoformat(),
+        "place": "三楼会审室", "materials": ["项目申请报告", "环评批复"]})
+    # 大项目三级联动
+    rt.start(a["fuzhuren"], "big_project", {
+        "project_name": "年产十万吨新材料项目", "investor": "某某新材料集团", "investment": 150000,
+        "approvals_needed": ["企业设立登记", "税务登记", "特种设备使用登记"],
+        "description": "市引进重大项目，选址开发区东片。"})
+    # 企业迁出挽留
+    rt.start(a["shangwu"], "enterprise_exit", {
+        "enterprise": {"name": "远航电子科技有限公司", "credit_code": "91320115MA1P4R7T2K", "annual_tax": 3200.0,
+                       "annual_output": 56000.0, "employees": 1200},
+        "destination": "苏州工业园区", "reasons": "用地扩张受限，外地给予土地和税收优惠", "urgency": "紧急"})

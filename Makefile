@@ -1,0 +1,40 @@
+# The two commands a newcomer needs (see README):
+#   make run    install, migrate, load the demo hall, serve it on http://127.0.0.1:5000
+#   make test   install everything the tests need, start PostgreSQL, run the whole suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := app
+
+.PHONY: run test deps test-deps services bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+deps: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+
+test-deps: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.txt
+
+services:
+	scripts/ensure-postgres.sh
+
+run: deps
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: test-deps services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: deps
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lint: test-deps
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
