@@ -20,7 +20,7 @@ import forms
 from engine import db as engine_db
 from engine import scheduler
 from engine.hall import Hall
-from webapp import JSONProvider, api, db, hall, migrate
+from webapp import JSONProvider, LazyCookieSessions, api, db, hall, migrate
 
 ROOT = Path(__file__).resolve().parent
 
@@ -77,8 +77,9 @@ def _serving() -> bool:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    Flask.json_provider_class = JSONProvider
     app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")))
+    app.json = JSONProvider(app)
+    app.session_interface = LazyCookieSessions()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     instance = Path(app.instance_path)
     app.config.update(
@@ -100,7 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     with app.app_context():
         engine_db.configure(db.engine)
-    app.extensions["hall"] = Hall(db.session, forms.registry, app.config.get("HALL_PASSWORD_METHOD"))
+        app.extensions["hall"] = Hall(db.session, db.engine, forms.registry, app.config.get("HALL_PASSWORD_METHOD"))
     api.init_app(app)
 
     @app.get("/healthz")
@@ -121,5 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
             with app.app_context():
                 return hall().runtime.fire_due_timers()
 
-        app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"])
+        bind = app.extensions["hall"].bind
+        app.extensions["hall_scheduler"] = scheduler.start(
+            fire, app.config["HALL_TIMER_INTERVAL"], lambda: engine_db.checkpoint(bind))
     return app

@@ -17,6 +17,7 @@ and also
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -31,7 +32,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HALL_SCHEDULER", "off")
 os.environ.setdefault("HALL_LOG_LEVEL", "WARNING")
 
 DIAGRAM = ROOT / "tests" / "diagrams" / "parallel5.bpmn"
@@ -74,18 +74,20 @@ def bench_raw(cases: int) -> float:
 # ------------------------------------------------------------------------------------
 # the engine
 
-def make_app(db_path: Path):
+def make_app(db_path: Path, scheduler: str = "on"):
+    """The app as it serves: with its scheduler (timers, and SQLite's checkpoints)."""
     from flask_migrate import upgrade
 
     from app import create_app
     from webapp import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench",
-                      "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench",
+              "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000", "HALL_SCHEDULER": "off"}
+    migrating = create_app(config)
+    with migrating.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         db.engine.dispose()
-    return app
+    return create_app({**config, "HALL_SCHEDULER": scheduler})
 
 
 def seed(app):
@@ -155,8 +157,10 @@ class Gunicorn:
     def __init__(self, target: str, env: dict):
         self.port = _free_port()
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        # one worker, one thread; gthread keeps client connections alive, as clients expect
         self.proc = subprocess.Popen(
-            [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", target],
+            [str(gunicorn), "-w", "1", "-k", "gthread", "--threads", "1", "-b", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", target],
             cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:
@@ -171,29 +175,37 @@ class Gunicorn:
         self.proc.wait(20)
 
 
-def _call(port, method, path, body=None, token=None):
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+class Client:
+    """A client that keeps its connection open, as an integrator's HTTP client does."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method, path, body=None, token=None):
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        self.conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
+                          headers=headers)
+        r = self.conn.getresponse()
+        data = r.read()
+        if r.status >= 400:
+            raise RuntimeError(f"{method} {path}: {r.status} {data[:300]!r}")
+        return json.loads(data)
 
 
 def bench_rest(db_path: Path, cases: int) -> float:
     server = Gunicorn("app:create_app()", {"DATABASE_URL": f"sqlite:///{db_path}", "HALL_SECRET_KEY": "bench",
                                            "HALL_INSTANCE": str(db_path.parent / "instance")})
     try:
-        port = server.port
-        token = _call(port, "POST", "/api/v1/auth/token", {"username": "clerk", "password": "pw"})["token"]
+        call = Client(server.port).call
+        token = call("POST", "/api/v1/auth/token", {"username": "clerk", "password": "pw"})["token"]
 
         def one() -> int:
-            case = _call(port, "POST", "/api/v1/cases", {"process_id": "parallel5", "data": {"x": 1}}, token)
+            case = call("POST", "/api/v1/cases", {"process_id": "parallel5", "data": {"x": 1}}, token)
             n = 0
             while case["status"] == "running":
-                case = _call(port, "GET", f"/api/v1/cases/{case['id']}", token=token)  # as a client does
+                case = call("GET", f"/api/v1/cases/{case['id']}", token=token)  # as a client does
                 task = case["open_tasks"][0]["id"]
-                case = _call(port, "POST", f"/api/v1/tasks/{task}/complete", {"data": {"v": n}}, token)
+                case = call("POST", f"/api/v1/tasks/{task}/complete", {"data": {"v": n}}, token)
                 n += 1
             return n
 
@@ -225,12 +237,13 @@ def bench_floor(tmp: Path, pairs: int) -> float:
     (tmp / "floor_app.py").write_text(FLOOR_APP)
     server = Gunicorn("floor_app:app", {"PYTHONPATH": str(tmp)})
     try:
+        call = Client(server.port).call
         for i in range(50):
-            _call(server.port, "GET", f"/thing/{i}")
+            call("GET", f"/thing/{i}")
         t0 = time.perf_counter()
         for i in range(pairs):
-            _call(server.port, "GET", f"/thing/{i}")
-            _call(server.port, "POST", f"/thing/{i}", {"data": {"v": i}})
+            call("GET", f"/thing/{i}")
+            call("POST", f"/thing/{i}", {"data": {"v": i}})
         return pairs / (time.perf_counter() - t0)
     finally:
         server.stop()
@@ -249,7 +262,7 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
     from webapp import hall
 
     db_path = tmp / "inbox.db"
-    app = make_app(db_path)
+    app = make_app(db_path, scheduler="off")
     groups = [f"组{i:02d}" for i in range(20)]
     con = sqlite3.connect(db_path)
     con.execute("PRAGMA journal_mode=WAL")

@@ -10,11 +10,13 @@ from engine.tasks import Tasks
 
 class Hall:
     """`session` is a SQLAlchemy scoped_session (Flask-SQLAlchemy's `db.session`, or one of
-    your own in a script); `forms` is the form registry (forms.registry)."""
+    your own in a script) and `bind` its engine; `forms` is the form registry
+    (forms.registry)."""
 
-    def __init__(self, session, forms, password_method: str | None = None):
+    def __init__(self, session, bind, forms, password_method: str | None = None):
         self.session = session
+        self.bind = bind
         self.identity = Identity(session, password_method)
         self.repository = Repository(session, forms)
-        self.runtime = Runtime(session, self.repository, forms)
+        self.runtime = Runtime(session, bind, self.repository, forms)
         self.tasks = Tasks(session, self.runtime, forms)

@@ -39,8 +39,8 @@ def log_events(events: list[dict]) -> None:
             log.info(e["action"], extra={k: e[k] for k in ("case_id", "task_id", "actor", "element_id", "process_id")})
 
 
-def case_events(session, case_id: int) -> list:
+def case_events(bind, case_id: int) -> list:
     from engine.store import reading
 
-    with reading(session) as st:
+    with reading(bind) as st:
         return st.case_events(case_id)

@@ -106,8 +106,9 @@ class Action:
 
 
 class Runtime:
-    def __init__(self, session, repository, forms, cache_size: int = 2000):
+    def __init__(self, session, bind, repository, forms, cache_size: int = 2000):
         self.session = session
+        self.bind = bind
         self.repository = repository
         self.forms = forms
         # case id -> (revision, workflow, open tasks) for cases this process acted on last
@@ -143,7 +144,7 @@ class Runtime:
     def start(self, actor: Actor, process_id: str, data) -> SimpleNamespace:
         if not isinstance(process_id, str) or not process_id:
             raise Invalid("process_id is required", {"process_id": ["required"]})
-        with transaction(self.session) as st:
+        with transaction(self.session, self.bind) as st:
             pv = st.latest_version(process_id)
             if pv is None:
                 raise NotFound(f"no process '{process_id}'")
@@ -205,7 +206,7 @@ class Runtime:
         fresh state."""
         for _ in range(3):
             try:
-                with transaction(self.session) as st:
+                with transaction(self.session, self.bind) as st:
                     cid = case_id if locate is None else locate(st)
                     revision = st.lock_case(cid)
                     if revision is None:
@@ -364,7 +365,7 @@ class Runtime:
         LOCKED), so no timer fires twice. Returns how many cases were handled."""
         handled = 0
         for _ in range(limit):
-            with transaction(self.session) as st:
+            with transaction(self.session, self.bind) as st:
                 now = clock.now()
                 row = st.load_case(due_before=now)
                 if row is None:
@@ -418,14 +419,25 @@ class Runtime:
 
     def case(self, case_id: int):
         """A case (everything but its workflow state) with its starter's username."""
-        with reading(self.session) as st:
+        with reading(self.bind) as st:
             row = st.case_view(case_id)
         if row is None:
             raise NotFound(f"no case {case_id}")
         return row
 
     def events(self, case_id: int):
-        return history.case_events(self.session, case_id)
+        return history.case_events(self.bind, case_id)
+
+    def case_page(self, case_id: int, actor: Actor | None = None):
+        """(case, its open tasks, its history), read together: what a case's page shows.
+        With `actor`, only if the actor may see the case."""
+        with reading(self.bind) as st:
+            case = st.case_view(case_id)
+            if case is None:
+                raise NotFound(f"no case {case_id}")
+            if actor is not None and actor.is_applicant_only and case.started_by_id != actor.id:
+                raise Forbidden("this is not your case")
+            return case, st.case_tasks(case_id, "open"), st.case_events(case_id)
 
     def visible_case(self, actor: Actor, case_id: int):
         case = self.case(case_id)

@@ -18,8 +18,10 @@ from engine import clock
 log = logging.getLogger("hall.scheduler")
 
 
-def start(fire: Callable[[], int], interval: float = 0.5) -> BackgroundScheduler:
-    """Run `fire()` (which fires due timers and returns how many) every `interval` s."""
+def start(fire: Callable[[], int], interval: float = 0.5,
+          housekeeping: Callable[[], None] | None = None) -> BackgroundScheduler:
+    """Run `fire()` (which fires due timers and returns how many) every `interval` s, and
+    `housekeeping()` (database upkeep) every second."""
 
     def job():
         try:
@@ -28,8 +30,12 @@ def start(fire: Callable[[], int], interval: float = 0.5) -> BackgroundScheduler
         except Exception:
             log.exception("timer job failed")
 
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)}, timezone="UTC")
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1), "housekeeping": ThreadPoolExecutor(1)},
+                                    timezone="UTC")
     scheduler.add_job(job, "interval", seconds=interval, id="hall-timers", max_instances=1, coalesce=True,
                       next_run_time=clock.now())
+    if housekeeping is not None:
+        scheduler.add_job(housekeeping, "interval", seconds=1, id="hall-housekeeping", max_instances=1,
+                          coalesce=True, executor="housekeeping")
     scheduler.start()
     return scheduler

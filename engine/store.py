@@ -33,16 +33,23 @@ class Stale(Exception):
     """The case changed since it was read (another node, or a stale in-memory copy)."""
 
 
-@contextmanager
-def transaction(session):
-    """A write transaction on its own pooled connection; yields a Store.
+def _end_read_snapshot(session) -> None:
+    """End the session's transaction if it has one (without making a session if none is
+    in use): SQLite keeps a read snapshot per transaction, and the session must see what a
+    Store wrote."""
+    if isinstance(session, scoped_session):
+        if not session.registry.has():
+            return
+        session = session()
+    if session.in_transaction():
+        session.commit()
+    session.expire_all()
 
-    The session's own transaction is ended before and after (SQLite keeps a read snapshot
-    per transaction), so that what the session reads next is what this wrote."""
-    sess = session() if isinstance(session, scoped_session) else session
-    if sess.in_transaction():
-        sess.commit()
-    bind = sess.get_bind()
+
+@contextmanager
+def transaction(session, bind):
+    """A write transaction on its own pooled connection of `bind`; yields a Store."""
+    _end_read_snapshot(session)
     raw = bind.raw_connection()
     try:
         store = Store(raw, bind.dialect.name == "postgresql")
@@ -53,16 +60,12 @@ def transaction(session):
         raise
     finally:
         raw.close()
-        if sess.in_transaction():
-            sess.commit()
-        sess.expire_all()
+        _end_read_snapshot(session)
 
 
 @contextmanager
-def reading(session):
+def reading(bind):
     """A Store that reads, in one short transaction on a pooled connection of its own."""
-    sess = session() if isinstance(session, scoped_session) else session
-    bind = sess.get_bind()
     raw = bind.raw_connection()
     try:
         yield Store(raw, bind.dialect.name == "postgresql", write=False)

@@ -121,7 +121,7 @@ class Tasks:
         return self._rows(list(ids)), total
 
     def case_tasks(self, case_id: int, status: str | None = "open") -> list:
-        with reading(self.session) as st:
+        with reading(self.runtime.bind) as st:
             return st.case_tasks(case_id, status)
 
     def spec(self, task):

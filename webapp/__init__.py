@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
+import orjson
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -23,7 +25,8 @@ def hall() -> Hall:
 
 
 class JSONProvider(DefaultJSONProvider):
-    """ISO 8601 times (not HTTP dates), Chinese as is."""
+    """ISO 8601 times (not HTTP dates), Chinese as is; orjson, falling back to json for
+    what it does not take (integers beyond 64 bits)."""
 
     ensure_ascii = False
     sort_keys = False
@@ -35,3 +38,19 @@ class JSONProvider(DefaultJSONProvider):
         if isinstance(o, decimal.Decimal):
             return str(o)
         return DefaultJSONProvider.default(o)
+
+    def dumps(self, obj, **kwargs) -> str:
+        try:
+            return orjson.dumps(obj, default=self.default).decode()
+        except TypeError:
+            return super().dumps(obj, **kwargs)
+
+
+class LazyCookieSessions(SecureCookieSessionInterface):
+    """Flask's cookie sessions, without building a signer for requests that carry no session
+    cookie (every API call): they get an empty session for free."""
+
+    def open_session(self, app, request):
+        if request.cookies.get(self.get_cookie_name(app)) is None:
+            return self.session_class()
+        return super().open_session(app, request)

@@ -25,7 +25,7 @@ def _object(value, field="data"):
 def start(body):
     """Start a case of a process's latest version with its start form's data."""
     case = hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]))
-    return respond(case_json(case), 201)
+    return respond(case_json(case.id), 201)
 
 
 
@@ -47,7 +47,7 @@ def list_cases(query, pagination_parameters):
 @blp.response(200, CaseOut)
 def get_case(case_id):
     """One case with its data, open tasks and history."""
-    return respond(case_json(hall().runtime.visible_case(current_actor(), case_id)))
+    return respond(case_json(case_id, current_actor()))
 
 
 @blp.route("/<int:case_id>/messages/<name>", methods=["POST"])
@@ -58,4 +58,4 @@ def get_case(case_id):
 def message(body, case_id, name):
     """Deliver a BPMN message (e.g. supplemented materials) to a waiting case."""
     case = hall().runtime.message(current_actor(), case_id, name, _object(body["data"]))
-    return respond(case_json(case))
+    return respond(case_json(case.id))

@@ -77,4 +77,4 @@ def assign(body, task_id):
 def complete(body, task_id):
     """Complete the task with its form's data; returns the case."""
     case = hall().tasks.complete(current_actor(), task_id, _object(body["data"]))
-    return respond(case_json(case))
+    return respond(case_json(case.id))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from engine import history
-from webapp import db, hall
+from webapp import hall
 
 
 def respond(body, status: int = 200):
@@ -33,15 +32,14 @@ def case_summary(c) -> dict:
     }
 
 
-def case_json(c) -> dict:
-    """The whole case as the API shows it; `c` is a case row or what an action returned."""
-    if not hasattr(c, "started_by"):
-        c = hall().runtime.case(c.id)
+def case_json(case_id: int, actor=None) -> dict:
+    """The whole case as the API shows it (to `actor`, if given: 403 if not theirs)."""
+    c, tasks, events = hall().runtime.case_page(case_id, actor)
     out = case_summary(c)
     out.update({
         "data": c.data or {}, "error": c.error, "started_by": c.started_by,
-        "open_tasks": [task_json(t) for t in hall().tasks.case_tasks(c.id)],
+        "open_tasks": [task_json(t) for t in tasks],
         "events": [{"at": e.at, "actor": e.actor, "action": e.action, "element_id": e.element_id,
-                    "task_id": e.task_id, "detail": e.detail} for e in history.case_events(db.session, c.id)],
+                    "task_id": e.task_id, "detail": e.detail} for e in events],
     })
     return out
