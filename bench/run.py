@@ -276,8 +276,8 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
     per_case = open_tasks // n_cases
     con.executemany(
         "INSERT INTO cases (id, number, process_id, version_id, version, status, created_at, updated_at, revision,"
-        " state, data) VALUES (?, ?, 'p', 1, 1, 'running', '2026-01-01 00:00:00.000000',"
-        " '2026-01-01 00:00:00.000000', 1, x'', '{}')",
+        " state, data, visited) VALUES (?, ?, 'p', 1, 1, 'running', '2026-01-01 00:00:00.000000',"
+        " '2026-01-01 00:00:00.000000', 1, x'', '{}', '[]')",
         [(i + 1, f"P-20260101-{i + 1:05d}") for i in range(n_cases)])
     rnd = random.Random(7)
     task_id = 0
@@ -288,14 +288,17 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
             g = groups[rnd.randrange(len(groups))]
             at = f"2026-{1 + task_id % 12:02d}-{1 + task_id % 28:02d} {task_id % 24:02d}:00:00.{task_id % 1000000:06d}"
             assignee = 1 if task_id % 20000 == 0 else None
-            rows.append((task_id, c + 1, f"s{task_id}", f"P-20260101-{c + 1:05d}", f"任务{task_id % 7}",
-                         json.dumps([g], ensure_ascii=False), assignee, at))
+            due = f"2027-{1 + task_id % 12:02d}-{1 + task_id % 28:02d} 09:00:00.000000" if task_id % 3 else None
+            rows.append((task_id, c + 1, f"s{task_id}", f"P-20260101-{c + 1:05d}", f"企业{c}", f"任务{task_id % 7}",
+                         json.dumps([g], ensure_ascii=False), assignee, at, due))
             if assignee is None:
-                queue.append((g, at, task_id))
+                queue.append((g, due or "9999-12-31 00:00:00.000000", at, task_id))
         con.executemany(
-            "INSERT INTO tasks (id, case_id, spiff_id, process_id, case_number, element_id, name, candidate_groups,"
-            " assignee_id, status, created_at) VALUES (?, ?, ?, 'p', ?, 'review', ?, ?, ?, 'open', ?)", rows)
-        con.executemany("INSERT INTO task_queue (group_name, created_at, task_id) VALUES (?, ?, ?)", queue)
+            "INSERT INTO tasks (id, case_id, spiff_id, process_id, case_number, case_title, element_id, name,"
+            " candidate_groups, assignee_id, status, created_at, due_at)"
+            " VALUES (?, ?, ?, 'p', ?, ?, 'review', ?, ?, ?, 'open', ?, ?)", rows)
+        con.executemany("INSERT INTO task_queue (group_name, rank_at, created_at, task_id) VALUES (?, ?, ?, ?)",
+                        queue)
         if c % 1000 == 999:
             con.commit()
     con.commit()
@@ -306,13 +309,14 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
     with app.app_context():
         h = hall()
         for label, kwargs in (("first page", {"page": 1}), ("page 20", {"page": 20}),
-                              ("mine", {"scope": "mine"})):
+                              ("one group", {"group": groups[0]}), ("mine", {"scope": "mine"})):
             times = []
             for _ in range(20):
                 h.tasks.inbox(reader, per_page=50, **kwargs)
             for _ in range(200):
                 t0 = time.perf_counter()
                 rows, total = h.tasks.inbox(reader, per_page=50, **kwargs)
+                h.tasks.counts(reader)  # the navigation bar's counts come with every page
                 times.append(time.perf_counter() - t0)
                 h.session.rollback()
             times.sort()

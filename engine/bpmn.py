@@ -180,6 +180,17 @@ class Bundle:
     main_file: str
     documents: dict = field(default_factory=dict)  # filename -> parsed root
     _human: dict | None = None
+    _elements: frozenset | None = None
+
+    @property
+    def elements(self) -> frozenset:
+        """Ids of the flow elements drawn in the diagrams (what a case can pass)."""
+        if self._elements is None:
+            self._elements = frozenset(
+                e.get("id") for root in self.documents.values() if not is_dmn(root)
+                for e in root.iter() if isinstance(e.tag, str) and e.get("id")
+                and etree.QName(e).localname not in ("definitions", "process", "sequenceFlow", "lane", "laneSet"))
+        return self._elements
 
     def human_task(self, element_id: str):
         """The spec of the user (or manual) task with this BPMN id, in any of the processes."""

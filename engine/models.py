@@ -130,6 +130,8 @@ class Case(Base):
     # earliest pending timer: the scheduler reads only rows whose time has come
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # the diagram's elements the case has passed, in order, for its drawn diagram
+    visited: Mapped[list] = mapped_column(sa.JSON, default=list)
 
 
 class CaseCounter(Base):
@@ -156,6 +158,7 @@ class Task(Base):
     spiff_id: Mapped[str] = mapped_column(sa.String(36))
     process_id: Mapped[str] = mapped_column(sa.String(128))
     case_number: Mapped[str] = mapped_column(sa.String(40))
+    case_title: Mapped[str | None] = mapped_column(sa.String(256))  # the enterprise / applicant
     element_id: Mapped[str] = mapped_column(sa.String(128))
     name: Mapped[str] = mapped_column(sa.String(256))
     lane: Mapped[str | None] = mapped_column(sa.String(128))
@@ -173,13 +176,19 @@ class Task(Base):
     context: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
+# Tasks without a due date rank after every dated one.
+NEVER_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
 class TaskQueue(Base):
-    """Open, unclaimed tasks per candidate group: the group inbox is an index range scan.
+    """Open, unclaimed tasks per candidate group, most urgent first: a group's inbox page is
+    an index range scan, whatever the number of open tasks.
 
     A row exists only while its task is open and nobody holds it."""
 
     __tablename__ = "task_queue"
     group_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    rank_at: Mapped[dt.datetime] = mapped_column(primary_key=True)  # due_at, or NEVER_DUE
     created_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True, index=True)
 

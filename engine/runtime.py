@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ class Action:
     open_tasks: dict  # spiff id -> (task row id, element id) of the case's open task rows
     events: list = field(default_factory=list)
     completed: set = field(default_factory=set)  # task row ids completed by this action
+    began: float = field(default_factory=time.time)  # SpiffWorkflow's clock: what changed since
 
     def log(self, action: str, element_id=None, task_id=None, detail=None, actor: str | None = None):
         self.events.append(history.event(self.case.id, actor or self.actor.username, action, element_id, task_id,
@@ -161,7 +163,7 @@ class Runtime:
                 "process_id": pv.process_id, "version_id": pv.id, "version": pv.version, "status": "running",
                 "title": self._title(bundle, data), "started_by_id": actor.id, "created_at": now,
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
-                "next_timer_at": None, "error": None,
+                "next_timer_at": None, "error": None, "visited": [],
             }
             case["id"] = st.insert_case(case)
             act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
@@ -259,6 +261,12 @@ class Runtime:
 
     def _save(self, act: Action) -> None:
         case, wf, now = act.case, act.wf, act.now
+        passed = [t.task_spec.bpmn_id for t in sorted(
+            (t for t in state.all_tasks(wf) if t._state == TaskState.COMPLETED and t.last_state_change >= act.began),
+            key=lambda t: t.last_state_change) if t.task_spec.bpmn_id in act.bundle.elements]
+        if passed:
+            seen = set(case.visited)
+            case.visited = case.visited + [e for e in dict.fromkeys(passed) if e not in seen]
         state.prune(wf)
         self._sync_tasks(act)
         expected = case.revision
@@ -310,7 +318,7 @@ class Runtime:
                 detail["unknown_assignee"] = w  # left to its groups; the history says why
             act.log("task_created", r["element_id"], task_id, detail=detail, actor="system")
             if r["assignee_id"] is None:
-                queue.extend((g, now, task_id) for g in r["candidate_groups"])
+                queue.extend((g, r["due_at"], now, task_id) for g in r["candidate_groups"])
         if queue:
             st.enqueue(queue)
 
@@ -324,7 +332,7 @@ class Runtime:
         form = getattr(spec, "form", None)
         return {
             "case_id": act.case.id, "spiff_id": state.sid(t.id), "process_id": act.case.process_id,
-            "case_number": act.case.number, "element_id": spec.bpmn_id,
+            "case_number": act.case.number, "case_title": act.case.title, "element_id": spec.bpmn_id,
             "name": (spec.bpmn_name or spec.bpmn_id)[:256], "lane": spec.lane, "candidate_groups": groups,
             "status": "open", "form_key": (form.key or None) if form is not None else None,
             "created_at": act.now, "due_at": _due_at(getattr(spec, "due_date", None), t, act.now),

@@ -16,6 +16,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine import clock
 
 log = logging.getLogger("hall.scheduler")
+# A run that finds the previous one still firing is skipped by design (max_instances=1);
+# APScheduler would call each such skip a warning.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 
 def start(fire: Callable[[], int], interval: float = 0.5,

@@ -19,14 +19,17 @@ from types import SimpleNamespace
 
 from sqlalchemy.orm import scoped_session
 
+from engine.models import NEVER_DUE
+
 UTC = dt.UTC
 
-TASK_COLUMNS = ("case_id", "spiff_id", "process_id", "case_number", "element_id", "name", "lane",
+TASK_COLUMNS = ("case_id", "spiff_id", "process_id", "case_number", "case_title", "element_id", "name", "lane",
                 "candidate_groups", "assignee_id", "status", "form_key", "created_at", "due_at", "claimed_at",
                 "context")
 EVENT_COLUMNS = ("case_id", "task_id", "process_id", "at", "actor", "action", "element_id", "detail")
 CASE_COLUMNS = ("number", "process_id", "version_id", "version", "status", "title", "started_by_id",
-                "created_at", "updated_at", "ended_at", "revision", "state", "data", "next_timer_at", "error")
+                "created_at", "updated_at", "ended_at", "revision", "state", "data", "next_timer_at", "error",
+                "visited")
 
 
 class Stale(Exception):
@@ -75,16 +78,17 @@ def reading(bind):
 
 
 _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "
-              "c.created_at, c.updated_at, c.ended_at, c.revision, c.data, c.next_timer_at, c.error, "
+              "c.created_at, c.updated_at, c.ended_at, c.revision, c.data, c.next_timer_at, c.error, c.visited, "
               "u.username AS started_by FROM cases c LEFT JOIN users u ON u.id = c.started_by_id WHERE c.id = ?")
-_TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.element_id, t.name, t.lane, "
+_TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.case_title, t.element_id, "
+              "t.name, t.lane, "
               "t.candidate_groups, t.assignee_id, t.status, t.form_key, t.created_at, t.due_at, t.claimed_at, "
               "t.completed_at, t.completed_by_id, t.data, t.context, u.username AS assignee, c.version_id "
               "FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN users u ON u.id = t.assignee_id "
               "WHERE t.case_id = ?")
 _EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM events WHERE case_id = ? ORDER BY id"
 _TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at"}
-_JSONS = {"data", "candidate_groups", "detail", "context"}
+_JSONS = {"data", "candidate_groups", "detail", "context", "visited"}
 
 
 class Store:
@@ -186,6 +190,7 @@ class Store:
         for k in ("created_at", "updated_at", "ended_at", "next_timer_at"):
             case[k] = self.read_ts(case[k])
         case["data"] = self.read_json(case["data"])
+        case["visited"] = self.read_json(case["visited"]) or []
         return case
 
     def insert_case(self, c: dict) -> int:
@@ -195,7 +200,7 @@ class Store:
                          [self._value(k, c[k]) for k in CASE_COLUMNS]).fetchone()[0]
 
     def update_case(self, c: dict, expected_revision: int) -> None:
-        sets = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error")
+        sets = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error", "visited")
         cur = self._run(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ? AND revision = ?",
                         [self._value(k, c[k]) for k in sets] + [c["id"], expected_revision])
         if cur.rowcount != 1:
@@ -264,9 +269,11 @@ class Store:
         return self._run("SELECT id, spiff_id, element_id FROM tasks WHERE case_id = ? AND status = 'open'",
                          (case_id,)).fetchall()
 
-    def enqueue(self, rows: list[tuple[str, dt.datetime, int]]) -> None:
-        self.cur.executemany(self._sql("INSERT INTO task_queue (group_name, created_at, task_id) VALUES (?, ?, ?)"),
-                             [(g, self.ts(at), tid) for g, at, tid in rows])
+    def enqueue(self, rows: list[tuple[str, dt.datetime | None, dt.datetime, int]]) -> None:
+        """Queue rows (group, due_at, created_at, task id) of open, unclaimed tasks."""
+        self.cur.executemany(
+            self._sql("INSERT INTO task_queue (group_name, rank_at, created_at, task_id) VALUES (?, ?, ?, ?)"),
+            [(g, self.ts(due or NEVER_DUE), self.ts(at), tid) for g, due, at, tid in rows])
 
     def dequeue(self, task_ids: list[int]) -> None:
         marks = ", ".join("?" * len(task_ids))
@@ -287,7 +294,7 @@ class Store:
     def _value(self, key: str, value):
         if isinstance(value, dt.datetime):
             return self.ts(value)
-        if key in ("data", "detail", "candidate_groups", "context"):
+        if key in ("data", "detail", "candidate_groups", "context", "visited"):
             return self.json(value)
         return value
 

@@ -17,10 +17,11 @@ import forms as forms_pkg
 from engine import clock, db, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
-from engine.models import Case, Task, TaskQueue, User
+from engine.models import NEVER_DUE, Case, Task, TaskQueue, User
 from engine.store import reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
+INBOX_SORTS = ("urgency", "oldest", "newest", "number")
 
 _T = Task.__table__
 TASK_ROW = sa.select(*_T.c, User.username.label("assignee"), Case.version_id).select_from(
@@ -69,17 +70,29 @@ class Tasks:
         return [rows[i] for i in ids if i in rows]
 
     def inbox(self, actor: Actor, scope: str | None = None, process_id: str | None = None,
-              case_id: int | None = None, page: int = 1, per_page: int = 50):
-        """Open tasks the actor may work: assigned to them ('mine') and unclaimed tasks of
-        their groups ('group'), oldest first. Returns (tasks, total).
+              case_id: int | None = None, page: int = 1, per_page: int = 50, group: str | None = None,
+              search: str | None = None, sort: str = "urgency"):
+        """Open tasks the actor may work: assigned to them (scope 'mine') and unclaimed tasks
+        of their groups ('group', or one `group` of theirs). `search` matches the case number
+        or the enterprise/applicant. Returns (tasks, total).
 
-        Each group's queue and the actor's own list are read in index order, only as far
-        as the page needs, and merged: the cost follows the page, not the number of tasks."""
+        Sorted most urgent first (due soonest, undated last, then oldest), each group's
+        queue and the actor's own list are read in index order only as far as the page
+        needs, and merged: the cost follows the page, not the number of open tasks. Other
+        sorts ('oldest', 'newest', 'number') and searches query the table."""
         if scope not in (None, "mine", "group"):
             raise Invalid("scope must be 'mine' or 'group'", {"scope": ["must be 'mine' or 'group'"]})
+        if sort not in INBOX_SORTS:
+            raise Invalid(f"sort must be one of {', '.join(INBOX_SORTS)}", {"sort": ["unknown sort"]})
+        groups = sorted(actor.groups if group is None else actor.groups & {group})
+        mine = scope in (None, "mine") and actor.id is not None and group is None
+        groups = groups if scope in (None, "group") else []
+        if search or sort != "urgency":
+            return self._inbox_query(actor, mine, groups, process_id, case_id, search, sort, page, per_page)
         s = self.session
         want = page * per_page
         streams, total = [], 0
+        q_ = TaskQueue.__table__.c
 
         def filtered(q):
             if process_id:
@@ -88,30 +101,65 @@ class Tasks:
                 q = q.where(_T.c.case_id == case_id)
             return q
 
-        if scope in (None, "mine") and actor.id is not None:
-            mine = filtered(sa.select(_T.c.created_at, _T.c.id).where(_T.c.assignee_id == actor.id,
-                                                                      _T.c.status == "open"))
-            streams.append(s.execute(mine.order_by(_T.c.created_at, _T.c.id).limit(want)).all())
-            total += s.scalar(sa.select(sa.func.count()).select_from(mine.subquery()))
-        groups = sorted(actor.groups)
-        if scope in (None, "group") and groups:
-            q_ = TaskQueue.__table__.c
-            join = process_id or case_id
-            for g in groups:
-                q = sa.select(q_.created_at, q_.task_id).where(q_.group_name == g)
-                if join:
-                    q = filtered(q.join(_T, _T.c.id == q_.task_id))
-                streams.append(s.execute(q.order_by(q_.created_at, q_.task_id).limit(want)).all())
-            count = sa.select(sa.func.count(sa.distinct(q_.task_id))).where(q_.group_name.in_(groups))
+        if mine:
+            own = filtered(sa.select(sa.func.coalesce(_T.c.due_at, NEVER_DUE), _T.c.created_at, _T.c.id)
+                           .where(_T.c.assignee_id == actor.id, _T.c.status == "open"))
+            rows = s.execute(own).all()  # one person's held tasks: few
+            streams.append(sorted(rows)[:want])
+            total += len(rows)
+        join = process_id or case_id
+        for g in groups:
+            q = sa.select(q_.rank_at, q_.created_at, q_.task_id).where(q_.group_name == g)
+            count = sa.select(sa.func.count()).select_from(TaskQueue.__table__).where(q_.group_name == g)
             if join:
+                q = filtered(q.join(_T, _T.c.id == q_.task_id))
                 count = filtered(count.join(_T, _T.c.id == q_.task_id))
+            streams.append(s.execute(q.order_by(q_.rank_at, q_.created_at, q_.task_id).limit(want)).all())
+            # per group: a task open to two of one's groups counts in each (an exact
+            # distinct count over a large queue costs ten times more)
             total += s.scalar(count)
         seen, ids = set(), []
-        for _, task_id in heapq.merge(*streams):
+        for *_, task_id in heapq.merge(*streams):
             if task_id not in seen:
                 seen.add(task_id)
                 ids.append(task_id)
         return self._rows(ids[(page - 1) * per_page: page * per_page]), total
+
+    def _inbox_query(self, actor, mine, groups, process_id, case_id, search, sort, page, per_page):
+        q_ = TaskQueue.__table__.c
+        who = []
+        if mine:
+            who.append(_T.c.assignee_id == actor.id)
+        if groups:
+            who.append(_T.c.id.in_(sa.select(q_.task_id).where(q_.group_name.in_(groups))))
+        if not who:
+            return [], 0
+        q = sa.select(_T.c.id).where(_T.c.status == "open", sa.or_(*who))
+        if process_id:
+            q = q.where(_T.c.process_id == process_id)
+        if case_id:
+            q = q.where(_T.c.case_id == case_id)
+        if search:
+            like = f"%{search.strip()}%"
+            q = q.where(sa.or_(_T.c.case_number.like(like), _T.c.case_title.like(like)))
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+        order = {
+            "urgency": (sa.func.coalesce(_T.c.due_at, NEVER_DUE), _T.c.created_at, _T.c.id),
+            "oldest": (_T.c.created_at, _T.c.id),
+            "newest": (_T.c.created_at.desc(), _T.c.id.desc()),
+            "number": (_T.c.case_number, _T.c.id),
+        }[sort]
+        ids = self.session.scalars(q.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+        return self._rows(list(ids)), total
+
+    def counts(self, actor: Actor) -> dict:
+        """What the navigation bar shows: tasks held by the actor, unclaimed tasks of their groups."""
+        mine = self.session.scalar(sa.select(sa.func.count()).select_from(_T).where(
+            _T.c.assignee_id == actor.id, _T.c.status == "open")) if actor.id is not None else 0
+        q_ = TaskQueue.__table__.c
+        group = sum(self.session.scalar(sa.select(sa.func.count()).select_from(TaskQueue.__table__)
+                                        .where(q_.group_name == g)) for g in actor.groups)
+        return {"mine": mine, "group": group}
 
     def done_by(self, actor: Actor, page: int = 1, per_page: int = 50):
         q = sa.select(_T.c.id).where(_T.c.completed_by_id == actor.id, _T.c.status == "completed")
@@ -162,7 +210,8 @@ class Tasks:
         task.claimed_at = clock.now() if user_id else None
         s.execute(sa.delete(TaskQueue).where(TaskQueue.task_id == task.id))
         if user_id is None and task.candidate_groups:
-            s.execute(sa.insert(TaskQueue), [{"group_name": g, "created_at": task.created_at, "task_id": task.id}
+            s.execute(sa.insert(TaskQueue), [{"group_name": g, "rank_at": task.due_at or NEVER_DUE,
+                                              "created_at": task.created_at, "task_id": task.id}
                                              for g in task.candidate_groups])
 
     def _holder(self, s, task: Task) -> str:

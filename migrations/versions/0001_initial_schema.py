@@ -88,6 +88,7 @@ def upgrade():
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('next_timer_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('visited', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['version_id'], ['process_versions.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -128,6 +129,7 @@ def upgrade():
     sa.Column('spiff_id', sa.String(length=36), nullable=False),
     sa.Column('process_id', sa.String(length=128), nullable=False),
     sa.Column('case_number', sa.String(length=40), nullable=False),
+    sa.Column('case_title', sa.String(length=256), nullable=True),
     sa.Column('element_id', sa.String(length=128), nullable=False),
     sa.Column('name', sa.String(length=256), nullable=False),
     sa.Column('lane', sa.String(length=128), nullable=True),
@@ -155,10 +157,11 @@ def upgrade():
 
     op.create_table('task_queue',
     sa.Column('group_name', sa.String(length=64), nullable=False),
+    sa.Column('rank_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('task_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('group_name', 'created_at', 'task_id')
+    sa.PrimaryKeyConstraint('group_name', 'rank_at', 'created_at', 'task_id')
     )
     with op.batch_alter_table('task_queue', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_queue_task_id'), ['task_id'], unique=False)
