@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test deps test-deps services bench lint clean
+.PHONY: run test deps test-deps assets services bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,18 @@ test-deps: $(BIN)/python
 services:
 	scripts/ensure-postgres.sh
 
-run: deps
+# bpmn-js (viewer, modeler, properties panel) from npm, built into webapp/static/vendor
+assets:
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+	npm ci --no-audit --no-fund --silent
+	node scripts/build-assets.mjs
+
+run: deps assets
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: test-deps services
+test: test-deps assets services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: deps

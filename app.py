@@ -76,8 +76,32 @@ def _serving() -> bool:
     return ctx is None or ctx.info_name == "run"
 
 
+def _init_pages(app: Flask) -> None:
+    """Pages: sessions, CSRF on every form (the API, which takes bearer tokens, is exempt),
+    languages, and the page blueprints."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from webapp import i18n, ui
+    from webapp.auth import bp as auth_bp
+    from webapp.auth import login_manager
+
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", os.environ.get("HALL_SECURE_COOKIES") == "1")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    csrf = CSRFProtect(app)
+    for name, blueprint in app.blueprints.items():
+        if name.startswith("api"):
+            csrf.exempt(blueprint)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(auth_bp)
+    ui.init_app(app)
+
+
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")))
+    app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")),
+                template_folder=str(ROOT / "webapp" / "templates"), static_folder=str(ROOT / "webapp" / "static"))
     app.json = JSONProvider(app)
     app.session_interface = LazyCookieSessions()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -103,6 +127,7 @@ def create_app(config: dict | None = None) -> Flask:
         engine_db.configure(db.engine)
         app.extensions["hall"] = Hall(db.session, db.engine, forms.registry, app.config.get("HALL_PASSWORD_METHOD"))
     api.init_app(app)
+    _init_pages(app)
 
     @app.get("/healthz")
     def healthz():

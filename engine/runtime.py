@@ -453,7 +453,10 @@ class Runtime:
             raise Forbidden("this is not your case")
         return case
 
-    def cases(self, actor: Actor, status=None, process_id=None, page=1, per_page=20, search=None):
+    def cases(self, actor: Actor, status=None, process_id=None, page=1, per_page=20, search=None,
+              since: dt.date | None = None, until: dt.date | None = None):
+        """Cases, newest first (an applicant's own only); `since`/`until` are days in the
+        hall's time zone, both included. Returns (rows, total)."""
         q = CASE_ROW
         if actor.is_applicant_only:
             q = q.where(Case.started_by_id == actor.id)
@@ -462,8 +465,12 @@ class Runtime:
         if process_id:
             q = q.where(Case.process_id == process_id)
         if search:
-            like = f"%{search}%"
+            like = f"%{search.strip()}%"
             q = q.where(sa.or_(Case.number.like(like), Case.title.like(like)))
+        if since:
+            q = q.where(Case.created_at >= dt.datetime.combine(since, dt.time(), clock.HALL_TZ))
+        if until:
+            q = q.where(Case.created_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), clock.HALL_TZ))
         total = self.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
         rows = self.session.execute(q.order_by(Case.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
         return rows, total

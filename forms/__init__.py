@@ -111,8 +111,20 @@ _TYPE_NAMES = [
 ]
 
 
-def _type_name(field: fields.Field) -> str:
-    if field.metadata.get("choices"):
+def _choices(field: fields.Field) -> list[dict] | None:
+    """A field's choices: its metadata's, or those of its OneOf validator."""
+    pairs = field.metadata.get("choices")
+    if not pairs:
+        for v in field.validators:
+            if isinstance(v, validate.OneOf):
+                labels = list(v.labels) if v.labels else [str(c) for c in v.choices]
+                pairs = list(zip(v.choices, labels, strict=False))
+                break
+    return [{"value": c[0], "label": c[1]} for c in pairs] if pairs else None
+
+
+def _type_name(field: fields.Field, choices) -> str:
+    if choices:
         return "enum"
     for cls, name in _TYPE_NAMES:
         if isinstance(field, cls):
@@ -120,25 +132,30 @@ def _type_name(field: fields.Field) -> str:
     return "text" if field.metadata.get("multiline") else "string"
 
 
+def describe_field(name: str, field: fields.Field) -> dict:
+    choices = _choices(field)
+    entry = {
+        "name": field.data_key or name,
+        "type": _type_name(field, choices),
+        "label": field.metadata.get("label", name),
+        "required": bool(field.required),
+        "choices": choices,
+    }
+    if field.metadata.get("description"):
+        entry["help"] = field.metadata["description"]
+    if isinstance(field, fields.Nested):
+        entry["fields"] = describe(type(field.schema))
+    elif isinstance(field, fields.List):
+        entry["item"] = describe_field(name, field.inner)
+    return entry
+
+
 def describe(schema_cls: type[Schema] | None) -> list[dict]:
-    """Fields of a form for a client: name, type, label, required, choices."""
+    """Fields of a form for a client: name, type, label, required, choices; an object's
+    fields; a list's item."""
     if schema_cls is None:
         return []
-    out = []
-    for name, field in schema_cls().fields.items():
-        if field.dump_only:
-            continue
-        entry = {
-            "name": field.data_key or name,
-            "type": _type_name(field),
-            "label": field.metadata.get("label", name),
-            "required": bool(field.required),
-            "choices": [{"value": c[0], "label": c[1]} for c in field.metadata.get("choices", [])] or None,
-        }
-        if isinstance(field, fields.Nested):
-            entry["fields"] = describe(type(field.schema))
-        out.append(entry)
-    return out
+    return [describe_field(name, field) for name, field in schema_cls().fields.items() if not field.dump_only]
 
 
 def load(schema_cls: type[Schema] | None, data) -> dict:

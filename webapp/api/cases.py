@@ -9,7 +9,7 @@ from webapp.api.views import case_json, case_summary, respond
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/cases"
-blp = Blueprint("cases", __name__, description="Cases: start, follow, send messages")
+blp = Blueprint("api_cases", __name__, description="Cases: start, follow, send messages")
 
 
 def _object(value, field="data"):

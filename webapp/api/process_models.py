@@ -9,7 +9,7 @@ from webapp.api.schemas import DeployedVersion, DeployForm, ProcessModel
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/process-models"
-blp = Blueprint("process_models", __name__, description="Deploy and read process diagrams")
+blp = Blueprint("api_process_models", __name__, description="Deploy and read process diagrams")
 
 
 @blp.route("", methods=["GET"])

@@ -9,7 +9,7 @@ from webapp.api.views import case_json, respond, task_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/tasks"
-blp = Blueprint("tasks", __name__, description="Human tasks: inbox, claim, assign, complete")
+blp = Blueprint("api_tasks", __name__, description="Human tasks: inbox, claim, assign, complete")
 
 
 @blp.route("", methods=["GET"])

@@ -8,7 +8,7 @@ from webapp.api.schemas import TokenRequest, TokenResponse
 from webapp.auth import Unauthorized
 
 PREFIX = "/auth"
-blp = Blueprint("auth", __name__, description="Bearer tokens")
+blp = Blueprint("api_tokens", __name__, description="Bearer tokens")
 
 
 @blp.route("/token", methods=["POST"])

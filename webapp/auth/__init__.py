@@ -1,23 +1,34 @@
-"""Who is calling: bearer tokens for the API (sessions for the pages come with the UI)."""
+"""Who is calling: bearer tokens for the API, signed-in sessions (Flask-Login) for pages."""
 
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import g, request
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from engine.errors import HallError
 from engine.identity import Actor
 from webapp import hall
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+
+bp = Blueprint("auth", __name__)
 
 
 class Unauthorized(HallError):
     status = 401
 
 
+# --- API: bearer tokens ---------------------------------------------------------------
+
 def bearer_actor() -> Actor | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return hall().identity.actor_for_token(token.strip())
@@ -39,3 +50,53 @@ def token_required(view):
 
 def current_actor() -> Actor:
     return g.actor
+
+
+# --- pages: sessions ----------------------------------------------------------------
+
+class SessionUser(UserMixin):
+    """The signed-in person, as Flask-Login wants it; `.actor` is what the engine wants."""
+
+    def __init__(self, actor: Actor):
+        self.actor = actor
+        self.id = str(actor.id)
+
+    @property
+    def name(self) -> str:
+        return self.actor.display_name or self.actor.username
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    actor = hall().identity.actor(int(user_id)) if user_id.isdigit() else None
+    return SessionUser(actor) if actor is not None else None
+
+
+def page_actor() -> Actor:
+    return current_user.actor
+
+
+def _safe_next(target: str | None) -> str:
+    # only paths on this site: never send someone off to another host after signing in
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("ui.inbox")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = hall().identity.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            flash(_("用户名或密码不正确"), "error")
+            return render_template("login.html", username=request.form.get("username", "")), 401
+        login_user(SessionUser(hall().identity.actor(user.id)))
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", username="")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("已退出"), "info")
+    return redirect(url_for("auth.login"))
