@@ -18,6 +18,7 @@ deps: $(BIN)/python
 
 test-deps: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-test.txt
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
 
 services:
 	scripts/ensure-postgres.sh

@@ -38,13 +38,15 @@ def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         choice = metafunc.config.getoption("--db")
         backends = ["sqlite", "postgresql"] if choice == "both" else [choice]
-        if metafunc.definition.get_closest_marker("sqlite_only"):
+        if metafunc.definition.get_closest_marker("sqlite_only") or "/browser/" in str(metafunc.definition.path) \
+                or "/ui/" in str(metafunc.definition.path):
             backends = [b for b in backends if b == "sqlite"] or ["sqlite"]
         metafunc.parametrize("backend", backends, scope="session")
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: runs on SQLite only (not engine behaviour)")
+    config.addinivalue_line("markers", "sqlite_only: runs on SQLite only (not engine behaviour; pages, tests/ui and"
+                                       " tests/browser, are SQLite only too)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
 
 
