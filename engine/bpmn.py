@@ -13,23 +13,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
-    EndEvent,
-    IntermediateCatchEvent,
-    IntermediateThrowEvent,
-    StartEvent,
-)
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import (
-    CamundaBoundaryEventParser,
-    CamundaEndEventParser,
-    CamundaIntermediateCatchEventParser,
-    CamundaIntermediateThrowEventParser,
-    CamundaStartEventParser,
-)
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
@@ -141,27 +127,28 @@ class HallMessageEventDefinition(CamundaMessageEventDefinition):
         my_task.data[self.result_var or self.name] = event_data.get("payload")
 
 
-class _HallMessages:
+class _HallParsing:
+    """What every Hall element parser adds: camunda:properties on any element (events and
+    gateways too: `clockStop`, `accountability`), and messages as HallMessageEventDefinition."""
+
+    def parse_extensions(self, node=None):
+        return {p.get("name"): p.get("value") for p in self.xpath(
+            "./bpmn:extensionElements/camunda:properties/camunda:property")}
+
     def parse_message_event(self, message_event):
         d = super().parse_message_event(message_event)
         return HallMessageEventDefinition(d.name, d.correlation_properties, d.expression, d.result_var)
 
 
-def _with_messages(parser_cls):
-    return type(parser_cls.__name__.replace("Camunda", "Hall"), (_HallMessages, parser_cls), {})
+def _hall(parser_cls):
+    return type("Hall" + parser_cls.__name__.replace("Camunda", ""), (_HallParsing, parser_cls), {})
 
 
 class HallParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
-        **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("userTask"): (HallUserTaskParser, HallUserTask),
-        full_tag("startEvent"): (_with_messages(CamundaStartEventParser), StartEvent),
-        full_tag("endEvent"): (_with_messages(CamundaEndEventParser), EndEvent),
-        full_tag("intermediateCatchEvent"): (_with_messages(CamundaIntermediateCatchEventParser),
-                                             IntermediateCatchEvent),
-        full_tag("intermediateThrowEvent"): (_with_messages(CamundaIntermediateThrowEventParser),
-                                             IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (_with_messages(CamundaBoundaryEventParser), BoundaryEvent),
+        **{tag: (_hall(p), spec) for tag, (p, spec) in CamundaParser.PARSER_CLASSES.items()},
+        **{tag: (_hall(p), spec) for tag, (p, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
+        full_tag("userTask"): (_hall(HallUserTaskParser), HallUserTask),
     }
 
 
@@ -177,6 +164,7 @@ class Bundle:
     starter_groups: list[str]
     case_prefix: str
     title_expression: str | None
+    time_limit_expression: str | None  # working days for the whole case (承诺时限)
     main_file: str
     documents: dict = field(default_factory=dict)  # filename -> parsed root
     _human: dict | None = None
@@ -306,6 +294,7 @@ def build(files: dict[str, str], process_id: str | None = None, validate: bool =
         starter_groups=split_list(pp.node.get(camunda("candidateStarterGroups"))),
         case_prefix=(_process_property(pp.node, "casePrefix") or _default_prefix(main)).upper()[:8],
         title_expression=_process_property(pp.node, "caseTitle"),
+        time_limit_expression=_process_property(pp.node, "caseTimeLimit"),
         main_file=main_file,
         documents=documents,
     )
@@ -433,9 +422,9 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
             for p in scripting.check(msg.get(camunda("expression"))):
                 add(msg, f"message expression: {p}")
         for prop in root.xpath(".//bpmn:process/bpmn:extensionElements/camunda:properties/"
-                               "camunda:property[@name='caseTitle']", namespaces=ns):
+                               "camunda:property[@name='caseTitle' or @name='caseTimeLimit']", namespaces=ns):
             for p in scripting.check(prop.get("value") or ""):
-                add(prop, f"caseTitle: {p}")
+                add(prop, f"{prop.get('name')}: {p}")
     return out
 
 

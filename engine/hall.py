@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine import calendar
+from engine.deadlines import Deadlines, Policy
 from engine.identity import Identity
 from engine.repository import Repository
 from engine.runtime import Runtime
@@ -13,10 +15,13 @@ class Hall:
     your own in a script) and `bind` its engine; `forms` is the form registry
     (forms.registry)."""
 
-    def __init__(self, session, bind, forms, password_method: str | None = None):
+    def __init__(self, session, bind, forms, password_method: str | None = None, policy: Policy | None = None,
+                 office_hours: str = calendar.DEFAULT_HOURS):
         self.session = session
         self.bind = bind
         self.identity = Identity(session, password_method)
         self.repository = Repository(session, forms)
-        self.runtime = Runtime(session, bind, self.repository, forms)
+        self.runtime = Runtime(session, bind, self.repository, forms, policy=policy)
         self.tasks = Tasks(session, self.runtime, forms)
+        self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
+        calendar.activate(calendar.Holder(self.deadlines.load_calendar, office_hours))

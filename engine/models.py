@@ -58,6 +58,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str | None] = mapped_column(sa.String(128))
+    email: Mapped[str | None] = mapped_column(sa.String(256))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     roles: Mapped[str] = mapped_column(sa.String(256), default="")  # comma-separated
     active: Mapped[bool] = mapped_column(default=True)
@@ -132,6 +133,11 @@ class Case(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     # the diagram's elements the case has passed, in order, for its drawn diagram
     visited: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # the committed time limit (承诺时限) of the whole case, and its clock's state
+    due_at: Mapped[dt.datetime | None]
+    paused_since: Mapped[dt.datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(sa.String(128))
+    paused_element: Mapped[str | None] = mapped_column(sa.String(128))  # None: paused by a person
 
 
 class CaseCounter(Base):
@@ -174,6 +180,12 @@ class Task(Base):
     data: Mapped[dict | None] = mapped_column(sa.JSON)  # what was submitted
     # what tells this task from its siblings: a multi-instance task's element variable
     context: Mapped[dict | None] = mapped_column(sa.JSON)
+    # deadline state: none|yellow|red, how far it has been escalated (0: not, 1: coordinators,
+    # 2: the executive deputy director), and when the sweep must look at it next
+    warning: Mapped[str] = mapped_column(sa.String(8), default="none")
+    escalation: Mapped[int] = mapped_column(default=0)
+    next_alert_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    due_note: Mapped[str | None] = mapped_column(sa.String(256))  # why there is no due date
 
 
 # Tasks without a due date rank after every dated one.
@@ -207,3 +219,73 @@ class Event(Base):
     action: Mapped[str] = mapped_column(sa.String(32))
     element_id: Mapped[str | None] = mapped_column(sa.String(128))
     detail: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+class Pause(Base):
+    """A stop of a case's clock (补正, 听证, 检验检测, 鉴定, 专家评审...), with its reason."""
+
+    __tablename__ = "pauses"
+    __table_args__ = (sa.Index("ix_pauses_case", "case_id", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(128))
+    element_id: Mapped[str | None] = mapped_column(sa.String(128))
+    started_at: Mapped[dt.datetime]
+    started_by: Mapped[str] = mapped_column(sa.String(64))
+    ended_at: Mapped[dt.datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(sa.String(64))
+    working_seconds: Mapped[float | None]
+
+
+class CalendarDay(Base):
+    """The hall's override of one day: a working day (调休) or a closure."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    workday: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(sa.String(128))
+    updated_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[dt.datetime]
+
+
+class CalendarYear(Base):
+    """A year whose schedule the hall has entered in full (beyond what chinesecalendar knows):
+    weekends off, its holidays and make-up days as calendar_days."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    published_by: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[dt.datetime]
+
+
+class Accountability(Base):
+    """审批问责: a late completion, an extension or a rejection, and who answers for it."""
+
+    __tablename__ = "accountability"
+    __table_args__ = (sa.Index("ix_accountability_at", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(sa.String(16))  # late|extension|rejection
+    department: Mapped[str | None] = mapped_column(sa.String(64))
+    person: Mapped[str | None] = mapped_column(sa.String(64))
+    days_over: Mapped[float | None]
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    at: Mapped[dt.datetime]
+
+
+class Notification(Base):
+    """An in-app message for one person (new task for their group, escalated to them,
+    deadline tomorrow); e-mailed too when SMTP is configured."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # new_task|escalated|due_soon|overdue
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None]
+    message: Mapped[str] = mapped_column(sa.String(512))
+    created_at: Mapped[dt.datetime]
+    read_at: Mapped[dt.datetime | None]
+    emailed_at: Mapped[dt.datetime | None]

@@ -31,8 +31,8 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import bpmn, clock, db, history, scripting, state
-from engine.errors import Conflict, EngineFailure, Forbidden, Invalid, NotFound
+from engine import bpmn, calendar, clock, db, deadlines, history, scripting, state
+from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.identity import SYSTEM, Actor
 from engine.models import Case, User
 from engine.store import Stale, Store, reading, transaction
@@ -101,6 +101,10 @@ class Action:
     events: list = field(default_factory=list)
     completed: set = field(default_factory=set)  # task row ids completed by this action
     began: float = field(default_factory=time.time)  # SpiffWorkflow's clock: what changed since
+    notifications: list = field(default_factory=list)
+    accountability: list = field(default_factory=list)
+    pause: str | None = None  # a person stops the clock for this reason
+    resume: bool = False  # a person starts it again
 
     def log(self, action: str, element_id=None, task_id=None, detail=None, actor: str | None = None):
         self.events.append(history.event(self.case.id, actor or self.actor.username, action, element_id, task_id,
@@ -108,9 +112,11 @@ class Action:
 
 
 class Runtime:
-    def __init__(self, session, bind, repository, forms, cache_size: int = 2000):
+    def __init__(self, session, bind, repository, forms, cache_size: int = 2000,
+                 policy: deadlines.Policy | None = None):
         self.session = session
         self.bind = bind
+        self.policy = policy or deadlines.Policy()
         self.repository = repository
         self.forms = forms
         # case id -> (revision, workflow, open tasks) for cases this process acted on last
@@ -163,8 +169,10 @@ class Runtime:
                 "process_id": pv.process_id, "version_id": pv.id, "version": pv.version, "status": "running",
                 "title": self._title(bundle, data), "started_by_id": actor.id, "created_at": now,
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
-                "next_timer_at": None, "error": None, "visited": [],
+                "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
+                "paused_element": None,
             }
+            case["due_at"] = self._case_due(bundle, data, now)
             case["id"] = st.insert_case(case)
             act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
             act.log("started", detail={"version": pv.version})
@@ -172,6 +180,25 @@ class Runtime:
             self._save(act)
         self._keep(act)
         return act.case
+
+    @staticmethod
+    def _case_due(bundle: bpmn.Bundle, data: dict, now: dt.datetime) -> dt.datetime | None:
+        """The case's committed limit: `caseTimeLimit` working days (an expression over the
+        start data; 0 = 即办件, due the same working day)."""
+        if not bundle.time_limit_expression:
+            return None
+        try:
+            days = scripting.evaluate(bundle.time_limit_expression, data)
+        except (Exception, scripting.ScriptLimitExceeded) as e:
+            raise EngineFailure(f"caseTimeLimit: {e}") from e
+        if days is None:
+            return None
+        try:
+            return calendar.current().add_workdays(now, int(days))
+        except calendar.CalendarMissing:
+            return None  # the tasks say which year is missing; the case shows no limit till then
+        except (TypeError, ValueError) as e:
+            raise EngineFailure(f"caseTimeLimit gave {days!r}, not a number of working days") from e
 
     @staticmethod
     def _title(bundle: bpmn.Bundle, data: dict) -> str | None:
@@ -261,12 +288,15 @@ class Runtime:
 
     def _save(self, act: Action) -> None:
         case, wf, now = act.case, act.wf, act.now
-        passed = [t.task_spec.bpmn_id for t in sorted(
-            (t for t in state.all_tasks(wf) if t._state == TaskState.COMPLETED and t.last_state_change >= act.began),
-            key=lambda t: t.last_state_change) if t.task_spec.bpmn_id in act.bundle.elements]
+        passed = sorted((t for t in state.all_tasks(wf) if t._state == TaskState.COMPLETED
+                         and t.last_state_change >= act.began and t.task_spec.bpmn_id in act.bundle.elements),
+                        key=lambda t: t.last_state_change)
         if passed:
             seen = set(case.visited)
-            case.visited = case.visited + [e for e in dict.fromkeys(passed) if e not in seen]
+            case.visited = case.visited + [e for e in dict.fromkeys(t.task_spec.bpmn_id for t in passed)
+                                           if e not in seen]
+            self._rejections(act, passed)
+        self._run_clock(act)
         state.prune(wf)
         self._sync_tasks(act)
         expected = case.revision
@@ -285,6 +315,8 @@ class Runtime:
         case.revision = expected + 1
         act.store.update_case(vars(case), expected)
         act.store.insert_events(act.events)
+        act.store.insert_notifications(act.notifications)
+        act.store.insert_accountability(act.accountability)
         history.log_events(act.events)
         case.open_task_ids = sorted(tid for tid, _ in act.open_tasks.values())
 
@@ -307,6 +339,7 @@ class Runtime:
         rows, wanted = zip(*(self._task_row(act, t) for t in new), strict=True)
         names = {w for w in wanted if w}
         user_ids = st.user_ids(names) if names else {}
+        members = st.group_members({g for r in rows for g in r["candidate_groups"]})
         queue = []
         for r, w in zip(rows, wanted, strict=True):
             r["assignee_id"] = user_ids.get(w) if w else None
@@ -317,6 +350,11 @@ class Runtime:
             if w and r["assignee_id"] is None:
                 detail["unknown_assignee"] = w  # left to its groups; the history says why
             act.log("task_created", r["element_id"], task_id, detail=detail, actor="system")
+            people = [r["assignee_id"]] if r["assignee_id"] else sorted(
+                {u for g in r["candidate_groups"] for u in members.get(g, [])})
+            act.notifications.extend({"user_id": u, "kind": "new_task", "case_id": act.case.id, "task_id": task_id,
+                                      "message": f"新待办：{r['case_number']}「{r['name']}」", "created_at": now}
+                                     for u in people if u != act.actor.id)
             if r["assignee_id"] is None:
                 queue.extend((g, r["due_at"], now, task_id) for g in r["candidate_groups"])
         if queue:
@@ -330,14 +368,78 @@ class Runtime:
             groups = [spec.lane]
         assignee = _expression_list(getattr(spec, "assignee", None), t)
         form = getattr(spec, "form", None)
+        due, note = self._task_due(t, act.now)
+        warning, next_alert = deadlines.alert_state(calendar.current(), self.policy, due, act.now, 0)
         return {
             "case_id": act.case.id, "spiff_id": state.sid(t.id), "process_id": act.case.process_id,
             "case_number": act.case.number, "case_title": act.case.title, "element_id": spec.bpmn_id,
             "name": (spec.bpmn_name or spec.bpmn_id)[:256], "lane": spec.lane, "candidate_groups": groups,
             "status": "open", "form_key": (form.key or None) if form is not None else None,
-            "created_at": act.now, "due_at": _due_at(getattr(spec, "due_date", None), t, act.now),
+            "created_at": act.now, "due_at": due, "due_note": note, "warning": warning, "escalation": 0,
+            "next_alert_at": None if act.case.paused_since else next_alert,
             "context": _instance_context(t),
         }, (assignee[0] if assignee else None)
+
+    @staticmethod
+    def _task_due(t, now: dt.datetime) -> tuple[dt.datetime | None, str | None]:
+        """(due date, why there is none): the task's dueDate, else its boundary timer's time.
+        A calendar that lacks a year gives no date and says which year it needs."""
+        try:
+            due = _due_at(getattr(t.task_spec, "due_date", None), t, now)
+        except EngineFailure as e:
+            missing = e.__cause__ if isinstance(e.__cause__, calendar.CalendarMissing) else None
+            if missing is None:
+                raise
+            return None, f"calendar:{missing.year}"
+        return (due or deadlines.boundary_due(t)), None
+
+    def _run_clock(self, act: Action) -> None:
+        """Stop or start the case's clock as the case (or a person) says."""
+        case, wf, now = act.case, act.wf, act.now
+        stop = deadlines.clock_stop(wf)
+        if act.resume:
+            manual = None
+        elif act.pause:
+            manual = (act.pause, None)
+        elif case.paused_since is not None and case.paused_element is None:
+            manual = (case.paused_reason, None)
+        else:
+            manual = None
+        want = stop or manual
+        if want and case.paused_since is None:
+            reason, element = want
+            case.paused_since, case.paused_reason, case.paused_element = now, reason, element
+            deadlines.hold_timers(wf, element)
+            act.store.start_pause(case.id, reason, element, now, act.actor.username)
+            act.store.silence_alerts(case.id)
+            act.log("clock_stopped", element, detail={"reason": reason})
+        elif not want and case.paused_since is not None:
+            cal = calendar.current()
+            seconds = cal.working_seconds(case.paused_since, now)
+            deadlines.release_timers(wf, cal, seconds)
+            for task_id, due in act.store.open_dues(case.id):
+                if due is not None and due > case.paused_since:
+                    due = cal.add_working_seconds(due, seconds)
+                warning, next_alert = deadlines.alert_state(cal, self.policy, due, now, 0)
+                act.store.set_task_due(task_id, due, warning, 0, next_alert)
+            if case.due_at is not None:
+                case.due_at = cal.add_working_seconds(case.due_at, seconds)
+            act.store.end_pause(case.id, now, act.actor.username, seconds)
+            act.log("clock_resumed", case.paused_element,
+                    detail={"reason": case.paused_reason, "workdays": round(seconds / cal.day_seconds, 2)})
+            case.paused_since = case.paused_reason = case.paused_element = None
+
+    def _rejections(self, act: Action, passed) -> None:
+        """An element marked `accountability` = rejection that the case passed leaves a record."""
+        for t in passed:
+            ext = getattr(t.task_spec, "extensions", None) or {}
+            if ext.get("accountability") != "rejection":
+                continue
+            reason = t.data.get(ext["accountabilityReason"]) if ext.get("accountabilityReason") else None
+            act.accountability.append({
+                "case_id": act.case.id, "task_id": None, "kind": "rejection", "department": t.task_spec.lane,
+                "person": act.actor.username, "days_over": None,
+                "reason": str(reason) if reason else (t.task_spec.bpmn_name or t.task_spec.bpmn_id), "at": act.now})
 
     # ---------------------------------------------------------------------------------
     # messages and timers
@@ -436,6 +538,32 @@ class Runtime:
     def events(self, case_id: int):
         return history.case_events(self.bind, case_id)
 
+    def recompute_missing_dues(self) -> int:
+        """Give a due date to the open tasks that waited for a year's calendar (after an
+        admin entered it). Returns how many cases were looked at."""
+        from engine.models import Task
+
+        t = Task.__table__.c
+        cases = list(self.session.scalars(sa.select(t.case_id).where(
+            t.status == "open", t.due_note.like("calendar:%")).distinct()))
+        self.session.rollback()
+        for case_id in cases:
+            def change(act):
+                for sid, (task_id, _el) in act.open_tasks.items():
+                    task = spiff_task(act.wf, sid)
+                    if task is None:
+                        continue
+                    due, note = self._task_due(task, act.now)
+                    if note is None:
+                        warning, next_alert = deadlines.alert_state(calendar.current(), self.policy, due, act.now, 0)
+                        act.store.set_task_due(task_id, due, warning, 0, next_alert)
+
+            try:
+                self.act(SYSTEM, change, case_id=case_id)
+            except HallError as e:
+                log.warning("due dates not recomputed", extra={"case_id": case_id, "error": e.message})
+        return len(cases)
+
     def case_page(self, case_id: int, actor: Actor | None = None):
         """(case, its open tasks, its history), read together: what a case's page shows.
         With `actor`, only if the actor may see the case."""
@@ -517,7 +645,7 @@ def next_timer(wf, now: dt.datetime) -> dt.datetime | None:
     """When the case's earliest armed timer falls due (its time as SpiffWorkflow froze it)."""
     due = None
     for t in wf.event_manager.tasks.values():
-        if not _timers(t):
+        if not _timers(t) or "hall_held" in t.internal_data:  # held while the case's clock is stopped
             continue
         value = t.internal_data.get("event_value")
         if isinstance(value, dict):  # a cycle

@@ -25,11 +25,11 @@ UTC = dt.UTC
 
 TASK_COLUMNS = ("case_id", "spiff_id", "process_id", "case_number", "case_title", "element_id", "name", "lane",
                 "candidate_groups", "assignee_id", "status", "form_key", "created_at", "due_at", "claimed_at",
-                "context")
+                "context", "warning", "escalation", "next_alert_at", "due_note")
 EVENT_COLUMNS = ("case_id", "task_id", "process_id", "at", "actor", "action", "element_id", "detail")
 CASE_COLUMNS = ("number", "process_id", "version_id", "version", "status", "title", "started_by_id",
                 "created_at", "updated_at", "ended_at", "revision", "state", "data", "next_timer_at", "error",
-                "visited")
+                "visited", "due_at", "paused_since", "paused_reason", "paused_element")
 
 
 class Stale(Exception):
@@ -79,15 +79,18 @@ def reading(bind):
 
 _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "
               "c.created_at, c.updated_at, c.ended_at, c.revision, c.data, c.next_timer_at, c.error, c.visited, "
+              "c.due_at, c.paused_since, c.paused_reason, "
               "u.username AS started_by FROM cases c LEFT JOIN users u ON u.id = c.started_by_id WHERE c.id = ?")
 _TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.case_title, t.element_id, "
               "t.name, t.lane, "
               "t.candidate_groups, t.assignee_id, t.status, t.form_key, t.created_at, t.due_at, t.claimed_at, "
-              "t.completed_at, t.completed_by_id, t.data, t.context, u.username AS assignee, c.version_id "
+              "t.completed_at, t.completed_by_id, t.data, t.context, t.warning, t.escalation, t.due_note, "
+              "u.username AS assignee, c.version_id "
               "FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN users u ON u.id = t.assignee_id "
               "WHERE t.case_id = ?")
 _EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM events WHERE case_id = ? ORDER BY id"
-_TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at"}
+_TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at",
+          "paused_since", "started_at", "next_alert_at"}
 _JSONS = {"data", "candidate_groups", "detail", "context", "visited"}
 
 
@@ -187,7 +190,7 @@ class Store:
         if row is None:
             return None
         case = dict(zip(("id", *CASE_COLUMNS), row, strict=True))
-        for k in ("created_at", "updated_at", "ended_at", "next_timer_at"):
+        for k in ("created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "paused_since"):
             case[k] = self.read_ts(case[k])
         case["data"] = self.read_json(case["data"])
         case["visited"] = self.read_json(case["visited"]) or []
@@ -200,7 +203,8 @@ class Store:
                          [self._value(k, c[k]) for k in CASE_COLUMNS]).fetchone()[0]
 
     def update_case(self, c: dict, expected_revision: int) -> None:
-        sets = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error", "visited")
+        sets = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error", "visited",
+                "due_at", "paused_since", "paused_reason", "paused_element")
         cur = self._run(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ? AND revision = ?",
                         [self._value(k, c[k]) for k in sets] + [c["id"], expected_revision])
         if cur.rowcount != 1:
@@ -232,15 +236,17 @@ class Store:
 
     # tasks -----------------------------------------------------------------------
     def task(self, task_id: int) -> dict | None:
-        """A task row with its case's version and its holder's username."""
+        """A task row with its case's version."""
         row = self._run(
             "SELECT t.id, t.case_id, t.spiff_id, t.element_id, t.status, t.assignee_id, t.candidate_groups, "
-            "c.version_id FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.id = ?", (task_id,)).fetchone()
+            "t.lane, t.due_at, c.version_id FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.id = ?",
+            (task_id,)).fetchone()
         if row is None:
             return None
         task = dict(zip(("id", "case_id", "spiff_id", "element_id", "status", "assignee_id", "candidate_groups",
-                         "version_id"), row, strict=True))
+                         "lane", "due_at", "version_id"), row, strict=True))
         task["candidate_groups"] = self.read_json(task["candidate_groups"]) or []
+        task["due_at"] = self.read_ts(task["due_at"])
         return task
 
     def insert_task(self, t: dict) -> int:
@@ -278,6 +284,71 @@ class Store:
     def dequeue(self, task_ids: list[int]) -> None:
         marks = ", ".join("?" * len(task_ids))
         self._run(f"DELETE FROM task_queue WHERE task_id IN ({marks})", task_ids)
+
+    # deadlines -------------------------------------------------------------------
+    def open_dues(self, case_id: int) -> list[tuple[int, dt.datetime | None]]:
+        return [(i, self.read_ts(d)) for i, d in self._run(
+            "SELECT id, due_at FROM tasks WHERE case_id = ? AND status = 'open'", (case_id,)).fetchall()]
+
+    def set_task_due(self, task_id: int, due: dt.datetime | None, warning: str, escalation: int,
+                     next_alert_at: dt.datetime | None, note: str | None = None) -> None:
+        self._run("UPDATE tasks SET due_at = ?, warning = ?, escalation = ?, next_alert_at = ?, due_note = ? "
+                  "WHERE id = ?", (self.ts(due), warning, escalation, self.ts(next_alert_at), note, task_id))
+        self._run("UPDATE task_queue SET rank_at = ? WHERE task_id = ?", (self.ts(due or NEVER_DUE), task_id))
+
+    def silence_alerts(self, case_id: int) -> None:
+        """A stopped clock raises no warnings: no alert until it runs again."""
+        self._run("UPDATE tasks SET next_alert_at = NULL WHERE case_id = ? AND status = 'open'", (case_id,))
+
+    def due_alerts(self, now: dt.datetime, limit: int) -> list[SimpleNamespace]:
+        """Open tasks whose next alert time has come, most overdue first (PostgreSQL: rows
+        another node holds are skipped)."""
+        sql = ("SELECT id, case_id, process_id, element_id, name, case_number, due_at, warning, escalation, "
+               "assignee_id, candidate_groups, lane FROM tasks WHERE next_alert_at <= ? AND status = 'open' "
+               "ORDER BY next_alert_at LIMIT ?")
+        return self._objects(sql + (" FOR UPDATE SKIP LOCKED" if self.pg else ""), (self.ts(now), limit))
+
+    def update_alert(self, task_id: int, warning: str, escalation: int, next_alert_at, expected) -> bool:
+        cur = self._run("UPDATE tasks SET warning = ?, escalation = ?, next_alert_at = ? "
+                        "WHERE id = ? AND warning = ? AND escalation = ?",
+                        (warning, escalation, self.ts(next_alert_at), task_id, *expected))
+        return cur.rowcount == 1
+
+    def raise_escalation(self, task_id: int, level: int) -> None:
+        self._run("UPDATE tasks SET escalation = ? WHERE id = ? AND escalation < ?", (level, task_id, level))
+
+    def group_members(self, groups) -> dict[str, list[int]]:
+        groups = sorted(g for g in groups if g)
+        if not groups:
+            return {}
+        out: dict[str, list[int]] = {}
+        marks = ", ".join("?" * len(groups))
+        for g, uid in self._run(f"SELECT ug.group_name, ug.user_id FROM user_groups ug JOIN users u ON u.id = "
+                                f"ug.user_id WHERE u.active = ? AND ug.group_name IN ({marks})",
+                                [True, *groups]).fetchall():
+            out.setdefault(g, []).append(uid)
+        return out
+
+    def insert_notifications(self, rows: list[dict]) -> None:
+        if rows:
+            cols = ("user_id", "kind", "case_id", "task_id", "message", "created_at")
+            self.cur.executemany(self._sql(f"INSERT INTO notifications ({', '.join(cols)}) VALUES (?, ?, ?, ?, ?, ?)"),
+                                 [[self._value(k, r[k]) for k in cols] for r in rows])
+
+    def insert_accountability(self, rows: list[dict]) -> None:
+        if rows:
+            cols = ("case_id", "task_id", "kind", "department", "person", "days_over", "reason", "at")
+            self.cur.executemany(
+                self._sql(f"INSERT INTO accountability ({', '.join(cols)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                [[self._value(k, r[k]) for k in cols] for r in rows])
+
+    def start_pause(self, case_id: int, reason: str, element_id: str | None, at: dt.datetime, by: str) -> None:
+        self._run("INSERT INTO pauses (case_id, reason, element_id, started_at, started_by) VALUES (?, ?, ?, ?, ?)",
+                  (case_id, reason, element_id, self.ts(at), by))
+
+    def end_pause(self, case_id: int, at: dt.datetime, by: str, working_seconds: float) -> None:
+        self._run("UPDATE pauses SET ended_at = ?, ended_by = ?, working_seconds = ? "
+                  "WHERE case_id = ? AND ended_at IS NULL", (self.ts(at), by, working_seconds, case_id))
 
     def user_ids(self, usernames) -> dict[str, int]:
         names = list(usernames)

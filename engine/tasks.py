@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import clock, db, history, runtime, scripting
+from engine import calendar, clock, db, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import NEVER_DUE, Case, Task, TaskQueue, User
@@ -296,6 +296,15 @@ class Tasks:
                 raise runtime.engine_failure(e) from e
             act.completed.add(task.id)
             act.log("completed", task.element_id, task.id)
+            if task.due_at is not None and act.now > task.due_at:
+                try:
+                    over = -calendar.current().workdays_left(act.now, task.due_at)
+                except calendar.CalendarMissing:
+                    over = None
+                act.accountability.append({
+                    "case_id": task.case_id, "task_id": task.id, "kind": "late",
+                    "department": "、".join(task.candidate_groups) or task.lane, "person": actor.username,
+                    "days_over": round(over, 2) if over is not None else None, "reason": None, "at": act.now})
 
         return self.runtime.act(actor, finish, locate=locate)
 

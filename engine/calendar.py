@@ -1,0 +1,248 @@
+"""Working days and office hours: the hall's time limits (承诺时限) are counted in them.
+
+The base is the State Council's schedule of public holidays and make-up working days
+(调休) as the `chinesecalendar` package knows it; the hall's own overrides (an extra
+closure, a make-up day, a whole year as soon as its schedule is published) come on top.
+A date in a year neither knows is never guessed: `CalendarMissing` names the year.
+
+Conventions (the hall's):
+- N working days counted from a moment end at the close of office hours on the N-th
+  working day after that moment's day (the day itself does not count: 次日起算);
+- 0 working days (即办件) end at the close of the same working day, or of the next one if
+  the moment is past closing or on a day off;
+- working time runs only during office hours on working days; a pause of the clock is
+  made good by moving deadlines forward by the working time it lasted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+import time
+from collections.abc import Iterable
+
+import chinese_calendar
+
+from engine import clock, scripting
+
+TZ = clock.HALL_TZ
+DEFAULT_HOURS = "09:00-12:00,13:30-17:30"
+
+
+class CalendarMissing(Exception):
+    """No working-day calendar for a year: an admin must enter its schedule."""
+
+    def __init__(self, year: int):
+        super().__init__(f"no working-day calendar for {year}: enter {year}'s public holidays and make-up working "
+                         f"days (the State Council publishes them in the preceding autumn)")
+        self.year = year
+
+
+def parse_hours(text: str) -> list[tuple[dt.time, dt.time]]:
+    """"09:00-12:00,13:30-17:30" -> [(09:00, 12:00), (13:30, 17:30)]."""
+    periods = []
+    for part in text.split(","):
+        start, end = (dt.time.fromisoformat(x.strip()) for x in part.split("-"))
+        if end <= start:
+            raise ValueError(f"office hours '{part}': the end must come after the start")
+        periods.append((start, end))
+    periods.sort()
+    for (_, end), (start, _) in itertools.pairwise(periods):
+        if start < end:
+            raise ValueError("office hours overlap")
+    return periods
+
+
+class Calendar:
+    """Working days (base + overrides) and office hours. Immutable once built."""
+
+    def __init__(self, overrides: dict[dt.date, bool] | None = None, published_years: Iterable[int] = (),
+                 hours: str = DEFAULT_HOURS):
+        self.overrides = dict(overrides or {})
+        self.published = frozenset(published_years)
+        self.periods = parse_hours(hours)
+        self.day_seconds = sum(_seconds(s, e) for s, e in self.periods)
+
+    # days ------------------------------------------------------------------------
+    def knows(self, year: int) -> bool:
+        if year in self.published:
+            return True
+        try:
+            chinese_calendar.is_workday(dt.date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        if day.year in self.published:
+            return day.weekday() < 5  # a published year: weekends off unless an override says otherwise
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            raise CalendarMissing(day.year) from None
+
+    def next_workday(self, day: dt.date) -> dt.date:
+        day += dt.timedelta(days=1)
+        for _ in range(400):
+            if self.is_workday(day):
+                return day
+            day += dt.timedelta(days=1)
+        raise CalendarMissing(day.year)  # a year without a single working day is not a calendar
+
+    def _open(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, self.periods[0][0], TZ)
+
+    def close(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, self.periods[-1][1], TZ)
+
+    # deadlines -------------------------------------------------------------------
+    def add_workdays(self, start: dt.datetime, n: int) -> dt.datetime:
+        """The close of office hours on the n-th working day after `start`'s day
+        (n = 0: the same working day, or the next if `start` is past closing or a day off)."""
+        if n < 0:
+            raise ValueError("a number of working days cannot be negative")
+        local = start.astimezone(TZ)
+        day = local.date()
+        if n == 0:
+            if self.is_workday(day) and local < self.close(day):
+                return self.close(day)
+            return self.close(self.next_workday(day))
+        for _ in range(n):
+            day = self.next_workday(day)
+        return self.close(day)
+
+    # working time ----------------------------------------------------------------
+    def _periods_of(self, day: dt.date):
+        if self.is_workday(day):
+            for s, e in self.periods:
+                yield dt.datetime.combine(day, s, TZ), dt.datetime.combine(day, e, TZ)
+
+    def working_seconds(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Office-hours seconds on working days between two moments (0 if end <= start)."""
+        if end <= start:
+            return 0.0
+        a, b = start.astimezone(TZ), end.astimezone(TZ)
+        total, day = 0.0, a.date()
+        while day <= b.date():
+            for s, e in self._periods_of(day):
+                lo, hi = max(s, a), min(e, b)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += dt.timedelta(days=1)
+        return total
+
+    def add_working_seconds(self, start: dt.datetime, seconds: float) -> dt.datetime:
+        """The moment `seconds` of working time after `start` (how a paused deadline moves)."""
+        t = start.astimezone(TZ)
+        left = seconds
+        day = t.date()
+        for _ in range(3660):
+            for s, e in self._periods_of(day):
+                lo = max(s, t)
+                if e <= lo:
+                    continue
+                span = (e - lo).total_seconds()
+                if left <= span:
+                    return lo + dt.timedelta(seconds=left)
+                left -= span
+            day += dt.timedelta(days=1)
+            t = self._open(day)
+        raise ValueError("working time beyond ten years")
+
+    def subtract_working_seconds(self, end: dt.datetime, seconds: float) -> dt.datetime:
+        """The earliest moment from which `seconds` of working time or less remain to `end`."""
+        t = end.astimezone(TZ)
+        left = seconds
+        day = t.date()
+        for _ in range(3660):
+            for s, e in reversed(list(self._periods_of(day))):
+                hi = min(e, t)
+                if hi <= s:
+                    continue
+                span = (hi - s).total_seconds()
+                if left < span:
+                    return hi - dt.timedelta(seconds=left)
+                left -= span
+                if left == 0:
+                    return self._previous_close(s)
+            day -= dt.timedelta(days=1)
+            t = self.close(day)
+        raise ValueError("working time beyond ten years")
+
+    def _previous_close(self, moment: dt.datetime) -> dt.datetime:
+        """The end of the working period before `moment` (where the same amount remained)."""
+        day = moment.date()
+        for _s, e in reversed(list(self._periods_of(day))):
+            if e <= moment:
+                return e
+        for _ in range(400):
+            day -= dt.timedelta(days=1)
+            if self.is_workday(day):
+                return self.close(day)
+        return moment
+
+    def workdays_left(self, now: dt.datetime, due: dt.datetime) -> float:
+        """Working days of time left before `due` (negative when overdue)."""
+        if due >= now:
+            return self.working_seconds(now, due) / self.day_seconds
+        return -self.working_seconds(due, now) / self.day_seconds
+
+
+def _seconds(a: dt.time, b: dt.time) -> float:
+    return (dt.datetime.combine(dt.date.min, b) - dt.datetime.combine(dt.date.min, a)).total_seconds()
+
+
+# ---------------------------------------------------------------------------------------
+# The calendar in force: built from the database's overrides, refreshed every few seconds
+# (another node may have changed them) and at once after a change here.
+
+class Holder:
+    def __init__(self, load, hours: str = DEFAULT_HOURS, ttl: float = 30.0):
+        self._load = load  # () -> (overrides, published years)
+        self._hours = hours
+        self._ttl = ttl
+        self._calendar: Calendar | None = None
+        self._loaded = 0.0
+        self._lock = threading.Lock()
+
+    def get(self) -> Calendar:
+        with self._lock:
+            if self._calendar is None or time.monotonic() - self._loaded > self._ttl:
+                overrides, years = self._load()
+                self._calendar = Calendar(overrides, years, self._hours)
+                self._loaded = time.monotonic()
+            return self._calendar
+
+    def changed(self) -> None:
+        with self._lock:
+            self._calendar = None
+
+
+_ACTIVE: Holder | None = None
+
+
+def activate(holder: Holder) -> None:
+    global _ACTIVE
+    _ACTIVE = holder
+
+
+def current() -> Calendar:
+    """The calendar in force (the base alone until an engine activates its own)."""
+    return _ACTIVE.get() if _ACTIVE is not None else _BASE
+
+
+_BASE = Calendar()
+
+
+def workdays(n: int) -> str:
+    """For diagrams: the moment n working days from now, as ISO 8601 (a timer's timeDate,
+    a task's dueDate): `${workdays(3)}`."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError("workdays() takes a whole number of working days, 0 or more")
+    return current().add_workdays(clock.now(), n).isoformat()
+
+
+scripting.register_helper("workdays", workdays)

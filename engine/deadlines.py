@@ -1,0 +1,514 @@
+"""Time limits, counted in working days: due dates, warnings, escalation, clock stops,
+accountability and the notifications that carry them to people.
+
+- A task is due at its `camunda:dueDate` (ISO 8601, or an expression such as
+  `${workdays(3)}`), or else when the first timer on its boundary falls due: one
+  definition, so the date shown and the timer that enforces it cannot drift apart.
+- A task turns yellow when one working day or less remains, red when overdue; red
+  escalates to the coordinators at once and to the executive deputy director after a few
+  more working days. The sweep (`Deadlines.sweep`) looks only at tasks whose next alert
+  time has come: its cost follows what changes, not what is open.
+- A case's clock stops while it waits at an element marked `clockStop` (补正: waiting for
+  the applicant) or while a person has paused it for a special procedure (听证, 检验检测,
+  鉴定, 专家评审). Its timers are held meanwhile; on resume, held timers and the due dates
+  of open tasks move forward by the working time the stop lasted.
+- Late completions, extensions and rejections leave an accountability record (审批问责).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine import calendar, clock, db, history
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.identity import Actor
+from engine.models import Accountability, CalendarDay, CalendarYear, Case, Notification, Task, User
+from engine.store import transaction
+
+log = logging.getLogger("hall.deadlines")
+
+SPECIAL_PROCEDURES = ("听证", "检验检测", "鉴定", "专家评审")
+HELD = "9999-12-31T00:00:00+00:00"  # a held timer's due time: never, until the clock runs again
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+@dataclass(frozen=True)
+class Policy:
+    warn_workdays: float = 1.0        # yellow when this much working time or less remains
+    coordinators: str = "管理办"        # red: escalated here at once
+    director: str = "常务副主任"          # and here after `director_after` more working days
+    director_after: float = 2.0
+
+
+def alert_state(cal: calendar.Calendar, policy: Policy, due: dt.datetime | None, now: dt.datetime,
+                escalation: int) -> tuple[str, dt.datetime | None]:
+    """(warning, when to look again) for a task due at `due` that has been escalated
+    `escalation` times."""
+    if due is None:
+        return "none", None
+    try:
+        warn_at = cal.subtract_working_seconds(due, policy.warn_workdays * cal.day_seconds)
+    except calendar.CalendarMissing:
+        warn_at = due
+    if now < warn_at:
+        return "none", warn_at
+    if now < due:
+        return "yellow", due
+    if escalation < 1:
+        return "red", now
+    if escalation < 2:
+        try:
+            return "red", cal.add_working_seconds(due, policy.director_after * cal.day_seconds)
+        except calendar.CalendarMissing:
+            return "red", None
+    return "red", None
+
+
+# ---------------------------------------------------------------------------------------
+# Timers, as the clock-stop and the due dates see them.
+
+def _timer_defs(task) -> list:
+    d = getattr(task.task_spec, "event_definition", None)
+    defs = d.event_definitions if isinstance(d, MultipleEventDefinition) else [d]
+    return [x for x in defs if isinstance(x, TimerEventDefinition)]
+
+
+def _timer_due(task) -> dt.datetime | None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):
+        value = value.get("next")
+    try:
+        at = TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:
+        return None
+    return at if isinstance(at, dt.datetime) else None
+
+
+def boundary_due(task) -> dt.datetime | None:
+    """When the first timer on a task's boundary falls due (None: no such timer)."""
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None
+    dues = [d for c in parent.children if c is not task and _timer_defs(c) and (d := _timer_due(c))]
+    return min(dues) if dues else None
+
+
+def _attached_to(task):
+    """The activity a boundary event task is attached to (None for other tasks)."""
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None
+    return next((c for c in parent.children if not hasattr(c.task_spec, "cancel_activity")), None)
+
+
+def clock_stop(wf) -> tuple[str, str] | None:
+    """(reason, element id) if the case waits at an element marked `clockStop`."""
+    from engine import state
+
+    for t in state.all_tasks(wf):
+        if t._state & LIVE:
+            reason = (getattr(t.task_spec, "extensions", None) or {}).get("clockStop")
+            if reason:
+                return reason, t.task_spec.bpmn_id
+    return None
+
+
+def hold_timers(wf, stopping_element: str | None) -> int:
+    """Hold every armed timer except those of the stop itself (the applicant's deadline to
+    supplement keeps running). Returns how many were held."""
+    held = 0
+    for t in list(wf.event_manager.tasks.values()):
+        if not _timer_defs(t) or "hall_held" in t.internal_data:
+            continue
+        owner = _attached_to(t)
+        if stopping_element and (t.task_spec.bpmn_id == stopping_element
+                                 or (owner is not None and owner.task_spec.bpmn_id == stopping_element)):
+            continue
+        value = t.internal_data.get("event_value")
+        if value is None:
+            continue
+        t.internal_data["hall_held"] = value
+        t.internal_data["event_value"] = {**value, "next": HELD} if isinstance(value, dict) else HELD
+        held += 1
+    return held
+
+
+def release_timers(wf, cal: calendar.Calendar, seconds: float) -> int:
+    """Re-arm held timers, each moved forward by `seconds` of working time."""
+    released = 0
+    for t in list(wf.event_manager.tasks.values()):
+        value = t.internal_data.pop("hall_held", None)
+        if value is None:
+            continue
+        when = value.get("next") if isinstance(value, dict) else value
+        try:
+            at = TimerEventDefinition.parse_time_or_duration(when)
+            moved = cal.add_working_seconds(at, seconds).astimezone(dt.UTC).isoformat()
+        except Exception:
+            moved = when
+        t.internal_data["event_value"] = {**value, "next": moved} if isinstance(value, dict) else moved
+        released += 1
+    return released
+
+
+# ---------------------------------------------------------------------------------------
+
+def _department(task) -> str | None:
+    groups = task.candidate_groups or []
+    return "、".join(groups) if groups else task.lane
+
+
+class Deadlines:
+    def __init__(self, session, bind, runtime, tasks, policy: Policy | None = None):
+        self.session = session
+        self.bind = bind
+        self.runtime = runtime
+        self.tasks = tasks
+        self.policy = policy or Policy()
+
+    # the sweep ---------------------------------------------------------------------
+    def sweep(self, limit: int = 500) -> int:
+        """Move warnings, escalate and notify for tasks whose next alert time has come.
+        On PostgreSQL rows another node holds are skipped: nothing is escalated twice."""
+        now = clock.now()
+        cal = calendar.current()
+        with transaction(self.session, self.bind) as st:
+            rows = st.due_alerts(now, limit)
+            if not rows:
+                return 0
+            members = st.group_members({self.policy.coordinators, self.policy.director}
+                                       | {g for r in rows for g in (r.candidate_groups or [])})
+            events, notes = [], []
+            for r in rows:
+                warning, escalation = r.warning, r.escalation
+                new_warning, _ = alert_state(cal, self.policy, r.due_at, now, escalation)
+                if new_warning == "yellow" and warning == "none":
+                    notes += self._notify(r, members, "due_soon", f"办件 {r.case_number}「{r.name}」即将到期"
+                                          f"（{r.due_at.astimezone(clock.HALL_TZ):%m-%d %H:%M}）", now)
+                if new_warning == "red":
+                    if warning != "red":
+                        notes += self._notify(r, members, "overdue", f"办件 {r.case_number}「{r.name}」已超期", now)
+                    while True:  # after downtime, every step that fell due meanwhile, once each
+                        if escalation < 1:
+                            escalation, target = 1, self.policy.coordinators
+                        elif escalation < 2 and (at := alert_state(cal, self.policy, r.due_at, now, 1)[1]) \
+                                and now >= at:
+                            escalation, target = 2, self.policy.director
+                        else:
+                            break
+                        notes += [self._note(uid, "escalated", r, f"超期办件 {r.case_number}「{r.name}」升级至{target}",
+                                             now) for uid in members.get(target, [])]
+                        events.append(history.event(r.case_id, "system", "escalated", r.element_id, r.id,
+                                                    r.process_id, {"level": escalation, "to": target}, now))
+                _, next_at = alert_state(cal, self.policy, r.due_at, now, escalation)
+                st.update_alert(r.id, new_warning, escalation, next_at if next_at != now else None,
+                                expected=(r.warning, r.escalation))
+            st.insert_notifications(notes)
+            st.insert_events(events)
+            history.log_events(events)
+            return len(rows)
+
+    def _note(self, user_id, kind, r, message, now) -> dict:
+        return {"user_id": user_id, "kind": kind, "case_id": r.case_id, "task_id": r.id, "message": message,
+                "created_at": now}
+
+    def _notify(self, r, members, kind, message, now) -> list[dict]:
+        people = [r.assignee_id] if r.assignee_id else sorted(
+            {u for g in (r.candidate_groups or []) for u in members.get(g, [])})
+        return [self._note(uid, kind, r, message, now) for uid in people]
+
+    # coordinators' actions ---------------------------------------------------------
+    def _coordinator(self, actor: Actor) -> None:
+        if not actor.has("coordinator", "director"):
+            raise Forbidden("this needs the coordinator role")
+
+    def extend(self, actor: Actor, task_id: int, workdays: int, reason: str):
+        """Give a task `workdays` more working days; the timers that enforce its deadline
+        move with it. Recorded, with its reason, for accountability."""
+        self._coordinator(actor)
+        if not isinstance(workdays, int) or isinstance(workdays, bool) or not 1 <= workdays <= 60:
+            raise Invalid("workdays must be a whole number from 1 to 60", {"workdays": ["1 to 60"]})
+        if not (reason or "").strip():
+            raise Invalid("a reason is required to extend a deadline", {"reason": ["required"]})
+        task = self.tasks.row(task_id)
+        if task.due_at is None:
+            raise Invalid("this task has no deadline to extend", {"workdays": ["the task has no deadline"]})
+        cal = calendar.current()
+        seconds = workdays * cal.day_seconds
+
+        def change(act):
+            t = _spiff(act, task)
+            new_due = cal.add_working_seconds(task.due_at, seconds)
+            parent = t.parent
+            if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+                for c in parent.children:
+                    if c is not t and _timer_defs(c) and _timer_due(c):
+                        c.internal_data["event_value"] = cal.add_working_seconds(
+                            _timer_due(c), seconds).astimezone(dt.UTC).isoformat()
+            warning, next_at = alert_state(cal, self.policy, new_due, act.now, 0)
+            act.store.set_task_due(task.id, new_due, warning, 0, next_at)
+            act.store.insert_accountability([{
+                "case_id": task.case_id, "task_id": task.id, "kind": "extension", "department": _department(task),
+                "person": task.assignee, "days_over": float(workdays), "reason": reason.strip(), "at": act.now}])
+            act.log("extended", task.element_id, task.id, detail={"workdays": workdays, "reason": reason.strip(),
+                                                                  "due": new_due.isoformat()})
+
+        return self.runtime.act(actor, change, case_id=task.case_id)
+
+    def escalate(self, actor: Actor, task_id: int, note: str = ""):
+        """Send a task up to the executive deputy director now."""
+        self._coordinator(actor)
+        task = self.tasks.row(task_id)
+        now = clock.now()
+        with transaction(self.session, self.bind) as st:
+            members = st.group_members({self.policy.director})
+            r = SimpleNamespace(case_id=task.case_id, id=task.id)
+            st.insert_notifications([self._note(uid, "escalated", r, f"办件 {task.case_number}「{task.name}」由"
+                                                f"{actor.display_name or actor.username}提请督办：{note}", now)
+                                     for uid in members.get(self.policy.director, [])])
+            st.raise_escalation(task.id, 2)
+            events = [history.event(task.case_id, actor.username, "escalated", task.element_id, task.id,
+                                    task.process_id, {"level": 2, "to": self.policy.director, "note": note}, now)]
+            st.insert_events(events)
+        history.log_events(events)
+        return task
+
+    def reassign(self, actor: Actor, task_id: int, username: str | None = None, group: str | None = None):
+        """Hand a task to a person, or to another group's queue."""
+        self._coordinator(actor)
+        if bool(username) == bool(group):
+            raise Invalid("give either a username or a group", {"username": ["username or group"]})
+        if username:
+            return self.tasks.assign(actor, task_id, username)
+        return self.tasks.regroup(actor, task_id, group)
+
+    def note(self, actor: Actor, case_id: int, text: str, task_id: int | None = None):
+        """A supervision note (督办意见) on a case or one of its tasks."""
+        if not actor.has("coordinator", "director", "supervisor"):
+            raise Forbidden("supervision notes are for coordinators, the director and supervisors")
+        if not (text or "").strip():
+            raise Invalid("the note is empty", {"text": ["required"]})
+        self.runtime.case(case_id)
+        with db.write(self.session) as s:
+            history.record(s, [history.event(case_id, actor.username, "supervision_note", task_id=task_id,
+                                             detail={"text": text.strip()})])
+
+    def pause(self, actor: Actor, case_id: int, reason: str):
+        """Stop a case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
+        if not actor.has("staff", "coordinator", "director"):
+            raise Forbidden("stopping a case's clock is for hall staff")
+        if not (reason or "").strip():
+            raise Invalid("a reason is required", {"reason": ["required"]})
+
+        def change(act):
+            act.pause = reason.strip()
+
+        return self.runtime.act(actor, change, case_id=case_id)
+
+    def resume(self, actor: Actor, case_id: int):
+        if not actor.has("staff", "coordinator", "director"):
+            raise Forbidden("starting a case's clock is for hall staff")
+
+        def change(act):
+            act.resume = True
+
+        return self.runtime.act(actor, change, case_id=case_id)
+
+    # reading -------------------------------------------------------------------------
+    def dashboard(self, actor: Actor, limit: int = 500) -> dict:
+        """At-risk (yellow) and overdue (red) open tasks, grouped by department, and the cases
+        at risk of missing their committed limit."""
+        if not actor.has("coordinator", "director", "supervisor"):
+            raise Forbidden("the dashboard is for coordinators, the director and supervisors")
+        from engine.tasks import TASK_ROW
+
+        t = Task.__table__.c
+        rows = list(self.session.execute(TASK_ROW.where(t.status == "open", t.warning.in_(("yellow", "red")))
+                                          .order_by(t.due_at).limit(limit)))
+        groups: dict[str, list] = {}
+        for r in rows:
+            groups.setdefault(_department(r) or "—", []).append(r)
+        now = clock.now()
+        cal = calendar.current()
+        c = Case.__table__.c
+        cases = list(self.session.execute(sa.select(c.id, c.number, c.title, c.process_id, c.due_at, c.paused_since)
+                                          .where(c.status == "running", c.due_at.is_not(None))
+                                          .order_by(c.due_at).limit(limit)))
+        at_risk = []
+        for case in cases:
+            if case.paused_since is not None:
+                continue
+            warning, _ = alert_state(cal, self.policy, case.due_at, now, 2)
+            if warning != "none":
+                at_risk.append((case, warning))
+        return {"groups": dict(sorted(groups.items())), "cases": at_risk, "total": len(rows)}
+
+    def accountability(self, actor: Actor, kind=None, department=None, person=None, since=None, until=None,
+                       page=1, per_page=100):
+        if not actor.has("supervisor", "coordinator", "director"):
+            raise Forbidden("accountability records are for supervisors")
+        a = Accountability.__table__.c
+        c = Case.__table__.c
+        q = sa.select(*a, c.number.label("case_number"), c.title.label("case_title")).join(Case, c.id == a.case_id)
+        if kind:
+            q = q.where(a.kind == kind)
+        if department:
+            q = q.where(a.department.like(f"%{department}%"))
+        if person:
+            q = q.where(a.person == person)
+        if since:
+            q = q.where(a.at >= dt.datetime.combine(since, dt.time(), clock.HALL_TZ))
+        if until:
+            q = q.where(a.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), clock.HALL_TZ))
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+        rows = list(self.session.execute(q.order_by(a.at.desc(), a.id.desc()).limit(per_page)
+                                         .offset((page - 1) * per_page)))
+        return rows, total
+
+    def accountability_csv(self, actor: Actor, **filters) -> str:
+        rows, _ = self.accountability(actor, per_page=1_000_000, **filters)
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["时间", "办件编号", "企业/申请人", "类别", "部门", "责任人", "超期工作日", "原因"])
+        kinds = {"late": "超期办结", "extension": "延期", "rejection": "不予办理"}
+        for r in rows:
+            w.writerow([r.at.astimezone(clock.HALL_TZ).strftime("%Y-%m-%d %H:%M"), r.case_number, r.case_title or "",
+                        kinds.get(r.kind, r.kind), r.department or "", r.person or "",
+                        f"{r.days_over:.1f}" if r.days_over is not None else "", r.reason or ""])
+        return "\ufeff" + out.getvalue()  # a BOM, so that spreadsheet programs read the Chinese right
+
+    # notifications ---------------------------------------------------------------
+    def notifications(self, actor: Actor, unread_only: bool = False, limit: int = 100) -> list:
+        n = Notification.__table__.c
+        q = sa.select(*n).where(n.user_id == actor.id)
+        if unread_only:
+            q = q.where(n.read_at.is_(None))
+        return list(self.session.execute(q.order_by(n.id.desc()).limit(limit)))
+
+    def unread(self, actor: Actor) -> int:
+        n = Notification.__table__.c
+        return self.session.scalar(sa.select(sa.func.count()).select_from(Notification.__table__).where(
+            n.user_id == actor.id, n.read_at.is_(None))) if actor.id is not None else 0
+
+    def mark_read(self, actor: Actor, ids: list[int] | None = None) -> None:
+        n = Notification.__table__.c
+        with db.write(self.session) as s:
+            q = sa.update(Notification).where(n.user_id == actor.id, n.read_at.is_(None))
+            if ids:
+                q = q.where(n.id.in_(ids))
+            s.execute(q.values(read_at=clock.now()))
+
+    # the calendar ------------------------------------------------------------------
+    def load_calendar(self):
+        """(overrides, published years) for calendar.Holder."""
+        with self.bind.connect() as conn:
+            days = {r.day: r.workday for r in conn.execute(sa.select(CalendarDay.day, CalendarDay.workday))}
+            years = [r.year for r in conn.execute(sa.select(CalendarYear.year))]
+        return days, years
+
+    def set_day(self, actor: Actor, day: dt.date, workday: bool | None, note: str | None = None) -> None:
+        """Override one day (workday True/False), or remove the override (None)."""
+        if not actor.has("admin"):
+            raise Forbidden("the calendar is the admin's")
+        with db.write(self.session) as s:
+            row = s.get(CalendarDay, day)
+            if workday is None:
+                if row is not None:
+                    s.delete(row)
+            elif row is None:
+                s.add(CalendarDay(day=day, workday=workday, note=note, updated_by=actor.username,
+                                  updated_at=clock.now()))
+            else:
+                row.workday, row.note, row.updated_by, row.updated_at = workday, note, actor.username, clock.now()
+        self.calendar_changed()
+
+    def publish_year(self, actor: Actor, year: int, holidays: list[dt.date], workdays: list[dt.date],
+                     note: str | None = None) -> None:
+        """Enter a whole year's schedule (its public holidays and make-up working days)."""
+        if not actor.has("admin"):
+            raise Forbidden("the calendar is the admin's")
+        if any(d.year != year for d in [*holidays, *workdays]):
+            raise Invalid(f"every day must be in {year}", {"days": [f"not in {year}"]})
+        now = clock.now()
+        with db.write(self.session) as s:
+            for d in holidays:
+                s.merge(CalendarDay(day=d, workday=False, note=note, updated_by=actor.username, updated_at=now))
+            for d in workdays:
+                s.merge(CalendarDay(day=d, workday=True, note=note, updated_by=actor.username, updated_at=now))
+            if s.get(CalendarYear, year) is None:
+                s.add(CalendarYear(year=year, published_by=actor.username, published_at=now))
+        self.calendar_changed()
+
+    def calendar_changed(self) -> None:
+        holder = getattr(calendar, "_ACTIVE", None)
+        if holder is not None:
+            holder.changed()
+        self.runtime.recompute_missing_dues()
+
+    def missing_years(self) -> dict[int, int]:
+        """Years the calendar lacks, with how many open tasks wait for them (no due date)."""
+        t = Task.__table__.c
+        rows = self.session.execute(sa.select(t.due_note, sa.func.count()).where(
+            t.status == "open", t.due_note.is_not(None)).group_by(t.due_note)).all()
+        out: dict[int, int] = {}
+        for note, n in rows:
+            year = int(note.split(":")[1]) if note.startswith("calendar:") else None
+            if year:
+                out[year] = out.get(year, 0) + n
+        cal = calendar.current()
+        next_year = clock.local_now().year + 1
+        if not cal.knows(next_year):
+            out.setdefault(next_year, 0)
+        return out
+
+    # e-mail ------------------------------------------------------------------------
+    def send_emails(self, smtp: dict | None) -> int:
+        """E-mail notifications not sent yet to people who have an address (when SMTP is set)."""
+        if not smtp or not smtp.get("host"):
+            return 0
+        import smtplib
+        from email.message import EmailMessage
+
+        n = Notification.__table__.c
+        u = User.__table__.c
+        rows = list(self.session.execute(sa.select(n.id, n.message, u.email).join(User, u.id == n.user_id).where(
+            n.emailed_at.is_(None), u.email.is_not(None)).order_by(n.id).limit(100)))
+        self.session.rollback()
+        if not rows:
+            return 0
+        sent = []
+        with smtplib.SMTP(smtp["host"], int(smtp.get("port", 25)), timeout=10) as server:
+            if smtp.get("user"):
+                server.starttls()
+                server.login(smtp["user"], smtp.get("password", ""))
+            for row in rows:
+                msg = EmailMessage()
+                msg["From"] = smtp.get("sender", "hall@localhost")
+                msg["To"] = row.email
+                msg["Subject"] = f"[政务服务大厅] {row.message[:60]}"
+                msg.set_content(row.message)
+                server.send_message(msg)
+                sent.append(row.id)
+        with db.write(self.session) as s:
+            s.execute(sa.update(Notification).where(n.id.in_(sent)).values(emailed_at=clock.now()))
+        return len(sent)
+
+
+def _spiff(act, task):
+    from engine import runtime
+
+    t = runtime.spiff_task(act.wf, task.spiff_id)
+    if t is None:
+        raise NotFound(f"task {task.id} is no longer in its case")
+    return t

@@ -1,0 +1,229 @@
+"""Time limits in working days: the calendar, due dates, clock stops, warnings, escalation,
+accountability, notifications."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from engine import calendar, clock
+from engine.errors import Forbidden, Invalid
+from engine.models import Task
+from tests.conftest import DIAGRAMS
+
+TZ = clock.HALL_TZ
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TZ)
+
+
+# --- the calendar -------------------------------------------------------------------
+
+@pytest.mark.parametrize("start, days, due", [
+    # 2026 Spring Festival: off 15-23 Feb, make-up working Saturdays 14 and 28 Feb
+    (at(2026, 2, 12, 10), 2, at(2026, 2, 14, 17, 30)),
+    (at(2026, 2, 12, 10), 3, at(2026, 2, 24, 17, 30)),
+    (at(2026, 2, 13, 16), 10, at(2026, 3, 5, 17, 30)),  # make-up Saturdays 14 and 28 Feb count
+    # National Day 2026: off 1-7 Oct, make-up working Saturday 10 Oct (and Sunday 27 Sep off)
+    (at(2026, 9, 29, 16), 3, at(2026, 10, 9, 17, 30)),
+    (at(2026, 9, 30, 9), 4, at(2026, 10, 12, 17, 30)),
+    # 即办件: the same working day, or the next when asked after closing or on a day off
+    (at(2026, 11, 30, 10), 0, at(2026, 11, 30, 17, 30)),
+    (at(2026, 11, 30, 18), 0, at(2026, 12, 1, 17, 30)),
+    (at(2026, 2, 15, 10), 0, at(2026, 2, 24, 17, 30)),
+])
+def test_working_day_deadlines(start, days, due):
+    assert calendar.Calendar().add_workdays(start, days) == due
+
+
+def test_a_year_nobody_entered_is_an_error_not_a_guess():
+    cal = calendar.Calendar()
+    with pytest.raises(calendar.CalendarMissing) as e:
+        cal.add_workdays(at(2026, 12, 20, 10), 15)
+    assert e.value.year == 2027 and "2027" in str(e.value)
+    published = calendar.Calendar({dt.date(2027, 1, 1): False, dt.date(2027, 1, 2): True}, [2027])
+    assert published.add_workdays(at(2026, 12, 31, 10), 2) == at(2027, 1, 4, 17, 30)
+
+
+def test_working_time_and_its_inverse():
+    cal = calendar.Calendar()
+    # Friday 13 Feb 15:00 to Tuesday 24 Feb 10:00: 2.5 h + Sat 14 (7 h) + 1 h
+    assert cal.working_seconds(at(2026, 2, 13, 15), at(2026, 2, 24, 10)) == 10.5 * 3600
+    assert cal.add_working_seconds(at(2026, 2, 13, 15), 10.5 * 3600) == at(2026, 2, 24, 10)
+    # one working day before a Tuesday 17:30 deadline: from Monday's close it is that close
+    assert cal.subtract_working_seconds(at(2026, 12, 1, 17, 30), cal.day_seconds) == at(2026, 11, 30, 17, 30)
+
+
+# --- a case's deadlines -------------------------------------------------------------
+
+@pytest.fixture
+def hall_x(h):
+    clock.freeze(at(2026, 11, 30, 10))  # a Monday
+    h.deploy(DIAGRAMS / "deadlines.bpmn")
+    people = {
+        "clerk": h.user("clerk", groups=["window"]),
+        "dept": h.user("dept", groups=["dept"]),
+        "coord": h.user("coord", groups=["管理办"], roles=["staff", "coordinator"]),
+        "director": h.user("director", groups=["常务副主任"], roles=["staff", "director"]),
+        "watch": h.user("watch", roles=["supervisor"]),
+    }
+    return h, people
+
+
+def test_due_dates_and_the_case_limit(hall_x):
+    h, p = hall_x
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    review = h.open_tasks(case.id, "review")[0]
+    assert review.due_at == at(2026, 12, 2, 17, 30) and review.warning == "none"
+    assert h.hall.runtime.case(case.id).due_at == at(2026, 12, 7, 17, 30)
+    now_case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": True})
+    assert h.hall.runtime.case(now_case.id).due_at == at(2026, 11, 30, 17, 30)
+
+
+def test_boundary_timer_and_task_share_one_deadline(hall_x):
+    h, p = hall_x
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    h.complete(p["clerk"], case.id, "review", {"decision": "accept"})
+    approve = h.open_tasks(case.id, "approve")[0]
+    assert approve.due_at == at(2026, 12, 3, 17, 30)
+    assert h.hall.runtime.case(case.id).next_timer_at == approve.due_at
+    clock.freeze(at(2026, 12, 3, 17, 30, 1))
+    h.hall.runtime.fire_due_timers()
+    assert sorted(t.element_id for t in h.open_tasks(case.id)) == ["approve", "urge"]
+
+
+def test_the_clock_stops_while_waiting_for_the_applicant(hall_x):
+    h, p = hall_x
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    h.complete(p["clerk"], case.id, "review", {"decision": "supplement"})
+    c = h.hall.runtime.case(case.id)
+    assert c.paused_reason == "补正" and c.paused_since == at(2026, 11, 30, 10)
+    # the applicant answers three working days later (Thursday 10:00)
+    clock.freeze(at(2026, 12, 3, 10))
+    h.hall.runtime.message(p["clerk"], case.id, "补正材料", {"materials": ["章程"]})
+    c = h.hall.runtime.case(case.id)
+    assert c.paused_since is None
+    assert c.due_at == at(2026, 12, 10, 17, 30)  # 7 Dec 17:30 + three working days
+    review = h.open_tasks(case.id, "review")[0]
+    assert review.due_at == at(2026, 12, 7, 17, 30)  # a new review: two working days from now
+    events = [(e.action, e.detail) for e in h.hall.runtime.events(case.id)]
+    assert ("clock_stopped", {"reason": "补正"}) in events
+    assert ("clock_resumed", {"reason": "补正", "workdays": 3.0}) in events
+
+
+def test_a_person_stops_the_clock_for_a_special_procedure(hall_x):
+    h, p = hall_x
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    h.complete(p["clerk"], case.id, "review", {"decision": "accept"})
+    approve = h.open_tasks(case.id, "approve")[0]
+    with pytest.raises(Invalid):
+        h.hall.deadlines.pause(p["coord"], case.id, "")
+    h.hall.deadlines.pause(p["coord"], case.id, "专家评审")
+    assert h.hall.runtime.case(case.id).next_timer_at is None  # the approval's timer is held
+    clock.freeze(at(2026, 12, 7, 10))  # five working days of expert review
+    assert h.hall.runtime.fire_due_timers() == 0
+    h.hall.deadlines.resume(p["coord"], case.id)
+    moved = h.open_tasks(case.id, "approve")[0]
+    assert moved.due_at == at(2026, 12, 10, 17, 30)  # 3 Dec + five working days
+    assert h.hall.runtime.case(case.id).next_timer_at == moved.due_at
+    assert approve.due_at == at(2026, 12, 3, 17, 30)
+
+
+def test_yellow_then_red_then_escalation_with_notifications(hall_x):
+    h, p = hall_x
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    sweep = h.hall.deadlines.sweep
+    assert sweep() == 0
+    clock.freeze(at(2026, 12, 1, 17, 31))  # one working day left of Wednesday's deadline
+    assert sweep() == 1
+    assert h.open_tasks(case.id, "review")[0].warning == "yellow"
+    assert [n.kind for n in h.hall.deadlines.notifications(p["clerk"])] == ["due_soon"]  # not told of his own start
+    clock.freeze(at(2026, 12, 2, 17, 31))
+    sweep()
+    review = h.open_tasks(case.id, "review")[0]
+    assert (review.warning, review.escalation) == ("red", 1)
+    assert [n.kind for n in h.hall.deadlines.notifications(p["coord"])] == ["escalated"]
+    assert h.hall.deadlines.notifications(p["director"]) == []
+    clock.freeze(at(2026, 12, 4, 17, 31))  # two working days overdue
+    sweep()
+    assert h.open_tasks(case.id, "review")[0].escalation == 2
+    assert [n.kind for n in h.hall.deadlines.notifications(p["director"])] == ["escalated"]
+    assert sweep() == 0  # nothing more to do: nothing escalates twice
+    assert h.hall.deadlines.unread(p["coord"]) == 1
+    h.hall.deadlines.mark_read(p["coord"])
+    assert h.hall.deadlines.unread(p["coord"]) == 0
+    levels = [e.detail["level"] for e in h.hall.runtime.events(case.id) if e.action == "escalated"]
+    assert levels == [1, 2]
+
+
+def test_catch_up_after_downtime_happens_once(hall_x):
+    h, p = hall_x
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    clock.freeze(at(2026, 12, 9, 10))  # the server was off for a week
+    assert h.hall.deadlines.sweep() == 1
+    review = h.open_tasks(case.id, "review")[0]
+    assert (review.warning, review.escalation) == ("red", 2)  # both steps, in one sweep, once
+    assert h.hall.deadlines.sweep() == 0
+    assert len(h.hall.deadlines.notifications(p["director"])) == 1
+
+
+def test_late_completion_extension_and_rejection_are_accounted_for(hall_x):
+    h, p = hall_x
+    late = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    clock.freeze(at(2026, 12, 4, 10))  # due Wednesday 17:30: done Friday 10:00
+    h.complete(p["clerk"], late.id, "review", {"decision": "accept"})
+    approve = h.open_tasks(late.id, "approve")[0]
+    with pytest.raises(Forbidden):
+        h.hall.deadlines.extend(p["clerk"], approve.id, 2, "材料复杂")
+    with pytest.raises(Invalid):
+        h.hall.deadlines.extend(p["coord"], approve.id, 2, " ")
+    h.hall.deadlines.extend(p["coord"], approve.id, 2, "需现场核查")
+    extended = h.open_tasks(late.id, "approve")[0]
+    assert extended.due_at == at(2026, 12, 11, 17, 30)  # 9 Dec + two working days
+    assert h.hall.runtime.case(late.id).next_timer_at == extended.due_at  # its timer moved too
+    rejected = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    h.complete(p["clerk"], rejected.id, "review", {"decision": "reject", "reason": "不属本中心受理范围"})
+    rows, total = h.hall.deadlines.accountability(p["watch"])
+    assert total == 3
+    by_kind = {r.kind: r for r in rows}
+    assert by_kind["late"].person == "clerk" and by_kind["late"].department == "window"
+    assert by_kind["late"].days_over == pytest.approx(8 / 7, abs=0.01)  # all Thursday (7 h) and Fri 9:00-10:00
+    assert by_kind["extension"].reason == "需现场核查" and by_kind["extension"].days_over == 2
+    assert by_kind["rejection"].reason == "不属本中心受理范围"
+    assert h.hall.deadlines.accountability(p["watch"], kind="late")[1] == 1
+    with pytest.raises(Forbidden):
+        h.hall.deadlines.accountability(p["clerk"])
+    text = h.hall.deadlines.accountability_csv(p["watch"])
+    table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert table[0][:4] == ["时间", "办件编号", "企业/申请人", "类别"]
+    assert {row[3] for row in table[1:]} == {"超期办结", "延期", "不予办理"}
+
+
+def test_a_missing_year_is_visible_and_fixed_by_entering_it(hall_x):
+    h, p = hall_x
+    clock.freeze(at(2026, 12, 31, 10))
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    review = h.open_tasks(case.id, "review")[0]
+    assert review.due_at is None and review.due_note == "calendar:2027"
+    assert h.hall.deadlines.missing_years() == {2027: 1}
+    admin = h.user("admin", roles=["admin"])
+    with pytest.raises(Forbidden):
+        h.hall.deadlines.publish_year(p["coord"], 2027, [dt.date(2027, 1, 1)], [])
+    h.hall.deadlines.publish_year(admin, 2027, [dt.date(2027, 1, 1)], [])
+    review = h.open_tasks(case.id, "review")[0]
+    assert review.due_at == at(2027, 1, 5, 17, 30) and review.due_note is None
+    assert h.hall.deadlines.missing_years() == {}
+
+
+def test_the_dashboard_groups_at_risk_and_overdue_tasks(hall_x):
+    h, p = hall_x
+    h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    clock.freeze(at(2026, 12, 2, 17, 31))
+    h.hall.deadlines.sweep()
+    board = h.hall.deadlines.dashboard(p["coord"])
+    assert list(board["groups"]) == ["window"] and board["groups"]["window"][0].warning == "red"
+    with pytest.raises(Forbidden):
+        h.hall.deadlines.dashboard(p["clerk"])
+    assert Task  # the table is what the dashboard reads
