@@ -19,6 +19,7 @@ from sqlalchemy import text
 import forms
 from engine import db as engine_db
 from engine import scheduler
+from engine.deadlines import Policy
 from engine.hall import Hall
 from webapp import JSONProvider, LazyCookieSessions, api, db, hall, migrate
 
@@ -85,9 +86,12 @@ def _init_pages(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.auth import login_manager
 
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", os.environ.get("HALL_SECURE_COOKIES") == "1")
+    # Flask's defaults hold these keys already (SameSite None, Secure False): setdefault would keep them
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if os.environ.get("HALL_SECURE_COOKIES") == "1":
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
     csrf = CSRFProtect(app)
     for name, blueprint in app.blueprints.items():
@@ -111,6 +115,13 @@ def create_app(config: dict | None = None) -> Flask:
         HALL_SCHEDULER=os.environ.get("HALL_SCHEDULER", "on"),
         HALL_TIMER_INTERVAL=float(os.environ.get("HALL_TIMER_INTERVAL", "0.5")),
         HALL_LOG_LEVEL=os.environ.get("HALL_LOG_LEVEL", "INFO"),
+        HALL_OFFICE_HOURS=os.environ.get("HALL_OFFICE_HOURS", "09:00-12:00,13:30-17:30"),
+        HALL_WARN_WORKDAYS=float(os.environ.get("HALL_WARN_WORKDAYS", "1")),
+        HALL_DIRECTOR_AFTER_WORKDAYS=float(os.environ.get("HALL_DIRECTOR_AFTER_WORKDAYS", "2")),
+        # e-mail for notifications: off unless HALL_SMTP_HOST is set
+        HALL_SMTP={"host": os.environ.get("HALL_SMTP_HOST"), "port": os.environ.get("HALL_SMTP_PORT", "25"),
+                   "user": os.environ.get("HALL_SMTP_USER"), "password": os.environ.get("HALL_SMTP_PASSWORD"),
+                   "sender": os.environ.get("HALL_SMTP_SENDER", "hall@localhost")},
         JSON_AS_ASCII=False,
     )
     app.config.update(config or {})
@@ -125,7 +136,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     with app.app_context():
         engine_db.configure(db.engine)
-        app.extensions["hall"] = Hall(db.session, db.engine, forms.registry, app.config.get("HALL_PASSWORD_METHOD"))
+        policy = Policy(warn_workdays=app.config["HALL_WARN_WORKDAYS"],
+                        director_after=app.config["HALL_DIRECTOR_AFTER_WORKDAYS"])
+        app.extensions["hall"] = Hall(db.session, db.engine, forms.registry, app.config.get("HALL_PASSWORD_METHOD"),
+                                      policy, app.config["HALL_OFFICE_HOURS"])
     api.init_app(app)
     _init_pages(app)
 
@@ -147,7 +161,12 @@ def create_app(config: dict | None = None) -> Flask:
             with app.app_context():
                 return hall().runtime.fire_due_timers()
 
-        bind = app.extensions["hall"].bind
-        app.extensions["hall_scheduler"] = scheduler.start(
-            fire, app.config["HALL_TIMER_INTERVAL"], lambda: engine_db.checkpoint(bind))
+        def housekeeping() -> None:
+            with app.app_context():
+                h = hall()
+                h.deadlines.sweep()
+                h.deadlines.send_emails(app.config.get("HALL_SMTP"))
+                engine_db.checkpoint(h.bind)
+
+        app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"], housekeeping)
     return app

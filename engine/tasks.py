@@ -17,7 +17,7 @@ import forms as forms_pkg
 from engine import calendar, clock, db, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
-from engine.models import NEVER_DUE, Case, Task, TaskQueue, User
+from engine.models import NEVER_DUE, Case, Group, Task, TaskQueue, User
 from engine.store import reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
@@ -254,6 +254,23 @@ class Tasks:
             self._hold(s, task, user.id)
             history.record(s, [history.event(task.case_id, actor.username, "assigned", task.element_id, task.id,
                                              task.process_id, {"to": username})])
+        return self.row(task_id)
+
+    def regroup(self, actor: Actor, task_id: int, group: str):
+        """Move a task to another group's queue (nobody holds it afterwards)."""
+        if not actor.has("coordinator", "director"):
+            raise Forbidden("reassigning tasks needs the coordinator role")
+        if not isinstance(group, str) or not group.strip():
+            raise Invalid("group is required", {"group": ["required"]})
+        group = group.strip()
+        with db.write(self.session) as s:
+            if s.get(Group, group) is None:
+                raise Invalid(f"no group '{group}'", {"group": [f"no group '{group}'"]})
+            task = self._locked(s, task_id)
+            task.candidate_groups = [group]
+            self._hold(s, task, None)
+            history.record(s, [history.event(task.case_id, actor.username, "assigned", task.element_id, task.id,
+                                             task.process_id, {"to_group": group})])
         return self.row(task_id)
 
     # completing --------------------------------------------------------------------

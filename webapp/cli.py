@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -13,6 +14,19 @@ from webapp import hall
 
 # What the CLI acts as when it deploys: the operator at the console.
 CONSOLE = Actor(id=None, username="console", roles=frozenset({"admin"}))
+
+
+def _days(value: str) -> list[dt.date]:
+    """"2027-01-01,2027-02-05..2027-02-13" -> the dates."""
+    out = []
+    for part in _list(value):
+        first, _, last = part.partition("..")
+        a = dt.date.fromisoformat(first)
+        b = dt.date.fromisoformat(last) if last else a
+        if b < a:
+            raise ValueError(f"{part}: the range ends before it starts")
+        out.extend(a + dt.timedelta(days=i) for i in range((b - a).days + 1))
+    return out
 
 
 def _list(value: str | None) -> list[str]:
@@ -77,6 +91,58 @@ def init_app(app: Flask) -> None:
 
         load(click.echo)
 
+    cal = click.Group("calendar", help="The working-day calendar: public holidays, make-up days, closures.")
+
+    @cal.command("show")
+    @click.argument("year", type=int)
+    def show_year(year):
+        """Show a year's working days month by month, and the hall's overrides."""
+        from engine import calendar
+
+        c = calendar.current()
+        if not c.knows(year):
+            raise click.ClickException(f"{year} is not known: enter it with `flask calendar publish {year}`")
+        for month in range(1, 13):
+            day = dt.date(year, month, 1)
+            marks = []
+            while day.month == month:
+                mark = "·" if c.is_workday(day) else "休"
+                if day in c.overrides:
+                    mark = "班" if c.overrides[day] else "闭"
+                marks.append(mark)
+                day += dt.timedelta(days=1)
+            click.echo(f"{year}-{month:02d} {''.join(marks)}")
+        click.echo("· working day  休 day off  班 make-up/extra working day (override)  闭 closed (override)")
+
+    @cal.command("set")
+    @click.argument("day")
+    @click.option("--workday/--closed", "workday", default=None, help="a working day, or closed")
+    @click.option("--clear", is_flag=True, help="remove the override")
+    @click.option("--note", default=None)
+    def set_day(day, workday, clear, note):
+        """Override one day: --workday (调休) or --closed, or --clear."""
+        if clear == (workday is not None):
+            raise click.ClickException("give --workday, --closed or --clear")
+        try:
+            hall().deadlines.set_day(CONSOLE, dt.date.fromisoformat(day), None if clear else workday, note)
+        except (ValueError, HallError) as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"{day}: {'override removed' if clear else ('working day' if workday else 'closed')}")
+
+    @cal.command("publish")
+    @click.argument("year", type=int)
+    @click.option("--holidays", required=True, help="days off, e.g. 2027-01-01,2027-02-05..2027-02-13")
+    @click.option("--workdays", default="", help="make-up working days (调休), same form")
+    @click.option("--note", default=None)
+    def publish(year, holidays, workdays, note):
+        """Enter a year's public holidays and make-up working days, as the State Council published them."""
+        try:
+            hall().deadlines.publish_year(CONSOLE, year, _days(holidays), _days(workdays), note)
+        except (ValueError, HallError) as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"{year}: published")
+
     app.cli.add_command(users)
     app.cli.add_command(processes)
+    app.cli.add_command(cal)
     app.cli.add_command(demo)

@@ -47,9 +47,9 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    from webapp.api import cases, process_models, tasks, tokens
+    from webapp.api import cases, deadlines, process_models, tasks, tokens
 
-    for module in (tokens, process_models, cases, tasks):
+    for module in (tokens, process_models, cases, tasks, deadlines):
         api.register_blueprint(module.blp, url_prefix="/api/v1" + module.PREFIX)
 
     @app.errorhandler(HallError)

@@ -63,6 +63,9 @@ class TaskOut(Schema):
     form_key = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     context = fields.Dict(allow_none=True, metadata={"description": "the item a multi-instance task is about"})
+    warning = fields.String(metadata={"description": "none | yellow (a working day or less left) | red (overdue)"})
+    escalation = fields.Integer(metadata={"description": "0, 1 (coordinators told), 2 (director told)"})
+    due_note = fields.String(allow_none=True, metadata={"description": "why there is no due date"})
 
 
 class TaskDetail(TaskOut):
@@ -91,6 +94,10 @@ class CaseSummary(Schema):
     updated_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
     next_timer_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "the committed limit (承诺时限)"})
+    warning = fields.String(metadata={"description": "none | yellow | red, for the committed limit"})
+    paused_since = fields.DateTime(allow_none=True, metadata={"description": "the clock stopped since"})
+    paused_reason = fields.String(allow_none=True)
 
 
 class CaseOut(CaseSummary):
@@ -128,3 +135,75 @@ class AssignTask(Schema):
 
 class Message(Schema):
     data = fields.Raw(load_default=dict)
+
+
+class ExtendTask(Schema):
+    workdays = fields.Integer(required=True, validate=validate.Range(min=1, max=60))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class EscalateTask(Schema):
+    note = fields.String(load_default="")
+
+
+class ReassignTask(Schema):
+    username = fields.String()
+    group = fields.String()
+
+
+class Note(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1))
+    task_id = fields.Integer()
+
+
+class PauseCase(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1),
+                           metadata={"description": "听证, 检验检测, 鉴定, 专家评审 or another special procedure"})
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    message = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class ReadNotifications(Schema):
+    ids = fields.List(fields.Integer(), load_default=None)
+
+
+class AccountabilityQuery(Schema):
+    kind = fields.String(validate=validate.OneOf(("late", "extension", "rejection")))
+    department = fields.String()
+    person = fields.String()
+    since = fields.Date()
+    until = fields.Date()
+
+
+class AccountabilityOut(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    case_id = fields.Integer()
+    case_number = fields.String()
+    case_title = fields.String(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    department = fields.String(allow_none=True)
+    person = fields.String(allow_none=True)
+    days_over = fields.Float(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class CalendarDayIn(Schema):
+    workday = fields.Boolean(required=True, allow_none=True,
+                             metadata={"description": "true: a working day; false: closed; null: no override"})
+    note = fields.String(load_default=None)
+
+
+class CalendarYearIn(Schema):
+    holidays = fields.List(fields.Date(), required=True)
+    workdays = fields.List(fields.Date(), load_default=list, metadata={"description": "make-up working days (调休)"})
+    note = fields.String(load_default=None)

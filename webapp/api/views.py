@@ -20,7 +20,7 @@ def task_json(t) -> dict:
         "element_id": t.element_id, "name": t.name, "lane": t.lane, "candidate_groups": t.candidate_groups or [],
         "assignee": t.assignee, "status": t.status,
         "created_at": t.created_at, "due_at": t.due_at, "form_key": t.form_key, "completed_at": t.completed_at,
-        "context": t.context,
+        "context": t.context, "warning": t.warning, "escalation": t.escalation, "due_note": t.due_note,
     }
 
 
@@ -28,8 +28,18 @@ def case_summary(c) -> dict:
     return {
         "id": c.id, "number": c.number, "process_id": c.process_id, "version": c.version, "status": c.status,
         "title": c.title, "created_at": c.created_at, "updated_at": c.updated_at, "ended_at": c.ended_at,
-        "next_timer_at": c.next_timer_at,
+        "next_timer_at": c.next_timer_at, "due_at": c.due_at, "warning": case_warning(c),
+        "paused_since": c.paused_since, "paused_reason": c.paused_reason,
     }
+
+
+def case_warning(c) -> str:
+    """none|yellow|red for a case's committed limit (none while its clock is stopped)."""
+    from engine import calendar, clock, deadlines
+
+    if c.status != "running" or c.due_at is None or c.paused_since is not None:
+        return "none"
+    return deadlines.alert_state(calendar.current(), hall().deadlines.policy, c.due_at, clock.now(), 2)[0]
 
 
 def case_json(case_id: int, actor=None) -> dict:

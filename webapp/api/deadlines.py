@@ -1,0 +1,167 @@
+"""Deadlines over the API: extend, escalate, reassign, supervise, stop the clock;
+notifications; accountability; the working-day calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from engine import calendar
+from engine.errors import Invalid
+from webapp import hall
+from webapp.api.schemas import (
+    AccountabilityOut,
+    AccountabilityQuery,
+    CalendarDayIn,
+    CalendarYearIn,
+    CaseOut,
+    EscalateTask,
+    ExtendTask,
+    Note,
+    NotificationOut,
+    PauseCase,
+    ReadNotifications,
+    ReassignTask,
+    TaskOut,
+)
+from webapp.api.views import case_json, respond, task_json
+from webapp.auth import current_actor, token_required
+
+PREFIX = ""
+blp = Blueprint("api_deadlines", __name__, description="Deadlines, supervision, notifications, calendar")
+
+
+@blp.route("/tasks/<int:task_id>/extend", methods=["POST"])
+@token_required
+@blp.arguments(ExtendTask)
+@blp.response(200, CaseOut)
+def extend(body, task_id):
+    """Give a task more working days, with a reason (coordinator); its timers move too."""
+    case = hall().deadlines.extend(current_actor(), task_id, body["workdays"], body["reason"])
+    return respond(case_json(case.id))
+
+
+@blp.route("/tasks/<int:task_id>/escalate", methods=["POST"])
+@token_required
+@blp.arguments(EscalateTask)
+@blp.response(200, TaskOut)
+def escalate(body, task_id):
+    """Send a task up to the executive deputy director (coordinator)."""
+    hall().deadlines.escalate(current_actor(), task_id, body["note"])
+    return respond(task_json(hall().tasks.row(task_id)))
+
+
+@blp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@token_required
+@blp.arguments(ReassignTask)
+@blp.response(200, TaskOut)
+def reassign(body, task_id):
+    """Hand a task to a person or to another group (coordinator)."""
+    task = hall().deadlines.reassign(current_actor(), task_id, body.get("username"), body.get("group"))
+    return respond(task_json(task))
+
+
+@blp.route("/cases/<int:case_id>/notes", methods=["POST"])
+@token_required
+@blp.arguments(Note)
+@blp.response(201, CaseOut)
+def note(body, case_id):
+    """A supervision note (督办意见) on a case, or one of its tasks."""
+    hall().deadlines.note(current_actor(), case_id, body["text"], body.get("task_id"))
+    return respond(case_json(case_id), 201)
+
+
+@blp.route("/cases/<int:case_id>/pause", methods=["POST"])
+@token_required
+@blp.arguments(PauseCase)
+@blp.response(200, CaseOut)
+def pause(body, case_id):
+    """Stop the case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
+    hall().deadlines.pause(current_actor(), case_id, body["reason"])
+    return respond(case_json(case_id))
+
+
+@blp.route("/cases/<int:case_id>/resume", methods=["POST"])
+@token_required
+@blp.response(200, CaseOut)
+def resume(case_id):
+    """Start the case's clock again; its deadlines move by the working time it stood."""
+    hall().deadlines.resume(current_actor(), case_id)
+    return respond(case_json(case_id))
+
+
+@blp.route("/notifications", methods=["GET"])
+@token_required
+@blp.response(200, NotificationOut(many=True))
+def notifications():
+    """My notifications, newest first (?unread=1 for the unread ones only)."""
+    rows = hall().deadlines.notifications(current_actor(), unread_only=request.args.get("unread") == "1")
+    return [dict(r._mapping) for r in rows]
+
+
+@blp.route("/notifications/read", methods=["POST"])
+@token_required
+@blp.arguments(ReadNotifications)
+@blp.response(204)
+def read(body):
+    """Mark notifications read (all of them without ids)."""
+    hall().deadlines.mark_read(current_actor(), body.get("ids"))
+
+
+@blp.route("/accountability", methods=["GET"])
+@token_required
+@blp.arguments(AccountabilityQuery, location="query")
+@blp.response(200, AccountabilityOut(many=True))
+@blp.paginate()
+def accountability(query, pagination_parameters):
+    """审批问责: late completions, extensions and rejections (supervisor)."""
+    rows, total = hall().deadlines.accountability(current_actor(), page=pagination_parameters.page,
+                                                  per_page=pagination_parameters.page_size, **query)
+    pagination_parameters.item_count = total
+    return [dict(r._mapping) for r in rows]
+
+
+@blp.route("/accountability.csv", methods=["GET"])
+@token_required
+@blp.arguments(AccountabilityQuery, location="query")
+@blp.response(200, description="the records as CSV (UTF-8 with BOM)", content_type="text/csv")
+def accountability_csv(query):
+    """The same records as a CSV file."""
+    text = hall().deadlines.accountability_csv(current_actor(), **query)
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=accountability.csv"})
+
+
+@blp.route("/calendar/<int:year>", methods=["GET"])
+@token_required
+@blp.response(200, description="{year, known, overrides: [{day, workday, note}]}")
+def calendar_year(year):
+    """The working-day calendar of a year: whether it is known, and the hall's overrides."""
+    cal = calendar.current()
+    overrides = [{"day": d.isoformat(), "workday": w} for d, w in sorted(cal.overrides.items()) if d.year == year]
+    return respond({"year": year, "known": cal.knows(year), "overrides": overrides,
+                    "missing": hall().deadlines.missing_years()})
+
+
+@blp.route("/calendar/days/<day>", methods=["PUT"])
+@token_required
+@blp.arguments(CalendarDayIn)
+@blp.response(204)
+def calendar_day(body, day):
+    """Override one day (admin): a working day, closed, or back to the base calendar (null)."""
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Invalid(f"'{day}' is not a date (YYYY-MM-DD)", {"day": ["not a date"]}) from None
+    hall().deadlines.set_day(current_actor(), date, body["workday"], body.get("note"))
+
+
+@blp.route("/calendar/years/<int:year>", methods=["POST"])
+@token_required
+@blp.arguments(CalendarYearIn)
+@blp.response(204)
+def calendar_publish(body, year):
+    """Enter a year's public holidays and make-up working days (admin)."""
+    hall().deadlines.publish_year(current_actor(), year, body["holidays"], body["workdays"], body.get("note"))
