@@ -47,7 +47,8 @@ def test_extend_escalate_reassign_note(setup):
     assert r.status_code == 422 and {"workdays", "reason"} <= set(r.get_json()["errors"])
     r = client.post(url + "/extend", json={"workdays": 2, "reason": "补充核查"}, headers=h.token("coord"))
     assert r.status_code == 200 and r.get_json()["open_tasks"][0]["due_at"].startswith("2026-12-04T09:30")
-    assert client.post(url + "/escalate", json={"note": "请协调"}, headers=h.token("coord")).get_json()["escalation"] == 2
+    escalated = client.post(url + "/escalate", json={"note": "请协调"}, headers=h.token("coord")).get_json()
+    assert escalated["escalation"] == 2
     notes = client.get("/api/v1/notifications", headers=h.token("director")).get_json()
     assert [n["kind"] for n in notes] == ["escalated"] and "请协调" in notes[0]["message"]
     assert client.post("/api/v1/notifications/read", json={}, headers=h.token("director")).status_code == 204
@@ -83,7 +84,7 @@ def test_pause_resume_and_accountability(setup):
 
 
 def test_the_calendar_over_the_api(setup):
-    h, client, case = setup
+    h, client, _case = setup
     assert client.get("/api/v1/calendar/2027", headers=h.token("admin")).get_json()["known"] is False
     r = client.put("/api/v1/calendar/days/2026-12-31", json={"workday": False, "note": "系统升级闭厅"},
                    headers=h.token("clerk"))
