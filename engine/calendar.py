@@ -63,6 +63,7 @@ class Calendar:
         self.published = frozenset(published_years)
         self.periods = parse_hours(hours)
         self.day_seconds = sum(_seconds(s, e) for s, e in self.periods)
+        self._days: dict[dt.date, bool] = {}  # chinesecalendar scans its tables on every call
 
     # days ------------------------------------------------------------------------
     def knows(self, year: int) -> bool:
@@ -75,6 +76,12 @@ class Calendar:
         return True
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         if day.year in self.published:
