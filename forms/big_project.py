@@ -59,7 +59,7 @@ class ApprovalItem(Schema):
                          metadata={"label": "承办部门", "choices": DEPARTMENTS})
     item = _text("审批事项", max_len=200)
     days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_DAYS),
-                          metadata={"label": "办理时限（天）"})
+                          metadata={"label": "办理时限（工作日）"})
 
 
 @register("sj_plan")

@@ -1,6 +1,7 @@
-"""企业迁出挽留 (enterprise_exit): reported by 商务, analysed by 管理办 and 招商局 in parallel,
-a meeting with the 常务副主任 within 7 days (escalated to 管理办 when missed), then retained
-(recorded, follow-up visit 30 days later) or leaves (reasons recorded)."""
+"""企业迁出挽留 (enterprise_exit): reported by 商务, analysed by 管理办 and 招商局 in parallel
+(2 working days each), a meeting with the 常务副主任 within 5 working days (escalated to
+管理办 when missed), then retained (recorded, follow-up visit 30 calendar days later, done
+within 5 working days) or leaves (reasons recorded)."""
 
 import datetime as dt
 
@@ -11,7 +12,15 @@ from engine.errors import Conflict, Forbidden, Invalid
 from tests.conftest import PROCESSES
 
 BPMN = PROCESSES / "enterprise_exit.bpmn"
-T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ)
+TZ = clock.HALL_TZ
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TZ)
+
+
+T0 = at(2026, 11, 30, 9, 0)  # a Monday
+MEETING_DUE = at(2026, 12, 8, 17, 30)  # five working days after the analyses (Tuesday 1 Dec)
 
 
 def report(**changes):
@@ -32,6 +41,7 @@ MEETING = {"met_on": "2026-12-03", "attendees": "常务副主任、管理办、�
 
 @pytest.fixture
 def people(h):
+    clock.freeze(T0)
     h.deploy(BPMN)
     return {
         "commerce": h.user("shangwu", groups=["商务"]),
@@ -76,13 +86,14 @@ def test_only_commerce_may_report(h, people):
 
 def test_retained_with_follow_up_visit_after_thirty_days(h, people):
     p = people
-    clock.freeze(T0)
+    clock.freeze(at(2026, 8, 31, 10))  # a Monday
     case = h.hall.runtime.start(p["commerce"], "enterprise_exit", report())
-    # 管理办 and 招商局 work in parallel, each in its own inbox
+    # 管理办 and 招商局 work in parallel, each in its own inbox, two working days each
     tasks = {t.element_id: t for t in h.open_tasks(case.id)}
     assert set(tasks) == {"analyse_zhaoshang", "analyse_guanliban"}
     assert tasks["analyse_zhaoshang"].candidate_groups == ["招商局"]
     assert tasks["analyse_guanliban"].candidate_groups == ["管理办"]
+    assert {t.due_at for t in tasks.values()} == {at(2026, 9, 2, 17, 30)}
     with pytest.raises(Forbidden):
         h.hall.tasks.complete(p["attraction"], tasks["analyse_guanliban"].id, {"guanliban": ANALYSIS})
     clock.advance(dt.timedelta(days=1))
@@ -93,30 +104,34 @@ def test_retained_with_follow_up_visit_after_thirty_days(h, people):
 
     meeting = only_task(h, case.id)
     assert meeting.element_id == "meet_enterprise" and meeting.candidate_groups == ["常务副主任"]
-    assert meeting.due_at == T0 + dt.timedelta(days=8)
-    assert h.hall.runtime.case(case.id).next_timer_at == T0 + dt.timedelta(days=8)
+    # five working days from Tuesday 1 September: the weekend does not count; the deadline
+    # the director sees is the timer that will withdraw the meeting
+    assert meeting.due_at == at(2026, 9, 8, 17, 30)
+    assert h.hall.runtime.case(case.id).next_timer_at == meeting.due_at
     data = h.hall.tasks.visible_data(h.hall.tasks.get(p["director"], meeting.id))
     assert data["zhaoshang"]["measures"] == ANALYSIS["measures"] and data["guanliban"]["measures"] == "绿色通道"
 
-    clock.advance(dt.timedelta(days=3))
+    clock.advance(dt.timedelta(days=2))  # Thursday 3 September
     h.hall.tasks.complete(p["director"], meeting.id, {**MEETING, "outcome": "retained"})
     record = only_task(h, case.id)
     assert record.element_id == "record_retained" and record.candidate_groups == ["管理办"]
     h.hall.tasks.complete(p["office"], record.id, {"retention_agreement": "签订增资扩产协议",
                                                    "responsible": "管理办、国土分局"})
 
-    # nothing to do until the follow-up visit is due
+    # nothing to do until the follow-up visit is due: a month later, in calendar days (the
+    # enterprise was promised a visit after a month; it falls on National Day, 3 October)
     assert h.open_tasks(case.id) == []
     h.hall.runtime.forget(case.id)
-    recorded_at = clock.now()
-    assert h.hall.runtime.case(case.id).next_timer_at == recorded_at + dt.timedelta(days=30)
-    clock.advance(dt.timedelta(days=29))
+    assert h.hall.runtime.case(case.id).next_timer_at == at(2026, 10, 3, 10)
+    clock.freeze(at(2026, 10, 3, 9, 59))
     assert h.hall.runtime.fire_due_timers() == 0 and h.open_tasks(case.id) == []
-    clock.advance(dt.timedelta(days=1, seconds=1))
+    clock.freeze(at(2026, 10, 3, 10, 0, 1))
     assert h.hall.runtime.fire_due_timers() == 1
     visit = only_task(h, case.id)
     assert visit.element_id == "follow_up_visit" and visit.candidate_groups == ["招商局"]
-    h.hall.tasks.complete(p["attraction"], visit.id, {"visited_on": "2027-01-06", "business_status": "正常经营",
+    # the visit itself has five working days: 8, 9, 10 (make-up Saturday), 12 and 13 October
+    assert visit.due_at == at(2026, 10, 13, 17, 30)
+    h.hall.tasks.complete(p["attraction"], visit.id, {"visited_on": "2026-10-09", "business_status": "正常经营",
                                                       "commitments_kept": True})
 
     case = h.hall.runtime.case(case.id)
@@ -150,9 +165,10 @@ def test_missed_meeting_deadline_escalates_to_the_management_office(h, people):
     p = people
     case = reported_and_analysed(h, p)
     meeting = only_task(h, case.id)
-    clock.advance(dt.timedelta(days=7) - dt.timedelta(seconds=1))
+    assert meeting.due_at == MEETING_DUE
+    clock.freeze(MEETING_DUE - dt.timedelta(seconds=1))
     assert h.hall.runtime.fire_due_timers() == 0
-    clock.advance(dt.timedelta(seconds=2))
+    clock.freeze(MEETING_DUE + dt.timedelta(seconds=1))
     h.hall.runtime.forget(case.id)  # from the stored state
     assert h.hall.runtime.fire_due_timers() == 1
 
@@ -161,10 +177,10 @@ def test_missed_meeting_deadline_escalates_to_the_management_office(h, people):
         h.hall.tasks.complete(p["director"], meeting.id, {**MEETING, "outcome": "retained"})
     reschedule = only_task(h, case.id)
     assert reschedule.element_id == "reschedule_meeting" and reschedule.candidate_groups == ["管理办"]
-    assert reschedule.due_at == clock.now() + dt.timedelta(days=1)
+    assert reschedule.due_at == at(2026, 12, 9, 17, 30)  # missed after closing: the next working day
     case_now = h.hall.runtime.case(case.id)
     assert case_now.data["meeting_overdue"] is True
-    assert case_now.data["meeting_missed_at"].startswith("2026-12-08T09:00:01")
+    assert case_now.data["meeting_missed_at"].startswith("2026-12-08T17:30:01")
     events = h.hall.runtime.events(case.id)
     assert [(e.action, e.element_id) for e in events][-3:] == [
         ("timer_fired", "meeting_deadline"), ("task_cancelled", "meet_enterprise"),
@@ -196,9 +212,9 @@ def test_missed_meeting_deadline_escalates_to_the_management_office(h, people):
 def test_meeting_on_time_clears_the_deadline(h, people):
     p = people
     case = reported_and_analysed(h, p)
-    clock.advance(dt.timedelta(days=6))
+    clock.freeze(MEETING_DUE - dt.timedelta(minutes=1))  # at the last minute
     h.complete(p["director"], case.id, "meet_enterprise", {**MEETING, "outcome": "leaving"})
-    clock.advance(dt.timedelta(days=2))
+    clock.freeze(MEETING_DUE + dt.timedelta(days=2))
     assert h.hall.runtime.fire_due_timers() == 0
     assert open_ids(h, case.id) == ["record_departure"]
     assert "timer_fired" not in [e.action for e in h.hall.runtime.events(case.id)]

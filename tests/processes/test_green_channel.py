@@ -1,5 +1,6 @@
 """绿色通道 (green_channel): DMN eligibility, 全程代理 by one agent, express department
-approvals in parallel with a 2-day limit, 督办 by the 常务副主任 when an approval runs late."""
+approvals in parallel with a limit of 2 working days, 督办 by the 常务副主任 (1 working day)
+when an approval runs late; a department's refusal is recorded for accountability."""
 
 import datetime as dt
 
@@ -11,7 +12,15 @@ from tests.conftest import PROCESSES
 
 BPMN = PROCESSES / "green_channel.bpmn"
 DMN = PROCESSES / "green_channel_eligibility.dmn"
-T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ)
+TZ = clock.HALL_TZ
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TZ)
+
+
+T0 = at(2026, 11, 30, 9, 0)  # a Monday
+APPROVALS_DUE = at(2026, 12, 2, 17, 30)  # two working days after T0
 
 
 def application(**project):
@@ -25,12 +34,14 @@ def application(**project):
 
 @pytest.fixture
 def hall_users(h):
+    clock.freeze(T0)
     h.deploy(BPMN, DMN)
     users = {
         "applicant": h.user("haichuan", roles=["applicant"]),
         "agent": h.user("zhang", groups=["首席服务台"]),
         "desk": h.user("li", groups=["首席服务台"]),
         "director": h.user("fu", groups=["常务副主任"], roles=["staff", "director"]),
+        "watch": h.user("jiancha", roles=["supervisor"]),
     }
     for name, group in [("gs", "工商"), ("gt", "国税"), ("ds", "地税"), ("zj", "质监"), ("ga", "公安"), ("yh", "银行")]:
         users[group] = h.user(name, groups=[group])
@@ -75,6 +86,7 @@ def test_eligible_by_each_rule_goes_to_the_chief_service_desk(h, hall_users, pro
     assert case.data["eligible"] is True and case.data["reason"] == reason
     [take] = h.open_tasks(case.id)
     assert take.element_id == "take_case" and take.candidate_groups == ["首席服务台"] and take.assignee is None
+    assert take.due_at == at(2026, 12, 1, 17, 30)  # taken within one working day
     assert [t.id for t in h.hall.tasks.inbox(hall_users["desk"])[0]] == [take.id]
 
 
@@ -91,6 +103,7 @@ def test_not_eligible_is_told_to_use_the_normal_procedure(h, hall_users, project
     assert data["eligible"] is False and data["reason"] == "不符合绿色通道条件，转一般程序"
     [notify] = h.open_tasks(case.id)
     assert notify.element_id == "notify_normal" and notify.candidate_groups == ["首席服务台"]
+    assert notify.due_at == at(2026, 12, 1, 17, 30)  # told within one working day
     with pytest.raises(Forbidden):
         h.hall.tasks.complete(u["工商"], notify.id, {"notify_method": "电话"})
     h.hall.tasks.complete(u["desk"], notify.id, {"notify_method": "电话", "notify_note": "已告知走并联审批"})
@@ -104,7 +117,6 @@ def test_not_eligible_is_told_to_use_the_normal_procedure(h, hall_users, project
 
 def test_agent_handles_everything_and_express_approvals_complete(h, hall_users):
     u = hall_users
-    clock.freeze(T0)
     case = h.hall.runtime.start(u["applicant"], "green_channel", application(investor_type="外资", investment=1500.0))
     take = h.open_tasks(case.id, "take_case")[0]
     h.hall.tasks.complete(u["agent"], take.id, {"agent": "zhang", "agent_name": "张敏", "agent_phone": "13800001111"})
@@ -121,7 +133,9 @@ def test_agent_handles_everything_and_express_approvals_complete(h, hall_users):
 
     approvals = h.open_tasks(case.id, "approve")
     assert sorted(t.candidate_groups[0] for t in approvals) == ["国税", "工商", "质监"]
-    assert {t.due_at for t in approvals} == {T0 + dt.timedelta(days=2)}
+    # the limit the departments see is the timer that escalates them
+    assert {t.due_at for t in approvals} == {APPROVALS_DUE}
+    assert h.hall.runtime.case(case.id).next_timer_at == APPROVALS_DUE
     by_group = {t.candidate_groups[0]: t for t in approvals}
     # each department reads the application and the materials, not the agent's other notes
     seen = h.hall.tasks.visible_data(h.hall.tasks.get(u["工商"], by_group["工商"].id))
@@ -140,6 +154,7 @@ def test_agent_handles_everything_and_express_approvals_complete(h, hall_users):
 
     [deliver] = h.open_tasks(case.id)
     assert deliver.element_id == "deliver_results" and deliver.assignee == "zhang"
+    assert deliver.due_at == APPROVALS_DUE  # one working day from Tuesday
     case = h.hall.runtime.case(case.id)
     answers = {a["dept"]: a for a in case.data["approvals"]}
     assert answers["工商"] == {"dept": "工商", "approved": True, "opinion": "准予设立登记", "licence_no": "GS-2026-001"}
@@ -152,6 +167,7 @@ def test_agent_handles_everything_and_express_approvals_complete(h, hall_users):
     assert "supervise_approval" not in actions(h, case.id, "task_created")
     assert actions(h, case.id, "completed") == ["take_case", "collect_materials", "approve", "approve", "approve",
                                                 "deliver_results"]
+    assert h.hall.deadlines.accountability(u["watch"])[1] == 0  # nothing refused, nothing late
 
 
 def test_a_refusal_is_reported_to_the_agent(h, hall_users):
@@ -165,6 +181,11 @@ def test_a_refusal_is_reported_to_the_agent(h, hall_users):
     seen = h.hall.tasks.visible_data(h.hall.tasks.get(u["agent"], deliver.id))
     answers = {a["dept"]: a["approved"] for a in seen["approvals"]}
     assert answers == {"公安": False, "银行": True}
+    # the refusal (and only it) is on the supervisor's accountability list
+    [row] = h.hall.deadlines.accountability(u["watch"])[0]
+    assert (row.kind, row.person, row.reason, row.case_id) == ("rejection", "ga", "公安意见", case.id)
+    events = [(e.action, e.element_id) for e in h.hall.runtime.events(case.id)]
+    assert events.count(("task_created", "approve")) == 2
 
 
 def test_unknown_agent_leaves_the_work_to_the_desk(h, hall_users):
@@ -182,22 +203,21 @@ def test_unknown_agent_leaves_the_work_to_the_desk(h, hall_users):
 
 def test_late_approvals_escalate_to_the_executive_deputy_director(h, hall_users):
     u = hall_users
-    clock.freeze(T0)
     case = start_and_take(h, u, ["工商", "国税", "质监"])
     by_group = {t.candidate_groups[0]: t for t in h.open_tasks(case.id, "approve")}
     h.hall.tasks.complete(u["工商"], by_group["工商"].id, {"approved": True, "opinion": "按时办结"})
 
-    clock.advance(dt.timedelta(days=2) - dt.timedelta(minutes=1))
+    clock.freeze(APPROVALS_DUE - dt.timedelta(minutes=1))
     assert h.hall.runtime.fire_due_timers() == 0
     assert "supervise_approval" not in open_ids(h, case.id)
 
-    clock.advance(dt.timedelta(minutes=2))
+    clock.freeze(APPROVALS_DUE + dt.timedelta(minutes=1))
     h.hall.runtime.forget(case.id)  # the stored state, not this process's memory, carries the case on
     assert h.hall.runtime.fire_due_timers() == 1
     # one 督办 per late department (国税, 质监); 工商 finished in time
     sup = h.open_tasks(case.id, "supervise_approval")
     assert len(sup) == 2 and all(t.candidate_groups == ["常务副主任"] for t in sup)
-    assert {t.due_at for t in sup} == {clock.now() + dt.timedelta(days=1)}
+    assert {t.due_at for t in sup} == {at(2026, 12, 3, 17, 30)}  # one working day for the director
     assert actions(h, case.id, "timer_fired") == ["approval_overdue", "approval_overdue"]
     assert [t.id for t in h.hall.tasks.inbox(u["director"])[0]] == [t.id for t in sup]
     with pytest.raises(Forbidden):
@@ -222,18 +242,26 @@ def test_late_approvals_escalate_to_the_executive_deputy_director(h, hall_users)
     h.complete(u["agent"], case.id, "deliver_results", {"delivered_on": "2026-12-03"})
     case = h.hall.runtime.case(case.id)
     assert case.status == "completed" and all(a["approved"] for a in case.data["approvals"])
+    # the two late approvals are on the supervisor's list, each with its department and person
+    late = sorted((r.department, r.person) for r in h.hall.deadlines.accountability(u["watch"], kind="late")[0])
+    assert late == [("国税", "gt"), ("质监", "zj")]
     assert sorted(a["opinion"] for a in case.data["approvals"]) == ["已办结", "按时办结", "经督办已办结"]
 
 
-def test_only_the_late_department_escalates(h, hall_users):
+def test_only_the_late_department_escalates_and_the_weekend_does_not_count(h, hall_users):
     u = hall_users
-    clock.freeze(T0)
+    clock.freeze(at(2026, 12, 4, 15))  # a Friday afternoon
     case = start_and_take(h, u, ["地税", "公安"])
+    due = at(2026, 12, 8, 17, 30)  # Monday and Tuesday are the two working days
+    assert {t.due_at for t in h.open_tasks(case.id, "approve")} == {due}
     ds = next(t for t in h.open_tasks(case.id, "approve") if t.candidate_groups == ["地税"])
     h.hall.tasks.complete(u["地税"], ds.id, {"approved": True, "opinion": "同意"})
-    clock.advance(dt.timedelta(days=2, seconds=1))
+    clock.freeze(at(2026, 12, 7, 9))  # Monday morning: two calendar days later, nothing is late
+    assert h.hall.runtime.fire_due_timers() == 0
+    clock.freeze(due + dt.timedelta(seconds=1))
     h.hall.runtime.fire_due_timers()
     assert open_ids(h, case.id) == ["approve", "supervise_approval"]
+    assert h.open_tasks(case.id, "supervise_approval")[0].due_at == at(2026, 12, 9, 17, 30)
     assert h.open_tasks(case.id, "approve")[0].candidate_groups == ["公安"]
     h.complete(u["director"], case.id, "supervise_approval", {"instruction": "公安部门今日办结"})
     assert open_ids(h, case.id) == ["approve"]

@@ -1,7 +1,8 @@
-"""会审会 (joint_review): the lead window convenes, the meeting timer waits for the meeting,
-each participating department's chief representative records an opinion (no answer by the
-end of the meeting day = deemed to agree), then decision, minutes and follow-up items that
-管理办 tracks to completion."""
+"""会审会 (joint_review): the lead window convenes, the meeting timer waits for the meeting
+(a date), each participating department's chief representative records an opinion (no
+answer by the close of office hours on the meeting day = deemed to agree), then decision
+(1 working day; a rejection is recorded for accountability), minutes (3 working days) and
+follow-up items that 管理办 tracks to completion."""
 
 import datetime as dt
 
@@ -11,9 +12,16 @@ from engine import clock
 from engine.errors import Conflict, Forbidden, Invalid
 from tests.conftest import PROCESSES
 
-NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=clock.HALL_TZ)
-MEETING = dt.datetime(2026, 12, 1, 9, 30, tzinfo=clock.HALL_TZ)
-REPLY_BY = dt.datetime(2026, 12, 1, 23, 59, 59, tzinfo=clock.HALL_TZ)
+TZ = clock.HALL_TZ
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TZ)
+
+
+NOW = at(2026, 11, 27, 10, 0)  # a Friday
+MEETING = at(2026, 12, 1, 9, 30)  # the Tuesday after
+REPLY_BY = at(2026, 12, 1, 17, 30)  # the close of office hours on the meeting day
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -29,6 +37,7 @@ def p(h):
         "zj": h.user("zj", groups=["质监"]),
         "office": h.user("glb", groups=["管理办"], roles=["staff", "coordinator"]),
         "applicant": h.user("qiye", groups=["申请人"], roles=["applicant"]),
+        "watch": h.user("jiancha", roles=["supervisor"]),
     }
 
 
@@ -133,6 +142,7 @@ def test_all_departments_agree_without_follow_ups(h, p):
 
     decide = h.open_tasks(case.id, "decide")
     assert [t.candidate_groups for t in decide] == [["内资窗口"]]
+    assert decide[0].due_at == at(2026, 12, 2, 17, 30)  # decided within one working day
     seen = seen_by(h, p["window"], decide[0])
     assert seen["all_agreed"] is True and seen["objections"] == [] and seen["deemed_depts"] == []
     assert [(r["dept"], r["position"], r["deemed"]) for r in seen["reviews"]] == [
@@ -143,6 +153,7 @@ def test_all_departments_agree_without_follow_ups(h, p):
         h.complete(p["other_window"], case.id, "decide", {"decision": "approved"})
     h.complete(p["window"], case.id, "decide", {"decision": "approved"})
     assert open_elements(h, case.id) == ["record_minutes"]
+    assert h.open_tasks(case.id, "record_minutes")[0].due_at == at(2026, 12, 4, 17, 30)  # three working days
     h.complete(p["window"], case.id, "record_minutes", {"minutes": "与会部门一致同意。", "attendees": ["张三", "李四"]})
 
     row = h.hall.runtime.case(case.id)
@@ -151,6 +162,7 @@ def test_all_departments_agree_without_follow_ups(h, p):
     actions = [(e.action, e.element_id) for e in h.hall.runtime.events(case.id)]
     assert ("task_created", "track_follow_ups") not in actions
     assert actions[-1] == ("ended", "review_closed")
+    assert h.hall.deadlines.accountability(p["watch"])[1] == 0  # approved: nothing to account for
 
 
 def test_one_department_disagrees_and_the_decision_sees_it(h, p):
@@ -175,6 +187,9 @@ def test_one_department_disagrees_and_the_decision_sees_it(h, p):
             h.complete(p["window"], case.id, "decide", data)
         assert field in errors_of(e)
     h.complete(p["window"], case.id, "decide", {"decision": "rejected", "decision_note": "国税部门不同意，暂缓增资"})
+    # the rejection is on the supervisor's accountability list with its reason
+    [row] = h.hall.deadlines.accountability(p["watch"])[0]
+    assert (row.kind, row.person, row.reason, row.case_id) == ("rejection", "nz", "国税部门不同意，暂缓增资", case.id)
     with pytest.raises(Invalid) as e:
         h.complete(p["window"], case.id, "record_minutes", {"minutes": ""})
     assert "minutes" in errors_of(e)
@@ -197,6 +212,7 @@ def test_absent_department_is_deemed_to_agree_when_the_day_ends(h, p):
     clock.freeze(REPLY_BY + dt.timedelta(seconds=1))
     assert h.hall.runtime.fire_due_timers() == 1
     assert open_elements(h, case.id) == ["decide"]
+    assert h.open_tasks(case.id, "decide")[0].due_at == at(2026, 12, 2, 17, 30)
     data = h.hall.runtime.case(case.id).data
     assert review_of(data, "质监") == {"dept": "质监", "position": "agree", "opinion": "逾期未答复，视为同意",
                                       "deemed": True, "answered_at": None}
@@ -208,6 +224,27 @@ def test_absent_department_is_deemed_to_agree_when_the_day_ends(h, p):
     assert ("task_cancelled", "record_opinion") in events
     with pytest.raises(Conflict):  # the late department's task is gone
         h.hall.tasks.complete(p["zj"], tasks["质监"].id, {"position": "disagree", "opinion": "迟到的意见"})
+
+
+@pytest.mark.parametrize(("meeting_at", "reply_by"), [
+    ("2026-10-10T09:30:00", at(2026, 10, 10, 17, 30)),  # the make-up working Saturday after National Day
+    ("2026-10-11T10:00:00", at(2026, 10, 12, 17, 30)),  # a Sunday meeting: the next working day
+    ("2026-10-12T18:30:00", at(2026, 10, 13, 17, 30)),  # after office hours: the next working day
+    ("2026-10-02T09:30:00", at(2026, 10, 8, 17, 30)),   # during the National Day holiday
+])
+def test_the_reply_deadline_is_the_close_of_the_meeting_working_day(h, p, meeting_at, reply_by):
+    clock.freeze(at(2026, 9, 28, 10))
+    case = convene(h, p["window"], departments=["工商", "质监"], meeting_at=meeting_at)
+    start = dt.datetime.fromisoformat(meeting_at).replace(tzinfo=TZ)
+    assert h.hall.runtime.case(case.id).next_timer_at == start
+    clock.freeze(start + dt.timedelta(seconds=1))
+    assert h.hall.runtime.fire_due_timers() == 1
+    assert {t.due_at for t in h.open_tasks(case.id, "record_opinion")} == {reply_by}
+    clock.freeze(reply_by - dt.timedelta(seconds=1))
+    assert h.hall.runtime.fire_due_timers() == 0
+    clock.freeze(reply_by + dt.timedelta(seconds=1))
+    assert h.hall.runtime.fire_due_timers() == 1
+    assert h.hall.runtime.case(case.id).data["deemed_depts"] == ["工商", "质监"]
 
 
 def test_nobody_answers_everyone_deemed_to_agree(h, p):
@@ -226,6 +263,7 @@ def test_follow_up_items_are_tracked_by_management_office_until_done(h, p):
     h.hall.tasks.complete(p["gs"], tasks["工商"].id, {"position": "agree"})
     h.complete(p["other_window"], case.id, "decide",
                {"decision": "conditional", "decision_note": "补齐环评后准予办理"})
+    assert h.hall.deadlines.accountability(p["watch"])[1] == 0  # conditional approval is not a rejection
 
     bad_minutes = {"minutes": "有条件通过。", "follow_ups": [{"item": "补齐环评报告", "owner": "工商"}]}
     with pytest.raises(Invalid) as e:
