@@ -104,6 +104,12 @@ class Identity:
             raise NotFound(f"no user '{username}'")
         return user
 
+    def display_names(self, usernames) -> dict[str, str]:
+        """{username: the name people know them by} for those who have one."""
+        rows = self.session.execute(sa.select(User.username, User.display_name).where(
+            User.username.in_(set(usernames)), User.display_name.is_not(None)))
+        return dict(rows.all())
+
     def users(self) -> list[User]:
         return list(self.session.scalars(sa.select(User).order_by(User.username)))
 

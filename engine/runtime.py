@@ -40,7 +40,8 @@ from engine.store import Stale, Store, reading, transaction
 log = logging.getLogger("hall.runtime")
 
 _C = Case.__table__
-CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.label("started_by")).select_from(
+CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.label("started_by"),
+                     User.display_name.label("started_by_name")).select_from(
     _C.outerjoin(User, User.id == _C.c.started_by_id))
 
 MAX_AUTOMATIC_STEPS = 10_000

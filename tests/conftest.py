@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 os.environ.setdefault("HALL_SCHEDULER", "off")
 
@@ -96,10 +97,24 @@ def db_url(template, tmp_path):
     return template["url"]
 
 
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g` (the signed-in
+    user) and its own database session. The test's own session then starts afresh, so it
+    reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+            response.get_data()
+        db.session.rollback()
+        return response
+
+
 @pytest.fixture
 def app(db_url, tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test", "TESTING": True,
                       "HALL_SCHEDULER": "off", "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from types import SimpleNamespace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 import forms as forms_pkg
@@ -18,8 +20,9 @@ from engine import runtime
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.tasks import may_work
 from webapp import hall
-from webapp.auth import page_actor
+from webapp.auth import _safe_next, page_actor
 from webapp.ui import fields as html
+from webapp.ui import messages
 
 PER_PAGE = 50
 
@@ -30,7 +33,7 @@ def _signed_in():
 
 
 def _engine_error(e: HallError):
-    return render_template("error.html", error=e), e.status
+    return render_template("error.html", error=messages.localized(e)), e.status
 
 
 def page_blueprint(name: str, url_prefix: str | None = None) -> Blueprint:
@@ -48,7 +51,8 @@ bp = page_blueprint("ui")
 def _navigation():
     if not current_user.is_authenticated:
         return {}
-    return {"nav_counts": hall().tasks.counts(page_actor()), "me": current_user}
+    actor = page_actor()
+    return {"nav_counts": hall().tasks.counts(actor), "me": current_user, "unread": hall().deadlines.unread(actor)}
 
 
 def _page() -> int:
@@ -97,14 +101,19 @@ def done():
                            processes=_process_names())
 
 
+def _back() -> str:
+    """Where the list that posted a claim was (on this site only)."""
+    return _safe_next(request.form.get("back"))
+
+
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
 def claim(task_id):
     try:
         hall().tasks.claim(page_actor(), task_id)
         flash(_("已签收"), "success")
     except Conflict as e:
-        flash(e.message, "error")
-    return redirect(request.form.get("back") or url_for("ui.inbox"))
+        flash(messages.engine_message(e), "error")
+    return redirect(_back())
 
 
 @bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
@@ -113,8 +122,8 @@ def unclaim(task_id):
         hall().tasks.unclaim(page_actor(), task_id)
         flash(_("已退回组内"), "success")
     except Conflict as e:
-        flash(e.message, "error")
-    return redirect(request.form.get("back") or url_for("ui.inbox"))
+        flash(messages.engine_message(e), "error")
+    return redirect(_back())
 
 
 # --- a task --------------------------------------------------------------------------
@@ -123,12 +132,14 @@ def _task_context(task, values=None, errors=None, gone=None):
     h = hall()
     case = h.runtime.case(task.case_id)
     form_fields = h.tasks.describe_form(task)
+    start_fields = forms_pkg.describe(h.runtime.start_form(h.repository.bundle(task.version_id)))
     earlier = [(t, html.labelled(forms_pkg.describe(h.tasks.form(t)), t.data))
                for t in h.tasks.case_tasks(task.case_id, status="completed")]
     return {
         "task": task, "case": case, "fields": form_fields, "values": values or {}, "errors": errors or {},
         "may_work": may_work(page_actor(), task) and task.status == "open",
-        "shown": html.labelled([], h.tasks.visible_data(task)), "earlier": earlier, "gone": gone,
+        "shown": html.labelled(start_fields, h.tasks.visible_data(task)), "earlier": earlier, "gone": gone,
+        "result": html.labelled(form_fields, task.data), "typed": html.labelled(form_fields, values),
         "process_name": _process_names().get(case.process_id, case.process_id),
     }
 
@@ -145,16 +156,23 @@ def task(task_id):
     try:
         h.tasks.complete(actor, task_id, values)
     except Invalid as e:
-        errors = e.extra.get("errors")
-        flat = html.flatten_errors(errors) if isinstance(errors, dict) else {"_": [e.message]}
+        flat = messages.form_errors(e, form_fields)
         return render_template("task.html", **_task_context(row, values, flat)), 422
     except EngineFailure as e:
-        return render_template("task.html", **_task_context(row, values, {"_": [e.message]})), 422
+        return render_template("task.html", **_task_context(row, values, messages.form_errors(e))), 422
     except (Conflict, Forbidden) as e:
+        if isinstance(e, Forbidden) and not _open_to(actor, h.tasks.row(task_id)):
+            raise  # never this person's to do (a supervisor reads, a coordinator assigns): 403
         # someone else completed or took it meanwhile: say so, keep what was typed
-        return render_template("task.html", **_task_context(h.tasks.row(task_id), values, gone=e.message)), 409
+        return render_template("task.html", **_task_context(h.tasks.row(task_id), values,
+                                                            gone=messages.engine_message(e))), 409
     flash(_("已办理：%(name)s（%(number)s）", name=row.name, number=row.case_number), "success")
     return redirect(url_for("ui.inbox"))
+
+
+def _open_to(actor, row) -> bool:
+    """Could the actor work this task if nobody held it?"""
+    return may_work(actor, SimpleNamespace(**{**row._asdict(), "assignee_id": None}))
 
 
 def _free_form(form) -> dict:
@@ -190,10 +208,9 @@ def start(process_id):
         try:
             case = h.runtime.start(actor, process_id, values)
         except Invalid as e:
-            errors = e.extra.get("errors")
-            errors = html.flatten_errors(errors) if isinstance(errors, dict) else {"_": [e.message]}
+            errors = messages.form_errors(e, form_fields)
         except EngineFailure as e:
-            errors = {"_": [e.message]}
+            errors = messages.form_errors(e)
         else:
             flash(_("已受理，办件编号 %(number)s", number=case.number), "success")
             return redirect(url_for("ui.case", case_id=case.id))
@@ -228,10 +245,47 @@ def case(case_id):
     pv = h.repository.version(case.process_id, case.version)
     done_tasks = h.tasks.case_tasks(case_id, status="completed")
     start_fields = forms_pkg.describe(h.runtime.start_form(h.repository.bundle(pv.id)))
+    # the case data with the labels of the forms that wrote it: the start form, then each task's
+    known = {}
+    for f in [*start_fields, *(f for t in done_tasks for f in forms_pkg.describe(h.tasks.form(t)))]:
+        known.setdefault(f["name"], f)
+    names = {t.element_id: t.name for t in (*done_tasks, *open_tasks)}
     return render_template(
-        "case.html", case=case, open_tasks=open_tasks, events=events, done_tasks=done_tasks,
-        process_name=pv.name, data=html.labelled(start_fields, case.data),
+        "case.html", case=case, open_tasks=open_tasks, events=timeline(events, names), done_tasks=done_tasks,
+        process_name=pv.name, data=html.labelled(list(known.values()), case.data),
         current=sorted({t.element_id for t in open_tasks}), visited=case.visited or [])
+
+
+def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
+    """A case's events as its timeline reads them: when, what happened, to which step, any
+    words that came with it (a reason, a note), and who did it."""
+    said = {  # verbs of the timeline; some words (签收, 退回) mean otherwise elsewhere
+        "started": pgettext("timeline", "受理"), "task_created": pgettext("timeline", "到达"),
+        "claimed": pgettext("timeline", "签收"), "unclaimed": pgettext("timeline", "退回"),
+        "assigned": pgettext("timeline", "指派"), "completed": pgettext("timeline", "办理"),
+        "task_cancelled": pgettext("timeline", "撤销"), "timer_fired": pgettext("timeline", "计时到期"),
+        "message_received": pgettext("timeline", "收到"), "ended": pgettext("timeline", "办结"),
+        "terminated": pgettext("timeline", "终止"), "error": pgettext("timeline", "异常"),
+        "extended": pgettext("timeline", "延期"), "escalated": pgettext("timeline", "督办升级"),
+        "supervision_note": pgettext("timeline", "督办意见"), "clock_stopped": pgettext("timeline", "暂停计时"),
+        "clock_resumed": pgettext("timeline", "恢复计时"),
+    }
+    people = hall().identity.display_names(e.actor for e in events)
+    lines = []
+    for e in events:
+        d = e.detail or {}
+        what = d.get("name") or d.get("message") or names.get(e.element_id) or e.element_id or ""
+        words = d.get("reason") or d.get("text") or d.get("note") or ""
+        if e.action == "extended":
+            words = _("%(n)s 个工作日：%(reason)s", n=d.get("workdays"), reason=words)
+        elif e.action == "assigned":
+            words = d.get("to") or d.get("to_group") or ""
+            words = people.get(words, words)
+        elif e.action == "escalated" and not words:
+            words = d.get("to") or ""
+        lines.append(SimpleNamespace(at=e.at, action=e.action, said=said.get(e.action, e.action), what=what,
+                                     words=words, actor=people.get(e.actor, e.actor)))
+    return lines
 
 
 @bp.route("/cases/<int:case_id>/diagram.bpmn")
@@ -243,10 +297,13 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import models
+    from webapp.ui import messages, models, supervision
 
     app.register_blueprint(bp)
     app.register_blueprint(models.bp)
+    app.register_blueprint(supervision.bp)
+
+    app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
 
     @app.template_filter("localtime")
     def _localtime(value, fmt="%Y-%m-%d %H:%M"):

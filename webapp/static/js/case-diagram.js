@@ -16,6 +16,13 @@
   const current = JSON.parse(box.dataset.current || "[]");
   mark(JSON.parse(box.dataset.visited || "[]").filter((id) => !current.includes(id)), "hall-done");
   mark(current, "hall-current");
-  canvas.zoom("fit-viewport");
+  // as tall as the diagram needs at the box's width (within bounds), then fit and centre it
+  const inner = canvas.viewbox().inner;
+  if (inner.width > 0) {
+    const height = Math.round(box.clientWidth * inner.height / inner.width) + 40;
+    box.style.height = `${Math.max(280, Math.min(720, height))}px`;
+    canvas.resized();
+  }
+  canvas.zoom("fit-viewport", "auto");
   box.dataset.ready = "true";
 })();

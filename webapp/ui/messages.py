@@ -1,0 +1,381 @@
+"""Error messages in the person's language.
+
+marshmallow writes its messages in English ("Missing data for required field.", "Length
+must be between 1 and 50."), and so does the engine ("task 12 is held by wang"). A page
+shows them to a Chinese clerk, so each known message is read back into its parts and said
+again with `gettext`: Chinese by default, English (from the catalog) when English is
+chosen. A form's own message written as "中文 / English" shows the half of the person's
+language; any other message is shown as it is.
+
+    localize("Not a valid integer.")              # 请填写整数 / "Enter a whole number."
+    localize_errors(flat_errors, form_fields)     # every message next to every field
+    engine_message(error)                         # a HallError's message
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from engine.errors import EngineFailure, HallError, Invalid
+from webapp.ui.fields import flatten_errors
+
+Rule = Callable[..., str]
+
+
+def english() -> bool:
+    """Is the person reading English?"""
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def join_words(items) -> str:
+    return (", " if english() else "、").join(str(i) for i in items)
+
+
+# --- the field an error is about -------------------------------------------------------
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def field_at(fields: list[dict] | None, path: str) -> dict | None:
+    """The description (forms.describe) of the input at `path` ("a.b", "rows[0].x", "tags[2]")."""
+    desc, current = None, fields or []
+    for name, index in _PATH_PART.findall(path):
+        if index:
+            if not desc or desc.get("type") != "list":
+                return None
+            desc = desc.get("item") or {}
+            current = desc.get("fields") or []
+            continue
+        desc = next((d for d in current if d.get("name") == name), None)
+        if desc is None:
+            return None
+        current = desc.get("fields") or []
+    return desc
+
+
+def _choices_of(desc: dict | None) -> list[dict]:
+    if not desc:
+        return []
+    return desc.get("choices") or (desc.get("item") or {}).get("choices") or []
+
+
+# --- marshmallow ---------------------------------------------------------------------
+
+_FIXED: dict[str, Rule] = {
+    # fields
+    "Missing data for required field.": lambda: _("此项为必填项"),
+    "Field may not be null.": lambda: _("此项为必填项"),
+    "Invalid value.": lambda: _("填写的值无效"),
+    "Not a valid string.": lambda: _("请填写文字"),
+    "Not a valid utf-8 string.": lambda: _("文字编码无效（须为 UTF-8）"),
+    "Not a valid number.": lambda: _("请填写数字"),
+    "Number too large.": lambda: _("数值过大"),
+    "Not a valid integer.": lambda: _("请填写整数"),
+    "Special numeric values (nan or infinity) are not permitted.": lambda: _("不接受无穷大或非数值（NaN）"),
+    "Not a valid boolean.": lambda: _("请选择“是”或“否”"),
+    "Not a valid date.": lambda: _("请填写有效的日期（年-月-日）"),
+    "Not a valid datetime.": lambda: _("请填写有效的日期和时间"),
+    "Not a valid time.": lambda: _("请填写有效的时间（时:分）"),
+    "Not a valid naive datetime.": lambda: _("须为不带时区的日期和时间"),
+    "Not a valid aware datetime.": lambda: _("须为带时区的日期和时间"),
+    "Not a valid naive time.": lambda: _("须为不带时区的时间"),
+    "Not a valid aware time.": lambda: _("须为带时区的时间"),
+    "Not a valid period of time.": lambda: _("请填写有效的时长"),
+    "Not a valid list.": lambda: _("须为列表"),
+    "Not a valid tuple.": lambda: _("须为列表"),
+    "Not a valid mapping type.": lambda: _("须为一组“名称: 值”"),
+    "Invalid type.": lambda: _("格式不正确"),
+    "Not a valid UUID.": lambda: _("不是有效的 UUID"),
+    "Not a valid URL.": lambda: _("请填写有效的网址"),
+    "Not a valid email address.": lambda: _("请填写有效的电子邮箱地址"),
+    # schemas
+    "Invalid input type.": lambda: _("提交的数据格式不正确"),
+    "Unknown field.": lambda: _("表单中没有此项"),
+    # validators
+    "Invalid input.": lambda: _("填写的值无效"),
+    "String does not match expected pattern.": lambda: _("格式不正确"),
+    # forms.load and the engine's short field messages
+    "must be a JSON object": lambda: _("须为 JSON 对象"),
+    "required": lambda: _("此项为必填项"),
+}
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_GE, _GT, _LE, _LT = ("greater than or equal to", "greater than", "less than or equal to", "less than")
+
+
+def _bound(op: str, value: str) -> str:
+    """One bound of a range, as a whole sentence."""
+    if _DATE.match(value):
+        return {_GE: lambda: _("不能早于 %(v)s", v=value), _GT: lambda: _("须晚于 %(v)s", v=value),
+                _LE: lambda: _("不能晚于 %(v)s", v=value), _LT: lambda: _("须早于 %(v)s", v=value)}[op]()
+    return {_GE: lambda: _("不能小于 %(v)s", v=value), _GT: lambda: _("须大于 %(v)s", v=value),
+            _LE: lambda: _("不能大于 %(v)s", v=value), _LT: lambda: _("须小于 %(v)s", v=value)}[op]()
+
+
+def _range(m: re.Match, desc: dict | None) -> str:
+    low_op, low, high_op, high = m["op1"], m["v1"], m["op2"], m["v2"]
+    if high is None:
+        return _bound(low_op, low)
+    if _DATE.match(low):
+        if (low_op, high_op) == (_GE, _LE):
+            return _("须在 %(min)s 至 %(max)s 之间", min=low, max=high)
+        return _("%(low)s，且%(high)s", low=_bound(low_op, low), high=_bound(high_op, high))
+    return {
+        (_GE, _LE): lambda: _("须在 %(min)s 到 %(max)s 之间", min=low, max=high),
+        (_GT, _LE): lambda: _("须大于 %(min)s 且不大于 %(max)s", min=low, max=high),
+        (_GE, _LT): lambda: _("须不小于 %(min)s 且小于 %(max)s", min=low, max=high),
+        (_GT, _LT): lambda: _("须大于 %(min)s 且小于 %(max)s", min=low, max=high),
+    }[(low_op, high_op)]()
+
+
+def _list_kind(desc: dict | None) -> str | None:
+    """How a list input is filled: "choose" (checkboxes), "rows" (a table of rows), "enter"
+    (a line each); None when the input is not a list."""
+    if not desc or desc.get("type") != "list":
+        return None
+    item = desc.get("item") or {}
+    if item.get("type") == "enum" or item.get("choices"):
+        return "choose"
+    return "rows" if item.get("type") == "object" else "enter"
+
+
+_LIST_LENGTHS: dict[str, dict[str, Callable[..., str]]] = {
+    "choose": {
+        "one": lambda: _("至少选择一项"),
+        "min": lambda n: _("至少选择 %(n)s 项", n=n),
+        "max": lambda n: _("最多选择 %(n)s 项", n=n),
+        "between": lambda lo, hi: _("须选择 %(min)s 到 %(max)s 项", min=lo, max=hi),
+        "equal": lambda n: _("须选择 %(n)s 项", n=n),
+    },
+    "rows": {
+        "one": lambda: _("至少添加一行"),
+        "min": lambda n: _("至少添加 %(n)s 行", n=n),
+        "max": lambda n: _("最多 %(n)s 行", n=n),
+        "between": lambda lo, hi: _("须为 %(min)s 到 %(max)s 行", min=lo, max=hi),
+        "equal": lambda n: _("须为 %(n)s 行", n=n),
+    },
+    "enter": {
+        "one": lambda: _("至少填写一项"),
+        "min": lambda n: _("至少填写 %(n)s 项", n=n),
+        "max": lambda n: _("最多填写 %(n)s 项", n=n),
+        "between": lambda lo, hi: _("须填写 %(min)s 到 %(max)s 项", min=lo, max=hi),
+        "equal": lambda n: _("须填写 %(n)s 项", n=n),
+    },
+}
+
+
+def _shorter(m: re.Match, desc: dict | None) -> str:
+    n, kind = int(m["min"]), _list_kind(desc)
+    if kind:
+        return _LIST_LENGTHS[kind]["one"]() if n == 1 else _LIST_LENGTHS[kind]["min"](n)
+    return _("不能为空") if n == 1 else _("至少 %(n)s 个字", n=n)
+
+
+def _longer(m: re.Match, desc: dict | None) -> str:
+    n, kind = int(m["max"]), _list_kind(desc)
+    return _LIST_LENGTHS[kind]["max"](n) if kind else _("最多 %(n)s 个字", n=n)
+
+
+def _between(m: re.Match, desc: dict | None) -> str:
+    lo, hi, kind = int(m["min"]), int(m["max"]), _list_kind(desc)
+    return _LIST_LENGTHS[kind]["between"](lo, hi) if kind else _("须为 %(min)s 到 %(max)s 个字", min=lo, max=hi)
+
+
+def _exactly(m: re.Match, desc: dict | None) -> str:
+    n, kind = int(m["n"]), _list_kind(desc)
+    return _LIST_LENGTHS[kind]["equal"](n) if kind else _("须为 %(n)s 个字", n=n)
+
+
+def _one_of(m: re.Match, desc: dict | None) -> str:
+    labels = [c["label"] for c in _choices_of(desc)]
+    return _("请从以下选项中选择：%(choices)s", choices=join_words(labels) if labels else m["choices"])
+
+
+def _only(m: re.Match, desc: dict | None) -> str:
+    labels = [c["label"] for c in _choices_of(desc)]
+    return _("所选的内容须在以下选项之中：%(choices)s", choices=join_words(labels) if labels else m["choices"])
+
+
+_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match, dict | None], str]]] = [
+    (re.compile(rf"^Must be (?P<op1>{_GE}|{_GT}|{_LE}|{_LT}) (?P<v1>.+?)"
+                rf"(?: and (?P<op2>{_LE}|{_LT}) (?P<v2>.+?))?\.$"), _range),
+    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"), _shorter),
+    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), _longer),
+    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"), _between),
+    (re.compile(r"^Length must be (?P<n>\d+)\.$"), _exactly),
+    (re.compile(r"^Must be one of: (?P<choices>.*)\.$", re.S), _one_of),
+    (re.compile(r"^One or more of the choices you made was not in: (?P<choices>.*)\.$", re.S), _only),
+    (re.compile(r"^One or more of the choices you made was in: (?P<values>.*)\.$", re.S),
+     lambda m, d: _("不能选择：%(values)s", values=m["values"])),
+    (re.compile(r"^Must be equal to (?P<other>.*)\.$", re.S), lambda m, d: _("须等于 %(other)s", other=m["other"])),
+    (re.compile(r"^Not a valid (?P<kind>IP|IPv4|IPv6) address\.$"),
+     lambda m, d: _("请填写有效的 %(kind)s 地址", kind=m["kind"])),
+    (re.compile(r"^Not a valid (?P<kind>IP|IPv4|IPv6) interface\.$"),
+     lambda m, d: _("请填写有效的 %(kind)s 网络接口地址", kind=m["kind"])),
+]
+
+# "不能为空 / must not be empty": a form's own message in both languages
+_BILINGUAL = re.compile(r"^(?P<zh>.*[\u3400-\u9fff].*?)\s+/\s+(?P<en>[^\u3400-\u9fff]+)$", re.S)
+
+
+def localize(message, field: dict | None = None) -> str:
+    """A validation message in the person's language; `field` is the description of the
+    input it is about (lengths of lists are counted in items, choices named by label)."""
+    if not isinstance(message, str):
+        return str(message)
+    text = message.strip()
+    if text in _FIXED:
+        return _FIXED[text]()
+    for pattern, rule in _PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return rule(m, field)
+    m = _BILINGUAL.match(text)
+    if m:
+        return m["en"].strip() if english() else m["zh"].strip()
+    return _engine_text(text) or message
+
+
+def localize_errors(errors: dict[str, list], fields: list[dict] | None = None) -> dict[str, list[str]]:
+    """{input path: [messages]} (fields.flatten_errors) in the person's language."""
+    return {path: [localize(m, field_at(fields, path)) for m in messages] for path, messages in errors.items()}
+
+
+def form_errors(e: HallError, fields: list[dict] | None = None) -> dict[str, list[str]]:
+    """What a page shows of an error on submitting a form: messages by input path ("_": the form's)."""
+    errors = e.extra.get("errors") if isinstance(e, Invalid) else None
+    if isinstance(errors, dict):
+        return localize_errors(flatten_errors(errors), fields)
+    return {"_": [engine_message(e)]}
+
+
+# --- the engine ----------------------------------------------------------------------
+
+def _task_status(m: re.Match) -> str:
+    task, status = m["id"], m["status"]
+    if status == "completed":
+        return _("环节 %(id)s 已办理完毕", id=task)
+    if status == "cancelled":
+        return _("环节 %(id)s 已撤销", id=task)
+    return _("环节 %(id)s 当前不可办理（%(status)s）", id=task, status=status)
+
+
+def _case_status(m: re.Match) -> str:
+    case, status = m["number"], m["status"]
+    if status == "completed":
+        return _("办件 %(number)s 已办结", number=case)
+    if status == "terminated":
+        return _("办件 %(number)s 已终止", number=case)
+    if status == "error":
+        return _("办件 %(number)s 处于异常状态，请联系流程管理员", number=case)
+    return _("办件 %(number)s 当前不在办理中（%(status)s）", number=case, status=status)
+
+
+def _held(m: re.Match) -> str:
+    if m["user"] == "someone else":
+        return _("环节 %(id)s 已由他人签收", id=m["id"])
+    return _("环节 %(id)s 已由 %(user)s 签收", id=m["id"], user=m["user"])
+
+
+_ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re.S), rule) for p, rule in [
+    # engine/tasks.py
+    (r"^no task (?P<id>\d+)$", lambda m: _("环节 %(id)s 不存在", id=m["id"])),
+    (r"^this task is not open to you$", lambda m: _("您无权查看该环节")),
+    (r"^this task is not open to your groups$", lambda m: _("该环节不属于您所在的岗位组")),
+    (r"^this task is not yours$", lambda m: _("该环节已由他人签收，不由您办理")),
+    (r"^task (?P<id>\d+) is held by (?P<user>.+)$", _held),
+    (r"^task (?P<id>\d+) is no longer open$", lambda m: _("环节 %(id)s 已不再待办", id=m["id"])),
+    (r"^task (?P<id>\d+) was completed or claimed by someone else meanwhile$",
+     lambda m: _("环节 %(id)s 刚刚已被他人办理或签收", id=m["id"])),
+    (r"^task (?P<id>\d+) is (?:already )?(?P<status>\w+)$", _task_status),
+    (r"^assigning tasks needs the coordinator role$", lambda m: _("只有协调员可以指派环节")),
+    (r"^username is required$", lambda m: _("请填写用户名")),
+    (r"^no active user '(?P<user>.*)'$", lambda m: _("没有名为 %(user)s 的在用账号", user=m["user"])),
+    (r"^reassigning tasks needs the coordinator role$", lambda m: _("只有协调员可以改派环节")),
+    (r"^group is required$", lambda m: _("请选择岗位组")),
+    (r"^no group '(?P<group>.*)'$", lambda m: _("没有名为 %(group)s 的岗位组", group=m["group"])),
+    # engine/runtime.py
+    (r"^no process '(?P<process>.*)'$", lambda m: _("事项 %(process)s 不存在", process=m["process"])),
+    (r"^you may not start '(?P<name>.*)'$", lambda m: _("您不能发起“%(name)s”", name=m["name"])),
+    (r"^no case (?P<id>\d+)$", lambda m: _("办件 %(id)s 不存在", id=m["id"])),
+    (r"^this is not your case$", lambda m: _("这不是您的办件")),
+    (r"^case (?P<number>\S+) is (?P<status>\w+)$", _case_status),
+    (r"^the case is changing too fast; try again$", lambda m: _("该办件正被他人同时办理，请稍后再试")),
+    (r"^invalid data: (?P<fields>.*)$", lambda m: _("填写的内容有误：%(fields)s", fields=m["fields"])),
+    (r"^more than (?P<n>\d+) automatic steps without waiting for anyone: an endless loop in the diagram\?$",
+     lambda m: _("连续 %(n)s 个自动步骤都没有等待任何人办理：流程图中可能有死循环", n=m["n"])),
+    (r"^cannot evaluate dueDate '(?P<expr>.*)': (?P<error>.*)$",
+     lambda m: _("无法计算办理时限“%(expr)s”：%(error)s", expr=m["expr"], error=m["error"])),
+    (r"^dueDate '(?P<value>.*)' is not ISO 8601$",
+     lambda m: _("办理时限“%(value)s”不是 ISO 8601 格式", value=m["value"])),
+    (r"^cannot evaluate '(?P<expr>.*)': (?P<error>.*)$",
+     lambda m: _("无法计算“%(expr)s”：%(error)s", expr=m["expr"], error=m["error"])),
+    (r"^script ran longer than allowed \((?P<steps>\d+) steps or (?P<seconds>[\d.]+) s\)$",
+     lambda m: _("脚本运行超出限制（%(steps)s 步或 %(seconds)s 秒）", steps=m["steps"], seconds=m["seconds"])),
+    (r"^caseTimeLimit: (?P<error>.*)$", lambda m: _("无法计算办件时限：%(error)s", error=m["error"])),
+    (r"^caseTimeLimit gave (?P<value>.*), not a number of working days$",
+     lambda m: _("办件时限得出 %(value)s，不是工作日天数", value=m["value"])),
+    # engine/deadlines.py (coordinators' actions)
+    (r"^this needs the coordinator role$", lambda m: _("只有协调员可以这样做")),
+    (r"^workdays must be a whole number from 1 to 60$", lambda m: _("延期天数须为 1 到 60 之间的整数")),
+    (r"^1 to 60$", lambda m: _("须为 1 到 60 之间的整数")),
+    (r"^a reason is required to extend a deadline$", lambda m: _("延期须写明理由")),
+    (r"^a reason is required$", lambda m: _("须写明理由")),
+    (r"^this task has no deadline to extend$", lambda m: _("该环节没有办理时限，无需延期")),
+    (r"^the task has no deadline$", lambda m: _("该环节没有办理时限")),
+    (r"^give either a username or a group$", lambda m: _("请填写用户名或选择岗位组（二选一）")),
+    (r"^username or group$", lambda m: _("请填写用户名或选择岗位组（二选一）")),
+    (r"^supervision notes are for coordinators, the director and supervisors$",
+     lambda m: _("只有协调员、常务副主任和驻厅监察可以填写督办意见")),
+    (r"^the note is empty$", lambda m: _("督办意见不能为空")),
+    (r"^stopping a case's clock is for hall staff$", lambda m: _("只有大厅工作人员可以暂停办件计时")),
+    (r"^starting a case's clock is for hall staff$", lambda m: _("只有大厅工作人员可以恢复办件计时")),
+    (r"^the dashboard is for coordinators, the director and supervisors$",
+     lambda m: _("督办看板仅对协调员、常务副主任和驻厅监察开放")),
+    (r"^accountability records are for supervisors$", lambda m: _("问责记录仅对驻厅监察开放")),
+    (r"^the calendar is the admin's$", lambda m: _("工作日历由系统管理员维护")),
+    # engine/repository.py (deploying from the modeler)
+    (r"^no version (?P<version>\d+) of process '(?P<process>.*)'$",
+     lambda m: _("流程 %(process)s 没有版本 %(version)s", process=m["process"], version=m["version"])),
+    (r"^deploying needs the process_owner role$", lambda m: _("只有流程管理员可以部署流程")),
+    (r"^(?P<n>\d+) problem\(s\) in the diagram$", lambda m: _("流程图中有 %(n)s 处问题", n=m["n"])),
+    (r"^the diagram cannot be parsed: (?P<detail>.*)$", lambda m: _("无法解析流程图：%(detail)s", detail=m["detail"])),
+]]
+
+
+def _engine_text(text: str) -> str | None:
+    for pattern, rule in _ENGINE:
+        m = pattern.match(text)
+        if m:
+            return rule(m)
+    return None
+
+
+def engine_message(e: HallError) -> str:
+    """An engine error's message in the person's language. An element's failure ("审核: ...")
+    keeps the element's name; a failure the hall has no words for is shown as the engine
+    wrote it, after a sentence that says what happened."""
+    text = e.message
+    known = localize(text)
+    if known != text:
+        return known
+    if isinstance(e, EngineFailure):
+        element, sep, rest = text.partition(": ")
+        said = _engine_text(rest) if sep else None
+        if said is not None:
+            return _("“%(element)s”：%(message)s", element=element, message=said)
+        return _("流程无法继续，本次操作未生效：%(detail)s", detail=text)
+    return text
+
+
+def localized(e: HallError) -> HallError:
+    """A copy of `e` whose message is in the person's language (for the error page)."""
+    shown = copy.copy(e)
+    shown.message = engine_message(e)
+    return shown
