@@ -165,6 +165,7 @@ class Bundle:
     case_prefix: str
     title_expression: str | None
     time_limit_expression: str | None  # working days for the whole case (承诺时限)
+    time_limit_from: str | None  # the element whose passing starts that count (受理); None: the start
     main_file: str
     documents: dict = field(default_factory=dict)  # filename -> parsed root
     _human: dict | None = None
@@ -295,6 +296,7 @@ def build(files: dict[str, str], process_id: str | None = None, validate: bool =
         case_prefix=(_process_property(pp.node, "casePrefix") or _default_prefix(main)).upper()[:8],
         title_expression=_process_property(pp.node, "caseTitle"),
         time_limit_expression=_process_property(pp.node, "caseTimeLimit"),
+        time_limit_from=_process_property(pp.node, "caseTimeLimitFrom"),
         main_file=main_file,
         documents=documents,
     )
@@ -425,6 +427,12 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
                                "camunda:property[@name='caseTitle' or @name='caseTimeLimit']", namespaces=ns):
             for p in scripting.check(prop.get("value") or ""):
                 add(prop, f"{prop.get('name')}: {p}")
+        for prop in root.xpath(".//bpmn:process/bpmn:extensionElements/camunda:properties/"
+                               "camunda:property[@name='caseTimeLimitFrom']", namespaces=ns):
+            target = (prop.get("value") or "").strip()
+            process = prop.getparent().getparent().getparent()
+            if target not in process.xpath(".//bpmn:*[not(self::bpmn:sequenceFlow)]/@id", namespaces=ns):
+                add(prop, f"caseTimeLimitFrom: no element '{target}' in the process to start the case's limit")
     return out
 
 

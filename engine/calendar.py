@@ -3,7 +3,9 @@
 The base is the State Council's schedule of public holidays and make-up working days
 (调休) as the `chinesecalendar` package knows it; the hall's own overrides (an extra
 closure, a make-up day, a whole year as soon as its schedule is published) come on top.
-A date in a year neither knows is never guessed: `CalendarMissing` names the year.
+A year neither knows yet is counted provisionally, Monday to Friday: its deadlines then
+come early, never late, and are counted again when an admin enters the year
+(`Runtime.recount_deadlines`). Work is never held up for want of a calendar.
 
 Conventions (the hall's):
 - N working days counted from a moment end at the close of office hours on the N-th
@@ -28,15 +30,6 @@ from engine import clock, scripting
 
 TZ = clock.HALL_TZ
 DEFAULT_HOURS = "09:00-12:00,13:30-17:30"
-
-
-class CalendarMissing(Exception):
-    """No working-day calendar for a year: an admin must enter its schedule."""
-
-    def __init__(self, year: int):
-        super().__init__(f"no working-day calendar for {year}: enter {year}'s public holidays and make-up working "
-                         f"days (the State Council publishes them in the preceding autumn)")
-        self.year = year
 
 
 def parse_hours(text: str) -> list[tuple[dt.time, dt.time]]:
@@ -64,16 +57,23 @@ class Calendar:
         self.periods = parse_hours(hours)
         self.day_seconds = sum(_seconds(s, e) for s, e in self.periods)
         self._days: dict[dt.date, bool] = {}  # chinesecalendar scans its tables on every call
+        self._years: dict[int, bool] = {}
 
     # days ------------------------------------------------------------------------
     def knows(self, year: int) -> bool:
-        if year in self.published:
-            return True
-        try:
-            chinese_calendar.is_workday(dt.date(year, 6, 1))
-        except NotImplementedError:
-            return False
-        return True
+        known = self._years.get(year)
+        if known is None:
+            try:
+                known = year in self.published or chinese_calendar.is_workday(dt.date(year, 6, 1)) is not None
+            except NotImplementedError:
+                known = False
+            self._years[year] = known
+        return known
+
+    def provisional(self, moment: dt.datetime) -> int | None:
+        """The year of `moment` if that year is only counted provisionally (Monday to Friday)."""
+        year = moment.astimezone(TZ).year
+        return None if self.knows(year) else year
 
     def is_workday(self, day: dt.date) -> bool:
         known = self._days.get(day)
@@ -89,7 +89,7 @@ class Calendar:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            raise CalendarMissing(day.year) from None
+            return day.weekday() < 5  # provisional, until the year's schedule is entered
 
     def next_workday(self, day: dt.date) -> dt.date:
         day += dt.timedelta(days=1)
@@ -97,7 +97,7 @@ class Calendar:
             if self.is_workday(day):
                 return day
             day += dt.timedelta(days=1)
-        raise CalendarMissing(day.year)  # a year without a single working day is not a calendar
+        raise ValueError(f"no working day in the 400 days after {day}: the calendar closes every day")
 
     def _open(self, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, self.periods[0][0], TZ)
@@ -196,6 +196,12 @@ class Calendar:
         if due >= now:
             return self.working_seconds(now, due) / self.day_seconds
         return -self.working_seconds(due, now) / self.day_seconds
+
+
+def recount(before: Calendar, after: Calendar, start: dt.datetime, moment: dt.datetime) -> dt.datetime:
+    """`moment`, counted again: as much working time after `start` under `after` as it was
+    under `before`."""
+    return after.add_working_seconds(start, before.working_seconds(start, moment))
 
 
 def _seconds(a: dt.time, b: dt.time) -> float:

@@ -57,10 +57,7 @@ def alert_state(cal: calendar.Calendar, policy: Policy, due: dt.datetime | None,
     `escalation` times."""
     if due is None:
         return "none", None
-    try:
-        warn_at = cal.subtract_working_seconds(due, policy.warn_workdays * cal.day_seconds)
-    except calendar.CalendarMissing:
-        warn_at = due
+    warn_at = cal.subtract_working_seconds(due, policy.warn_workdays * cal.day_seconds)
     if now < warn_at:
         return "none", warn_at
     if now < due:
@@ -68,10 +65,7 @@ def alert_state(cal: calendar.Calendar, policy: Policy, due: dt.datetime | None,
     if escalation < 1:
         return "red", now
     if escalation < 2:
-        try:
-            return "red", cal.add_working_seconds(due, policy.director_after * cal.day_seconds)
-        except calendar.CalendarMissing:
-            return "red", None
+        return "red", cal.add_working_seconds(due, policy.director_after * cal.day_seconds)
     return "red", None
 
 
@@ -102,6 +96,45 @@ def boundary_due(task) -> dt.datetime | None:
         return None
     dues = [d for c in parent.children if c is not task and _timer_defs(c) and (d := _timer_due(c))]
     return min(dues) if dues else None
+
+
+def _in_workdays(expression) -> bool:
+    return isinstance(expression, str) and "workdays(" in expression
+
+
+def due_in_workdays(task) -> bool:
+    """Is a task's due date counted in working days: its dueDate, else its boundary timer?"""
+    expression = getattr(task.task_spec, "due_date", None)
+    if expression:
+        return _in_workdays(expression)
+    parent = task.parent
+    return (parent is not None and isinstance(parent.task_spec, BoundaryEventSplit)
+            and any(_in_workdays(d.expression) for c in parent.children if c is not task for d in _timer_defs(c)))
+
+
+def recount_timers(wf, moved) -> int:
+    """Move each armed (or held) timer counted in working days to `moved(at, began)`, `began`
+    being when the timer was armed. Returns how many moved."""
+    count = 0
+    for t in list(wf.event_manager.tasks.values()):
+        if not any(_in_workdays(d.expression) for d in _timer_defs(t)):
+            continue
+        began = dt.datetime.fromtimestamp(t.last_state_change, dt.UTC)
+        for key in ("hall_held", "event_value"):
+            value = t.internal_data.get(key)
+            when = value.get("next") if isinstance(value, dict) else value
+            if when is None or when == HELD:
+                continue
+            try:
+                at = TimerEventDefinition.parse_time_or_duration(when)
+            except Exception:
+                continue
+            if not isinstance(at, dt.datetime) or (new := moved(at, began)) == at:
+                continue
+            new = new.astimezone(dt.UTC).isoformat()
+            t.internal_data[key] = {**value, "next": new} if isinstance(value, dict) else new
+            count += 1
+    return count
 
 
 def _attached_to(task):
@@ -164,7 +197,8 @@ def release_timers(wf, cal: calendar.Calendar, seconds: float) -> int:
 
 # ---------------------------------------------------------------------------------------
 
-def _department(task) -> str | None:
+def department(task) -> str | None:
+    """The department answerable for a task row: its groups, else its lane."""
     groups = task.candidate_groups or []
     return "、".join(groups) if groups else task.lane
 
@@ -259,7 +293,7 @@ class Deadlines:
             warning, next_at = alert_state(cal, self.policy, new_due, act.now, 0)
             act.store.set_task_due(task.id, new_due, warning, 0, next_at)
             act.store.insert_accountability([{
-                "case_id": task.case_id, "task_id": task.id, "kind": "extension", "department": _department(task),
+                "case_id": task.case_id, "task_id": task.id, "kind": "extension", "department": department(task),
                 "person": task.assignee, "days_over": float(workdays), "reason": reason.strip(), "at": act.now}])
             act.log("extended", task.element_id, task.id, detail={"workdays": workdays, "reason": reason.strip(),
                                                                   "due": new_due.isoformat()})
@@ -338,7 +372,7 @@ class Deadlines:
                                           .order_by(t.due_at).limit(limit)))
         groups: dict[str, list] = {}
         for r in rows:
-            groups.setdefault(_department(r) or "—", []).append(r)
+            groups.setdefault(department(r) or "—", []).append(r)
         now = clock.now()
         cal = calendar.current()
         c = Case.__table__.c
@@ -421,6 +455,7 @@ class Deadlines:
         """Override one day (workday True/False), or remove the override (None)."""
         if not actor.has("admin"):
             raise Forbidden("the calendar is the admin's")
+        before = calendar.current()
         with db.write(self.session) as s:
             row = s.get(CalendarDay, day)
             if workday is None:
@@ -431,7 +466,7 @@ class Deadlines:
                                   updated_at=clock.now()))
             else:
                 row.workday, row.note, row.updated_by, row.updated_at = workday, note, actor.username, clock.now()
-        self.calendar_changed()
+        self.calendar_changed(before, day)
 
     def publish_year(self, actor: Actor, year: int, holidays: list[dt.date], workdays: list[dt.date],
                      note: str | None = None) -> None:
@@ -441,6 +476,7 @@ class Deadlines:
         if any(d.year != year for d in [*holidays, *workdays]):
             raise Invalid(f"every day must be in {year}", {"days": [f"not in {year}"]})
         now = clock.now()
+        before = calendar.current()
         with db.write(self.session) as s:
             for d in holidays:
                 s.merge(CalendarDay(day=d, workday=False, note=note, updated_by=actor.username, updated_at=now))
@@ -448,16 +484,18 @@ class Deadlines:
                 s.merge(CalendarDay(day=d, workday=True, note=note, updated_by=actor.username, updated_at=now))
             if s.get(CalendarYear, year) is None:
                 s.add(CalendarYear(year=year, published_by=actor.username, published_at=now))
-        self.calendar_changed()
+        self.calendar_changed(before, dt.date(year, 1, 1))
 
-    def calendar_changed(self) -> None:
+    def calendar_changed(self, before: calendar.Calendar, since: dt.date) -> None:
+        """Deadlines counted in working days that run past `since` are counted again."""
         holder = getattr(calendar, "_ACTIVE", None)
         if holder is not None:
             holder.changed()
-        self.runtime.recompute_missing_dues()
+        self.runtime.recount_deadlines(before, dt.datetime.combine(since, dt.time(), calendar.TZ))
 
     def missing_years(self) -> dict[int, int]:
-        """Years the calendar lacks, with how many open tasks wait for them (no due date)."""
+        """Years the calendar lacks, with how many open tasks are due in them (counted
+        provisionally, Monday to Friday, till the year is entered)."""
         t = Task.__table__.c
         rows = self.session.execute(sa.select(t.due_note, sa.func.count()).where(
             t.status == "open", t.due_note.is_not(None)).group_by(t.due_note)).all()

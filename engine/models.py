@@ -185,7 +185,7 @@ class Task(Base):
     warning: Mapped[str] = mapped_column(sa.String(8), default="none")
     escalation: Mapped[int] = mapped_column(default=0)
     next_alert_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    due_note: Mapped[str | None] = mapped_column(sa.String(256))  # why there is no due date
+    due_note: Mapped[str | None] = mapped_column(sa.String(256))  # "calendar:YEAR": due in a provisional year
 
 
 # Tasks without a due date rank after every dated one.

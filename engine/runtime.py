@@ -104,6 +104,7 @@ class Action:
     began: float = field(default_factory=time.time)  # SpiffWorkflow's clock: what changed since
     notifications: list = field(default_factory=list)
     accountability: list = field(default_factory=list)
+    worked: SimpleNamespace | None = None  # the task row a person completes in this action
     pause: str | None = None  # a person stops the clock for this reason
     resume: bool = False  # a person starts it again
 
@@ -173,7 +174,7 @@ class Runtime:
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
                 "paused_element": None,
             }
-            case["due_at"] = self._case_due(bundle, data, now)
+            case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
             case["id"] = st.insert_case(case)
             act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
             act.log("started", detail={"version": pv.version})
@@ -196,8 +197,6 @@ class Runtime:
             return None
         try:
             return calendar.current().add_workdays(now, int(days))
-        except calendar.CalendarMissing:
-            return None  # the tasks say which year is missing; the case shows no limit till then
         except (TypeError, ValueError) as e:
             raise EngineFailure(f"caseTimeLimit gave {days!r}, not a number of working days") from e
 
@@ -297,6 +296,9 @@ class Runtime:
             case.visited = case.visited + [e for e in dict.fromkeys(t.task_spec.bpmn_id for t in passed)
                                            if e not in seen]
             self._rejections(act, passed)
+            start = act.bundle.time_limit_from
+            if start and case.due_at is None and any(t.task_spec.bpmn_id == start for t in passed):
+                case.due_at = self._case_due(act.bundle, case_data(wf), now)  # 受理: the statutory count starts
         self._run_clock(act)
         state.prune(wf)
         self._sync_tasks(act)
@@ -383,16 +385,10 @@ class Runtime:
 
     @staticmethod
     def _task_due(t, now: dt.datetime) -> tuple[dt.datetime | None, str | None]:
-        """(due date, why there is none): the task's dueDate, else its boundary timer's time.
-        A calendar that lacks a year gives no date and says which year it needs."""
-        try:
-            due = _due_at(getattr(t.task_spec, "due_date", None), t, now)
-        except EngineFailure as e:
-            missing = e.__cause__ if isinstance(e.__cause__, calendar.CalendarMissing) else None
-            if missing is None:
-                raise
-            return None, f"calendar:{missing.year}"
-        return (due or deadlines.boundary_due(t)), None
+        """(due date, note): the task's dueDate, else its boundary timer's time; the note
+        "calendar:YEAR" when the date lies in a year counted provisionally."""
+        due = _due_at(getattr(t.task_spec, "due_date", None), t, now) or deadlines.boundary_due(t)
+        return due, _provisional(calendar.current(), due)
 
     def _run_clock(self, act: Action) -> None:
         """Stop or start the case's clock as the case (or a person) says."""
@@ -418,11 +414,12 @@ class Runtime:
             cal = calendar.current()
             seconds = cal.working_seconds(case.paused_since, now)
             deadlines.release_timers(wf, cal, seconds)
-            for task_id, due in act.store.open_dues(case.id):
+            for t in act.store.open_dues(case.id):
+                due = t.due_at
                 if due is not None and due > case.paused_since:
                     due = cal.add_working_seconds(due, seconds)
                 warning, next_alert = deadlines.alert_state(cal, self.policy, due, now, 0)
-                act.store.set_task_due(task_id, due, warning, 0, next_alert)
+                act.store.set_task_due(t.id, due, warning, 0, next_alert, _provisional(cal, due))
             if case.due_at is not None:
                 case.due_at = cal.add_working_seconds(case.due_at, seconds)
             act.store.end_pause(case.id, now, act.actor.username, seconds)
@@ -431,14 +428,16 @@ class Runtime:
             case.paused_since = case.paused_reason = case.paused_element = None
 
     def _rejections(self, act: Action, passed) -> None:
-        """An element marked `accountability` = rejection that the case passed leaves a record."""
+        """An element marked `accountability` = rejection that the case passed leaves a record,
+        against the department of the task whose completion led there (else the element's lane)."""
         for t in passed:
             ext = getattr(t.task_spec, "extensions", None) or {}
             if ext.get("accountability") != "rejection":
                 continue
             reason = t.data.get(ext["accountabilityReason"]) if ext.get("accountabilityReason") else None
             act.accountability.append({
-                "case_id": act.case.id, "task_id": None, "kind": "rejection", "department": t.task_spec.lane,
+                "case_id": act.case.id, "task_id": None, "kind": "rejection",
+                "department": deadlines.department(act.worked) if act.worked else t.task_spec.lane,
                 "person": act.actor.username, "days_over": None,
                 "reason": str(reason) if reason else (t.task_spec.bpmn_name or t.task_spec.bpmn_id), "at": act.now})
 
@@ -539,30 +538,45 @@ class Runtime:
     def events(self, case_id: int):
         return history.case_events(self.bind, case_id)
 
-    def recompute_missing_dues(self) -> int:
-        """Give a due date to the open tasks that waited for a year's calendar (after an
-        admin entered it). Returns how many cases were looked at."""
+    def recount_deadlines(self, before: calendar.Calendar, since: dt.datetime) -> int:
+        """After the working calendar changed (it was `before`) on days from `since` on:
+        count again every deadline counted in working days that runs past `since` (open
+        tasks' due dates, case limits, working-day timers), keeping the working time each
+        counts. A closure entered pushes them back, a make-up working day brings them
+        forward, a year entered replaces its provisional Monday-to-Friday count. Dates
+        given as dates (a meeting day, P30D) stay. Returns how many cases were looked at."""
         from engine.models import Task
 
-        t = Task.__table__.c
-        cases = list(self.session.scalars(sa.select(t.case_id).where(
-            t.status == "open", t.due_note.like("calendar:%")).distinct()))
+        t, c = Task.__table__.c, Case.__table__.c
+        cases = set(self.session.scalars(sa.select(t.case_id).where(t.status == "open", t.due_at > since)))
+        cases.update(self.session.scalars(sa.select(c.id).where(
+            c.status == "running", sa.or_(c.due_at > since, c.next_timer_at > since))))
         self.session.rollback()
-        for case_id in cases:
-            def change(act):
-                for sid, (task_id, _el) in act.open_tasks.items():
-                    task = spiff_task(act.wf, sid)
-                    if task is None:
-                        continue
-                    due, note = self._task_due(task, act.now)
-                    if note is None:
-                        warning, next_alert = deadlines.alert_state(calendar.current(), self.policy, due, act.now, 0)
-                        act.store.set_task_due(task_id, due, warning, 0, next_alert)
+        after = calendar.current()
 
+        def moved(at: dt.datetime | None, began: dt.datetime) -> dt.datetime | None:
+            start = max(since, began)
+            return at if at is None or at <= start else calendar.recount(before, after, start, at)
+
+        def change(act):
+            case = act.case
+            if case.due_at is not None:
+                case.due_at = moved(case.due_at, case.created_at)
+            deadlines.recount_timers(act.wf, lambda at, began: moved(at, max(began, case.created_at)))
+            for row in act.store.open_dues(case.id):
+                task = spiff_task(act.wf, row.spiff_id)
+                if task is None or row.due_at is None or not deadlines.due_in_workdays(task):
+                    continue
+                due = moved(row.due_at, row.created_at)
+                warning, next_alert = deadlines.alert_state(after, self.policy, due, act.now, row.escalation)
+                act.store.set_task_due(row.id, due, warning, row.escalation,
+                                       None if case.paused_since else next_alert, _provisional(after, due))
+
+        for case_id in sorted(cases):
             try:
                 self.act(SYSTEM, change, case_id=case_id)
             except HallError as e:
-                log.warning("due dates not recomputed", extra={"case_id": case_id, "error": e.message})
+                log.warning("deadlines not recounted", extra={"case_id": case_id, "error": e.message})
         return len(cases)
 
     def case_page(self, case_id: int, actor: Actor | None = None):
@@ -640,6 +654,12 @@ def waiting_messages(wf) -> set[str]:
     events and event-based gateways alike)."""
     return {d.name for t in wf.event_manager.tasks.values() for d in _definitions(t)
             if isinstance(d, MessageEventDefinition)}
+
+
+def _provisional(cal: calendar.Calendar, due: dt.datetime | None) -> str | None:
+    """A task's due_note: "calendar:YEAR" while its due date lies in a provisional year."""
+    year = cal.provisional(due) if due is not None else None
+    return f"calendar:{year}" if year else None
 
 
 def next_timer(wf, now: dt.datetime) -> dt.datetime | None:

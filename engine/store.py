@@ -287,9 +287,10 @@ class Store:
         self._run(f"DELETE FROM task_queue WHERE task_id IN ({marks})", task_ids)
 
     # deadlines -------------------------------------------------------------------
-    def open_dues(self, case_id: int) -> list[tuple[int, dt.datetime | None]]:
-        return [(i, self.read_ts(d)) for i, d in self._run(
-            "SELECT id, due_at FROM tasks WHERE case_id = ? AND status = 'open'", (case_id,)).fetchall()]
+    def open_dues(self, case_id: int) -> list[SimpleNamespace]:
+        """The case's open tasks: id, spiff_id, due_at, due_note, created_at, escalation."""
+        return self._objects("SELECT id, spiff_id, due_at, due_note, created_at, escalation FROM tasks "
+                             "WHERE case_id = ? AND status = 'open'", (case_id,))
 
     def set_task_due(self, task_id: int, due: dt.datetime | None, warning: str, escalation: int,
                      next_alert_at: dt.datetime | None, note: str | None = None) -> None:

@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import calendar, clock, db, history, runtime, scripting
+from engine import calendar, clock, db, deadlines, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import NEVER_DUE, Case, Group, Task, TaskQueue, User
@@ -307,6 +307,7 @@ class Tasks:
                 act.store.dequeue([task.id])
                 act.log("claimed", task.element_id, task.id)
             _apply(t, values)
+            act.worked = task
             try:
                 t.run()
             except (Exception, scripting.ScriptLimitExceeded) as e:
@@ -314,14 +315,11 @@ class Tasks:
             act.completed.add(task.id)
             act.log("completed", task.element_id, task.id)
             if task.due_at is not None and act.now > task.due_at:
-                try:
-                    over = -calendar.current().workdays_left(act.now, task.due_at)
-                except calendar.CalendarMissing:
-                    over = None
+                over = -calendar.current().workdays_left(act.now, task.due_at)
                 act.accountability.append({
                     "case_id": task.case_id, "task_id": task.id, "kind": "late",
-                    "department": "、".join(task.candidate_groups) or task.lane, "person": actor.username,
-                    "days_over": round(over, 2) if over is not None else None, "reason": None, "at": act.now})
+                    "department": deadlines.department(task), "person": actor.username,
+                    "days_over": round(over, 2), "reason": None, "at": act.now})
 
         return self.runtime.act(actor, finish, locate=locate)
 

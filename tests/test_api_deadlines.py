@@ -103,7 +103,8 @@ def test_the_calendar_over_the_api(setup):
 def test_calendar_on_the_command_line(app, h):
     runner = app.test_cli_runner()
     r = runner.invoke(args=["calendar", "show", "2027"])
-    assert r.exit_code != 0 and "2027" in r.output
+    assert r.exit_code == 0 and "2027 is not entered yet" in r.output
+    assert r.output.splitlines()[2].startswith("2027-02 ·····休休·····休休")  # Monday to Friday, for now
     r = runner.invoke(args=["calendar", "publish", "2027", "--holidays", "2027-01-01,2027-02-06..2027-02-12",
                             "--workdays", "2027-01-30"])
     assert r.exit_code == 0, r.output

@@ -38,11 +38,11 @@ def test_working_day_deadlines(start, days, due):
     assert calendar.Calendar().add_workdays(start, days) == due
 
 
-def test_a_year_nobody_entered_is_an_error_not_a_guess():
+def test_a_year_nobody_entered_is_counted_monday_to_friday():
     cal = calendar.Calendar()
-    with pytest.raises(calendar.CalendarMissing) as e:
-        cal.add_workdays(at(2026, 12, 20, 10), 15)
-    assert e.value.year == 2027 and "2027" in str(e.value)
+    # Friday 1 January 2027 counts until the year is entered: early, never late
+    assert cal.add_workdays(at(2026, 12, 20, 10), 15) == at(2027, 1, 8, 17, 30)
+    assert cal.provisional(at(2027, 1, 8, 17, 30)) == 2027 and cal.provisional(at(2026, 12, 31, 9)) is None
     published = calendar.Calendar({dt.date(2027, 1, 1): False, dt.date(2027, 1, 2): True}, [2027])
     assert published.add_workdays(at(2026, 12, 31, 10), 2) == at(2027, 1, 4, 17, 30)
 
@@ -201,20 +201,78 @@ def test_late_completion_extension_and_rejection_are_accounted_for(hall_x):
     assert {row[3] for row in table[1:]} == {"超期办结", "延期", "不予办理"}
 
 
-def test_a_missing_year_is_visible_and_fixed_by_entering_it(hall_x):
+def test_a_year_not_entered_is_provisional_then_counted_again(hall_x):
     h, p = hall_x
-    clock.freeze(at(2026, 12, 31, 10))
+    clock.freeze(at(2026, 12, 29, 10))
     case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
-    review = h.open_tasks(case.id, "review")[0]
-    assert review.due_at is None and review.due_note == "calendar:2027"
+    h.complete(p["clerk"], case.id, "review", {"decision": "accept"})
+    # three working days, provisionally Wed 30, Thu 31 Dec and Fri 1 Jan
+    approve = h.open_tasks(case.id, "approve")[0]
+    assert approve.due_at == at(2027, 1, 1, 17, 30) and approve.due_note == "calendar:2027"
+    assert h.hall.runtime.case(case.id).due_at == at(2027, 1, 5, 17, 30)
+    assert h.hall.runtime.case(case.id).next_timer_at == approve.due_at
     assert h.hall.deadlines.missing_years() == {2027: 1}
     admin = h.user("admin", roles=["admin"])
     with pytest.raises(Forbidden):
         h.hall.deadlines.publish_year(p["coord"], 2027, [dt.date(2027, 1, 1)], [])
     h.hall.deadlines.publish_year(admin, 2027, [dt.date(2027, 1, 1)], [])
-    review = h.open_tasks(case.id, "review")[0]
-    assert review.due_at == at(2027, 1, 5, 17, 30) and review.due_note is None
+    # 1 January is a holiday: the task, its timer and the case limit move a working day on
+    approve = h.open_tasks(case.id, "approve")[0]
+    assert approve.due_at == at(2027, 1, 4, 17, 30) and approve.due_note is None
+    assert h.hall.runtime.case(case.id).next_timer_at == approve.due_at
+    assert h.hall.runtime.case(case.id).due_at == at(2027, 1, 6, 17, 30)
     assert h.hall.deadlines.missing_years() == {}
+    clock.freeze(at(2027, 1, 1, 18))
+    assert h.hall.runtime.fire_due_timers() == 0
+    clock.freeze(at(2027, 1, 4, 17, 31))
+    h.hall.runtime.fire_due_timers()
+    assert sorted(t.element_id for t in h.open_tasks(case.id)) == ["approve", "urge"]
+
+
+def test_a_clock_stop_that_ends_in_a_year_not_entered(hall_x):
+    h, p = hall_x
+    clock.freeze(at(2026, 12, 22, 10))
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    h.complete(p["clerk"], case.id, "review", {"decision": "supplement"})
+    clock.freeze(at(2026, 12, 25, 10))  # three working days later
+    h.hall.runtime.message(p["clerk"], case.id, "补正材料", {"materials": ["章程"]})
+    c = h.hall.runtime.case(case.id)
+    assert c.paused_since is None and c.due_at == at(2027, 1, 1, 17, 30)  # 29 Dec + 3, provisionally
+    review = h.open_tasks(case.id, "review")[0]
+    assert review.due_at == at(2026, 12, 29, 17, 30) and review.due_note is None
+
+
+def test_a_closure_entered_moves_the_deadlines_that_run_past_it(hall_x):
+    h, p = hall_x
+    admin = h.user("admin", roles=["admin"])
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    h.complete(p["clerk"], case.id, "review", {"decision": "accept"})
+    assert h.open_tasks(case.id, "approve")[0].due_at == at(2026, 12, 3, 17, 30)
+    # the hall closes on Wednesday 2 December (a system upgrade)
+    h.hall.deadlines.set_day(admin, dt.date(2026, 12, 2), False, "系统升级闭厅")
+    approve = h.open_tasks(case.id, "approve")[0]
+    assert approve.due_at == at(2026, 12, 4, 17, 30)
+    assert h.hall.runtime.case(case.id).next_timer_at == approve.due_at
+    assert h.hall.runtime.case(case.id).due_at == at(2026, 12, 8, 17, 30)
+    # ...and opens again: back where they were
+    h.hall.deadlines.set_day(admin, dt.date(2026, 12, 2), None)
+    assert h.open_tasks(case.id, "approve")[0].due_at == at(2026, 12, 3, 17, 30)
+    assert h.hall.runtime.case(case.id).due_at == at(2026, 12, 7, 17, 30)
+    # a closure after a deadline leaves it alone
+    h.hall.deadlines.set_day(admin, dt.date(2026, 12, 31), False)
+    assert h.open_tasks(case.id, "approve")[0].due_at == at(2026, 12, 3, 17, 30)
+
+
+def test_a_case_limit_counted_from_an_element_it_does_not_have_is_refused(h):
+    xml = (DIAGRAMS / "deadlines.bpmn").read_text().replace(
+        '<camunda:property name="caseTimeLimit"', '<camunda:property name="caseTimeLimitFrom" value="acceptance"/>'
+        '<camunda:property name="caseTimeLimit"')
+    with pytest.raises(Invalid) as e:
+        h.hall.repository.deploy({"deadlines.bpmn": xml}, h._owner())
+    [problem] = e.value.extra["errors"]
+    assert problem["element_id"] == "deadlines" and "caseTimeLimitFrom" in problem["message"] \
+        and "'acceptance'" in problem["message"]
+    h.hall.repository.deploy({"deadlines.bpmn": xml.replace('value="acceptance"', 'value="approve"')}, h._owner())
 
 
 def test_the_dashboard_groups_at_risk_and_overdue_tasks(hall_x):

@@ -101,7 +101,7 @@ def init_app(app: Flask) -> None:
 
         c = calendar.current()
         if not c.knows(year):
-            raise click.ClickException(f"{year} is not known: enter it with `flask calendar publish {year}`")
+            click.echo(f"{year} is not entered yet: counted Monday to Friday until `flask calendar publish {year}`")
         for month in range(1, 13):
             day = dt.date(year, month, 1)
             marks = []

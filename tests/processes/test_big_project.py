@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 
 from engine import clock
-from engine.errors import EngineFailure, Forbidden, Invalid
+from engine.errors import Forbidden, Invalid
 from tests.conftest import PROCESSES
 
 TZ = clock.HALL_TZ
@@ -276,9 +276,6 @@ def test_a_refusal_is_accounted_to_the_department_that_refused(h, p):
     assert h.hall.deadlines.accountability(p["watch"], person="gs")[1] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a rejection's department is the lane of the element marked "
-                   "accountability (here the multi-instance subprocess's lane 部门首席代表), not the group of the "
-                   "task that refused (工商)")
 def test_the_refusing_department_is_named_on_the_record(h, p):
     case = planned_case(h, p, plan=PLAN[:1])
     h.complete(p["gs"], case.id, "department_approval", {"result": "rejected", "note": "名称与在先登记企业近似"})
@@ -286,16 +283,14 @@ def test_the_refusing_department_is_named_on_the_record(h, p):
     assert row.department == "工商"
 
 
-@pytest.mark.xfail(strict=True, raises=EngineFailure, reason="engine: a ${workdays(n)} timer that falls in a year "
-                   "the calendar does not know (2027) fails the action ('Error evaluating expression'); a dueDate in "
-                   "the same year gives a due_note instead")
 def test_an_item_whose_deadline_falls_in_a_year_not_yet_entered(h, p):
     case = h.hall.runtime.start(p["director"], "big_project", PROJECT)
     h.complete(p["director"], case.id, "assign_coordinator", {"coordinator": "xtz"})
     h.complete(p["coord"], case.id, "plan_approvals", {"approvals": [
         {"dept": "国税", "item": "税务登记", "days": 30}]})  # 30 working days from 30 Nov 2026: in 2027
     [task] = h.open_tasks(case.id, "department_approval")
-    assert task.due_at is None and task.due_note == "calendar:2027"
+    # 23 working days left in December, then 2027 Monday to Friday until it is entered
+    assert task.due_at == at(2027, 1, 11, 17, 30) and task.due_note == "calendar:2027"
 
 
 def test_received_from_investment_office_and_unknown_coordinator(h, p):
