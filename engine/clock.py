@@ -8,6 +8,7 @@ and its firing follow the same (possibly test-controlled) time.
 from __future__ import annotations
 
 import datetime as _dt
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
@@ -48,6 +49,18 @@ def freeze(at: _dt.datetime | None) -> None:
     """Stop the clock at `at` (aware); None lets it run again."""
     global _frozen
     _frozen = at.astimezone(_dt.UTC) if at is not None else None
+
+
+@contextmanager
+def frozen_at(at: _dt.datetime):
+    """Run a block with the clock stopped at `at`, then let it go on as it was."""
+    global _frozen
+    before = _frozen
+    freeze(at)
+    try:
+        yield
+    finally:
+        _frozen = before
 
 
 def reset() -> None:

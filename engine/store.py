@@ -79,7 +79,7 @@ def reading(bind):
 
 _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "
               "c.created_at, c.updated_at, c.ended_at, c.revision, c.data, c.next_timer_at, c.error, c.visited, "
-              "c.due_at, c.paused_since, c.paused_reason, "
+              "c.due_at, c.paused_since, c.paused_reason, c.paused_element, "
               "u.username AS started_by, u.display_name AS started_by_name "
               "FROM cases c LEFT JOIN users u ON u.id = c.started_by_id WHERE c.id = ?")
 _TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.case_title, t.element_id, "

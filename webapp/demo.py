@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from engine import clock
+from engine import calendar, clock
 from engine.identity import actor_of
 from engine.models import Case
 from webapp import hall
@@ -125,3 +125,14 @@ def _sample_cases(h, a) -> None:
         "enterprise": {"name": "远航电子科技有限公司", "credit_code": "91320115MA1P4R7T2K", "annual_tax": 3200.0,
                        "annual_output": 56000.0, "employees": 1200},
         "destination": "苏州工业园区", "reasons": "用地扩张受限，外地给予土地和税收优惠", "urgency": "紧急"})
+    # 并联审批 accepted earlier: the departments are late on one and near their limit on the
+    # other, so 督办 and 通知 have something to show
+    now, cal = clock.now(), calendar.current()
+    for name, workdays_ago in (("闽侯食品有限公司", 7), ("仓山文化传媒有限公司", 4)):
+        with clock.frozen_at(cal.subtract_working_seconds(now, workdays_ago * cal.day_seconds)):
+            c = rt.start(a["qiye"], "parallel_approval", one_form(name))
+            _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
+            _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
+            _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve",
+                                                                    "gongshang_comments": ""})
+    h.deadlines.sweep()

@@ -542,9 +542,9 @@ def test_case_page_shows_the_case_its_tasks_history_and_data(hall_ui, browse):
     page = doc(r)
     head = text(page.xpath("//div[@class='page-head']")[0])
     assert head.startswith(f"{case.number} 办理中")
-    for part in ("表单测试", "版本 1", "企业0", "申请人 ann", "受理时间 2026-11-30 09:00"):
+    for part in ("表单测试", "版本 1", "企业0", "申请人 ann", "收件时间 2026-11-30 09:00"):
         assert part in head, part
-    assert rows(r)[0] == ["审查", "window", "clerk", ""]
+    assert rows(r)[0] == ["审查", "window", "clerk", "—"]  # no time limit
     history = [text(li) for li in page.xpath("//ol[@class='timeline']/li")]
     assert history[0] == "11-30 09:00 受理 ann"
     assert "到达 审查" in history[1]
@@ -569,7 +569,7 @@ def test_case_page_of_a_finished_case(hall_ui, browse):
     assert "没有待办环节。" in text(page.xpath("//section[contains(@class,'main-col')]")[0])
     history = [text(li) for li in page.xpath("//ol[@class='timeline']/li")]
     assert any(x.startswith("11-30 09:03 办理 审查") for x in history), history
-    assert history[-1] == "11-30 09:03 办结 不予受理 system"
+    assert history[-1] == "11-30 09:03 办结 不予受理 系统"
     box = page.xpath("//div[@id='diagram']")[0]
     assert box.get("data-current") == "[]"
     assert {"start", "review", "gw", "rejected"} <= set(json.loads(box.get("data-visited")))

@@ -76,11 +76,12 @@ def page_actor() -> Actor:
     return current_user.actor
 
 
-def _safe_next(target: str | None) -> str:
-    # only paths on this site: never send someone off to another host after signing in
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+def _safe_next(target: str | None, default: str | None = None) -> str:
+    # only paths on this site: never send someone off to another host (browsers read "/\\x" as "//x")
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target:
         return target
-    return url_for("ui.inbox")
+    return default or url_for("ui.inbox")
 
 
 @bp.route("/login", methods=["GET", "POST"])

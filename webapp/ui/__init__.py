@@ -253,7 +253,8 @@ def case(case_id):
     return render_template(
         "case.html", case=case, open_tasks=open_tasks, events=timeline(events, names), done_tasks=done_tasks,
         process_name=pv.name, data=html.labelled(list(known.values()), case.data),
-        current=sorted({t.element_id for t in open_tasks}), visited=case.visited or [])
+        current=sorted({t.element_id for t in open_tasks}), visited=case.visited or [], names=names,
+        now=runtime.clock.now(), special=[_("听证"), _("检验检测"), _("鉴定"), _("专家评审")])
 
 
 def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
@@ -270,7 +271,7 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "supervision_note": pgettext("timeline", "督办意见"), "clock_stopped": pgettext("timeline", "暂停计时"),
         "clock_resumed": pgettext("timeline", "恢复计时"),
     }
-    people = hall().identity.display_names(e.actor for e in events)
+    people = {"system": _("系统"), **hall().identity.display_names(e.actor for e in events)}
     lines = []
     for e in events:
         d = e.detail or {}

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from engine import calendar, clock
 from engine.errors import Forbidden, HallError
 from webapp import hall
-from webapp.auth import page_actor
+from webapp.auth import _safe_next, page_actor
 from webapp.ui import PER_PAGE, _page, _pages, _process_names, page_blueprint
 from webapp.ui.messages import engine_message
 
@@ -19,8 +19,7 @@ bp = page_blueprint("supervision")
 
 
 def _back(default: str):
-    target = request.form.get("back") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
+    return redirect(_safe_next(request.form.get("back"), default))
 
 
 def _act(action, message: str):
@@ -38,7 +37,7 @@ def _act(action, message: str):
 def dashboard():
     board = hall().deadlines.dashboard(page_actor())
     return render_template("supervision/dashboard.html", board=board, processes=_process_names(),
-                           now=clock.now(), special=("听证", "检验检测", "鉴定", "专家评审"))
+                           now=clock.now())
 
 
 @bp.route("/tasks/<int:task_id>/extend", methods=["POST"])
@@ -160,14 +159,13 @@ def calendar_page():
                 h.deadlines.set_day(actor, day, {"workday": True, "closed": False}.get(kind),
                                     request.form.get("note") or None)
                 flash(_("已保存 %(day)s", day=day.isoformat()), "success")
-        except ValueError as e:
-            flash(str(e), "error")
+        except ValueError:
+            flash(_("日期应写作 2027-01-01，连续几天写作 2027-02-06..2027-02-12"), "error")
         except HallError as e:
             flash(engine_message(e), "error")
         return redirect(url_for("supervision.calendar_page", year=year))
     cal = calendar.current()
-    months = _months(cal, year) if cal.knows(year) else None
-    return render_template("supervision/calendar.html", year=year, months=months, known=cal.knows(year),
+    return render_template("supervision/calendar.html", year=year, months=_months(cal, year), known=cal.knows(year),
                            missing=hall().deadlines.missing_years(),
                            overrides=sorted((d, w) for d, w in cal.overrides.items() if d.year == year))
 
