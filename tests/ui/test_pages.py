@@ -404,6 +404,17 @@ def test_start_a_case_with_a_generated_start_form(hall_ui, browse):
     assert h.hall.runtime.case(case.id).data == {"company": "丙<b>公司</b>", "capital": 300}
 
 
+def test_a_wrong_line_in_a_list_box_is_named_by_its_number(h, browse):
+    h.deploy(PROCESSES / "big_project.bpmn")
+    h.user("boss", groups=["常务副主任"], roles=["staff", "director"])
+    r = browse("boss").post("/start/big_project", {
+        "project_name": "新材料项目", "investor": "某集团", "investment": "100",
+        "approvals_needed": "企业设立登记\n" + "长" * 201})
+    assert r.status_code == 422
+    [message] = field_error(doc(r), "approvals_needed")
+    assert message.startswith("第 2 项：") and "200" in message
+
+
 def field_error(page, name: str) -> list[str]:
     """The error messages shown in the field (or section) that holds the input `name`."""
     boxes = page.xpath(f"//*[@name='{name}']/ancestor::*[contains(@class,'field') or contains(@class,'section')][1]")

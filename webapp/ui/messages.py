@@ -242,9 +242,23 @@ def localize(message, field: dict | None = None) -> str:
     return _engine_text(text) or message
 
 
+_ITEM = re.compile(r"^(.*)\[(\d+)\]$")
+
+
 def localize_errors(errors: dict[str, list], fields: list[dict] | None = None) -> dict[str, list[str]]:
-    """{input path: [messages]} (fields.flatten_errors) in the person's language."""
-    return {path: [localize(m, field_at(fields, path)) for m in messages] for path, messages in errors.items()}
+    """{input path: [messages]} (fields.flatten_errors) in the person's language. An item of a
+    list typed as one input (lines of a text box, ticks) has no input of its own: its
+    messages go to the list's, numbered."""
+    out: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        said = [localize(m, field_at(fields, path)) for m in messages]
+        item = _ITEM.match(path)
+        owner = field_at(fields, item[1]) if item else None
+        if owner and owner.get("type") == "list" and (owner.get("item") or {}).get("type") != "object":
+            path = item[1]
+            said = [_("第 %(n)s 项：%(message)s", n=int(item[2]) + 1, message=m) for m in said]
+        out.setdefault(path, []).extend(said)
+    return out
 
 
 def form_errors(e: HallError, fields: list[dict] | None = None) -> dict[str, list[str]]:
