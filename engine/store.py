@@ -184,8 +184,9 @@ class Store:
             sql, params = f"SELECT {cols} FROM cases WHERE id = ?", [case_id]
             lock = " FOR UPDATE"
         else:
-            sql = (f"SELECT {cols} FROM cases WHERE next_timer_at <= ? AND status = 'running' "
-                   "ORDER BY next_timer_at LIMIT 1")
+            # only a running case has a timer time; a status condition here would lead SQLite
+            # to scan every running case by status instead of reading ix_cases_next_timer_at
+            sql = f"SELECT {cols} FROM cases WHERE next_timer_at <= ? ORDER BY next_timer_at LIMIT 1"
             params, lock = [self.ts(due_before)], " FOR UPDATE SKIP LOCKED"
         row = self._run(sql + (lock if self.pg else ""), params).fetchone()
         if row is None:
@@ -261,15 +262,15 @@ class Store:
         False if it is no longer open or someone else holds it."""
         cur = self._run(
             "UPDATE tasks SET status = 'completed', completed_at = ?, completed_by_id = ?, data = ?, "
-            "claimed_at = COALESCE(claimed_at, ?), assignee_id = COALESCE(assignee_id, ?) "
+            "next_alert_at = NULL, claimed_at = COALESCE(claimed_at, ?), assignee_id = COALESCE(assignee_id, ?) "
             "WHERE id = ? AND status = 'open' AND (assignee_id IS NULL OR assignee_id = ?)",
             (self.ts(at), user_id, self.json(data), self.ts(at), user_id, task_id, user_id))
         return cur.rowcount == 1
 
     def cancel_tasks(self, task_ids: list[int], at: dt.datetime) -> None:
         marks = ", ".join("?" * len(task_ids))
-        self._run(f"UPDATE tasks SET status = 'cancelled', completed_at = ? WHERE id IN ({marks})",
-                  [self.ts(at), *task_ids])
+        self._run(f"UPDATE tasks SET status = 'cancelled', completed_at = ?, next_alert_at = NULL "
+                  f"WHERE id IN ({marks})", [self.ts(at), *task_ids])
         self.dequeue(task_ids)
 
     def open_tasks(self, case_id: int) -> list[tuple]:
@@ -304,9 +305,10 @@ class Store:
 
     def due_alerts(self, now: dt.datetime, limit: int) -> list[SimpleNamespace]:
         """Open tasks whose next alert time has come, most overdue first (PostgreSQL: rows
-        another node holds are skipped)."""
+        another node holds are skipped). Only an open task has an alert time: a status
+        condition would lead SQLite to read every open task instead of ix_tasks_next_alert_at."""
         sql = ("SELECT id, case_id, process_id, element_id, name, case_number, due_at, warning, escalation, "
-               "assignee_id, candidate_groups, lane FROM tasks WHERE next_alert_at <= ? AND status = 'open' "
+               "assignee_id, candidate_groups, lane FROM tasks WHERE next_alert_at <= ? "
                "ORDER BY next_alert_at LIMIT ?")
         return self._objects(sql + (" FOR UPDATE SKIP LOCKED" if self.pg else ""), (self.ts(now), limit))
 

@@ -174,6 +174,7 @@ def test_late_completion_extension_and_rejection_are_accounted_for(hall_x):
     late = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
     clock.freeze(at(2026, 12, 4, 10))  # due Wednesday 17:30: done Friday 10:00
     h.complete(p["clerk"], late.id, "review", {"decision": "accept"})
+    assert h.hall.deadlines.sweep() == 0  # the late review is done: nothing left to warn about
     approve = h.open_tasks(late.id, "approve")[0]
     with pytest.raises(Forbidden):
         h.hall.deadlines.extend(p["clerk"], approve.id, 2, "材料复杂")
