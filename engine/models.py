@@ -158,6 +158,9 @@ class Task(Base):
         sa.Index("ix_tasks_assignee_open", "assignee_id", "status", "created_at"),
         sa.Index("ix_tasks_done_by", "completed_by_id", "completed_at"),
         sa.Index("ix_tasks_status_due", "status", "due_at"),
+        # the few tasks due in a year whose calendar is not entered (the admin's warning)
+        sa.Index("ix_tasks_due_note", "due_note", postgresql_where=sa.text("due_note IS NOT NULL"),
+                 sqlite_where=sa.text("due_note IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))

@@ -97,6 +97,9 @@ def upgrade():
         batch_op.add_column(sa.Column('next_alert_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('due_note', sa.String(length=256), nullable=True))
         batch_op.create_index(batch_op.f('ix_tasks_next_alert_at'), ['next_alert_at'], unique=False)
+        batch_op.create_index('ix_tasks_due_note', ['due_note'], unique=False,
+                              postgresql_where=sa.text('due_note IS NOT NULL'),
+                              sqlite_where=sa.text('due_note IS NOT NULL'))
 
 
 
@@ -106,6 +109,7 @@ def downgrade():
         batch_op.drop_column('email')
     
     with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_tasks_due_note')
         batch_op.drop_index(batch_op.f('ix_tasks_next_alert_at'))
         batch_op.drop_column('due_note')
         batch_op.drop_column('next_alert_at')

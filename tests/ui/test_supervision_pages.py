@@ -73,6 +73,15 @@ def test_a_date_in_a_year_not_entered_is_marked_provisional(h, browse):
     row = inbox_row(browse("clerk"), case.number)
     [due] = row.xpath(".//span[contains(@class,'due')]")
     assert text(due) == "2027-01-01 17:30*" and "2027" in due.get("title")
+    # the admin is told on every page until the year is entered
+    h.user("admin", roles=["admin"])
+    admin = browse("admin")
+    [mark] = doc(admin.get("/cases")).xpath("//a[@href='/calendar']/span[contains(@class,'calendar-missing')]")
+    assert "2027" in mark.get("title")
+    h.hall.deadlines.publish_year(h.actor("admin"), 2027, [dt.date(2027, 1, 1)], [])
+    assert not doc(admin.get("/cases")).xpath("//span[contains(@class,'calendar-missing')]")
+    assert text(inbox_row(browse("clerk"), case.number).xpath(".//span[contains(@class,'due')]")[0]) \
+        == "2027-01-04 17:30"
 
 
 def test_staff_stop_and_restart_a_case_clock_for_a_special_procedure(hall_dl, browse):

@@ -65,7 +65,9 @@ class TaskOut(Schema):
     context = fields.Dict(allow_none=True, metadata={"description": "the item a multi-instance task is about"})
     warning = fields.String(metadata={"description": "none | yellow (a working day or less left) | red (overdue)"})
     escalation = fields.Integer(metadata={"description": "0, 1 (coordinators told), 2 (director told)"})
-    due_note = fields.String(allow_none=True, metadata={"description": "why there is no due date"})
+    due_note = fields.String(allow_none=True, metadata={
+        "description": "\"calendar:YEAR\" while due_at lies in a year whose holidays are not entered yet: counted "
+                       "Monday to Friday until an admin enters the year, then counted again"})
 
 
 class TaskDetail(TaskOut):

@@ -52,7 +52,9 @@ def _navigation():
     if not current_user.is_authenticated:
         return {}
     actor = page_actor()
-    return {"nav_counts": hall().tasks.counts(actor), "me": current_user, "unread": hall().deadlines.unread(actor)}
+    h = hall()
+    return {"nav_counts": h.tasks.counts(actor), "me": current_user, "unread": h.deadlines.unread(actor),
+            "calendar_missing": sorted(h.deadlines.missing_years()) if actor.has("admin") else []}
 
 
 def _page() -> int:
