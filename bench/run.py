@@ -425,6 +425,7 @@ def main() -> None:
         clerk = seed(app)
         engine = bench_engine(app, clerk, cases)
         early, late = bench_loop(app, clerk, rounds)
+        app.extensions["hall_scheduler"].shutdown(wait=True)  # its jobs would run on through the rest
         raw_after = bench_raw(cases)  # the baseline again: the machine may have changed pace
         rest = bench_rest(tmp / "hall.db", rest_cases)
         floor = bench_floor(tmp, rest_cases * 5)
