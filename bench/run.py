@@ -321,8 +321,8 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
                 h.tasks.inbox(reader, per_page=50, **kwargs)
             for _ in range(200):
                 t0 = time.perf_counter()
-                rows, total = h.tasks.inbox(reader, per_page=50, **kwargs)
-                h.tasks.counts(reader)  # the navigation bar's counts come with every page
+                counts = h.tasks.counts(reader)  # the navigation bar's counts come with every page
+                rows, total = h.tasks.inbox(reader, per_page=50, counts=counts, **kwargs)
                 times.append(time.perf_counter() - t0)
                 h.session.rollback()
             times.sort()

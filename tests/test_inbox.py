@@ -47,3 +47,13 @@ def test_filters_search_and_sorts(hall3):
     assert total == 4 and [r.case_id for r in page2] == [cases[2].id]
     with pytest.raises(Invalid):
         h.hall.tasks.inbox(clerk, sort="random")
+
+
+def test_the_navigation_counts_serve_as_the_inbox_total(hall3):
+    h, clerk, cases, urgent = hall3
+    h.hall.tasks.claim(clerk, h.open_tasks(cases[2].id)[0].id)
+    counts = h.hall.tasks.counts(clerk)
+    for kwargs in ({}, {"scope": "mine"}, {"scope": "group"}, {"group": "window"}, {"process_id": "timers"},
+                   {"group": "coord"}):
+        assert h.hall.tasks.inbox(clerk, counts=counts, **kwargs) == h.hall.tasks.inbox(clerk, **kwargs), kwargs
+    assert h.hall.tasks.inbox(clerk, counts=counts)[1] == 4
