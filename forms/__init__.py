@@ -25,6 +25,23 @@ def register(key: str):
     return deco
 
 
+# --- fields the hall's forms share ---------------------------------------------------
+
+def choice(choices: list[tuple[str, str]], label: str, **kw) -> fields.String:
+    """A choice among [(value, 中文), ...], shown with its labels."""
+    return fields.String(validate=validate.OneOf([c[0] for c in choices], labels=[c[1] for c in choices]),
+                         metadata={"label": label, "choices": choices}, **kw)
+
+
+def text(label: str, required: bool = True, multiline: bool = False, max_len: int = 2000, **kw) -> fields.String:
+    """Text of at most `max_len` characters; a required one may not be empty."""
+    meta = {"label": label}
+    if multiline:
+        meta["multiline"] = True
+    return fields.String(required=required, validate=validate.Length(min=1 if required else 0, max=max_len),
+                         metadata=meta, **kw)
+
+
 class Registry:
     """What the engine sees of forms."""
 

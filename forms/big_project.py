@@ -9,7 +9,7 @@ level 3, the departments' chief representatives, carry out the approvals (sj_app
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms import register
+from forms import register, text
 
 # Departments whose chief representatives carry out approvals (value = their group).
 DEPARTMENTS = [
@@ -20,27 +20,19 @@ RESULTS = [("approved", "准予许可"), ("rejected", "不予许可")]
 MAX_DAYS = 60
 
 
-def _text(label, required=True, multiline=False, max_len=2000, **kw):
-    meta = {"label": label}
-    if multiline:
-        meta["multiline"] = True
-    return fields.String(required=required, validate=validate.Length(min=1 if required else 0, max=max_len),
-                         metadata=meta, **kw)
-
-
 @register("sj_project")
 class ProjectForm(Schema):
     """大项目交办（开始表单）."""
 
-    project_name = _text("项目名称", max_len=200)
-    investor = _text("投资方", max_len=200)
+    project_name = text("项目名称", max_len=200)
+    investor = text("投资方", max_len=200)
     investment = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False,
                                                                      error="投资额须大于0"),
                               metadata={"label": "投资额（万元）"})
     approvals_needed = fields.List(fields.String(validate=validate.Length(min=1, max=200)), required=True,
                                    validate=validate.Length(min=1, error="至少列出一项需办理的审批"),
                                    metadata={"label": "需办理的审批事项"})
-    description = _text("项目概况", required=False, multiline=True, max_len=5000, load_default="")
+    description = text("项目概况", required=False, multiline=True, max_len=5000, load_default="")
 
 
 @register("sj_assign")
@@ -49,7 +41,7 @@ class AssignForm(Schema):
 
     coordinator = fields.String(required=True, validate=validate.Regexp(r"^\S{1,64}$", error="请填写协调员的用户名"),
                                 metadata={"label": "协调员（用户名）"})
-    instructions = _text("交办要求", required=False, multiline=True, load_default="")
+    instructions = text("交办要求", required=False, multiline=True, load_default="")
     target_date = fields.Date(metadata={"label": "要求办结日期"})
 
 
@@ -57,7 +49,7 @@ class ApprovalItem(Schema):
     dept = fields.String(required=True,
                          validate=validate.OneOf([c[0] for c in DEPARTMENTS], labels=[c[1] for c in DEPARTMENTS]),
                          metadata={"label": "承办部门", "choices": DEPARTMENTS})
-    item = _text("审批事项", max_len=200)
+    item = text("审批事项", max_len=200)
     days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_DAYS),
                           metadata={"label": "办理时限（工作日）"})
 
@@ -69,7 +61,7 @@ class PlanForm(Schema):
     approvals = fields.List(fields.Nested(ApprovalItem), required=True,
                             validate=validate.Length(min=1, error="至少分解出一项审批"),
                             metadata={"label": "部门审批事项"})
-    plan_note = _text("分解说明", required=False, multiline=True, load_default="")
+    plan_note = text("分解说明", required=False, multiline=True, load_default="")
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -85,8 +77,8 @@ class ApprovalForm(Schema):
     result = fields.String(required=True,
                            validate=validate.OneOf([c[0] for c in RESULTS], labels=[c[1] for c in RESULTS]),
                            metadata={"label": "审批结果", "choices": RESULTS})
-    document_no = _text("批准文号", required=False, max_len=100, load_default="")
-    note = _text("办理意见（不予许可时必填）", required=False, multiline=True, load_default="")
+    document_no = text("批准文号", required=False, max_len=100, load_default="")
+    note = text("办理意见（不予许可时必填）", required=False, multiline=True, load_default="")
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -101,19 +93,19 @@ class SuperviseForm(Schema):
     """协调员协调督办超期的审批事项."""
 
     resolved = fields.Boolean(required=True, metadata={"label": "已协调解决"})
-    measures = _text("协调措施及结果", multiline=True)
+    measures = text("协调措施及结果", multiline=True)
 
 
 @register("sj_director")
 class DirectorForm(Schema):
     """常务副主任协调未解决的事项."""
 
-    instructions = _text("批示意见", multiline=True)
+    instructions = text("批示意见", multiline=True)
 
 
 @register("sj_report")
 class ReportForm(Schema):
     """协调员报告项目办结."""
 
-    summary = _text("办结情况", multiline=True, max_len=5000)
+    summary = text("办结情况", multiline=True, max_len=5000)
 

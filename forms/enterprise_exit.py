@@ -7,7 +7,7 @@ each other; the 常务副主任's meeting decides `outcome` (retained / leaving)
 
 from marshmallow import Schema, fields, validate
 
-from forms import register
+from forms import choice, register
 
 URGENCY = [("一般", "一般"), ("紧急", "紧急"), ("特急", "特急")]
 OUTCOMES = [("retained", "挽留成功"), ("leaving", "确定迁出")]
@@ -16,11 +16,6 @@ BUSINESS_STATUS = [("正常经营", "正常经营"), ("仍有迁出意向", "仍
 _NOT_EMPTY = validate.Length(min=1, error="不能为空")
 CREDIT_CODE = validate.Regexp(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
                               error="统一社会信用代码应为18位数字或大写字母")
-
-
-def _choice(choices, label, **kw):
-    return fields.String(validate=validate.OneOf([c[0] for c in choices], labels=[c[1] for c in choices]),
-                         metadata={"label": label, "choices": choices}, **kw)
 
 
 def _text(label, required=True):
@@ -45,7 +40,7 @@ class ReportForm(Schema):
     enterprise = fields.Nested(EnterpriseSection, required=True, metadata={"label": "企业情况"})
     destination = fields.String(required=True, validate=_NOT_EMPTY, metadata={"label": "拟迁往地"})
     reasons = _text("迁出原因")
-    urgency = _choice(URGENCY, "紧急程度", required=True)
+    urgency = choice(URGENCY, "紧急程度", required=True)
 
 
 class AnalysisSection(Schema):
@@ -76,7 +71,7 @@ class MeetingForm(Schema):
     attendees = fields.String(required=True, validate=_NOT_EMPTY, metadata={"label": "参加人员"})
     enterprise_demands = _text("企业诉求")
     commitments = _text("政府承诺事项", required=False)
-    outcome = _choice(OUTCOMES, "约谈结果", required=True)
+    outcome = choice(OUTCOMES, "约谈结果", required=True)
 
 
 @register("qc_reschedule")
@@ -108,6 +103,6 @@ class FollowUpForm(Schema):
     """招商局回访企业."""
 
     visited_on = fields.Date(required=True, metadata={"label": "回访日期"})
-    business_status = _choice(BUSINESS_STATUS, "企业经营状况", required=True)
+    business_status = choice(BUSINESS_STATUS, "企业经营状况", required=True)
     commitments_kept = fields.Boolean(required=True, metadata={"label": "承诺事项是否落实"})
     issues = _text("企业反映的问题", required=False)

@@ -7,7 +7,7 @@ materials and picks the departments whose express approvals the project needs.
 
 from marshmallow import Schema, fields, validate
 
-from forms import register
+from forms import choice, register
 
 INVESTOR_TYPES = [("内资", "内资"), ("外资", "外资"), ("市外投资", "市外投资")]
 DEPARTMENTS = [("工商", "工商"), ("国税", "国税"), ("地税", "地税"), ("质监", "质监"), ("公安", "公安"),
@@ -20,11 +20,6 @@ CREDIT_CODE = validate.Regexp(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{
 PHONE = validate.Regexp(r"^[0-9+\-() ]{7,20}$", error="请填写有效的电话号码")
 
 
-def _choice(choices, label, **kw):
-    return fields.String(validate=validate.OneOf([c[0] for c in choices], labels=[c[1] for c in choices]),
-                         metadata={"label": label, "choices": choices}, **kw)
-
-
 class EnterpriseSection(Schema):
     name = fields.String(required=True, validate=_NOT_EMPTY, metadata={"label": "企业名称"})
     credit_code = fields.String(required=True, validate=CREDIT_CODE, metadata={"label": "统一社会信用代码"})
@@ -34,7 +29,7 @@ class ProjectSection(Schema):
     name = fields.String(required=True, validate=_NOT_EMPTY, metadata={"label": "项目名称"})
     investment = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False),
                               metadata={"label": "投资额（万元）"})
-    investor_type = _choice(INVESTOR_TYPES, "投资方类型", required=True)
+    investor_type = choice(INVESTOR_TYPES, "投资方类型", required=True)
     city_introduced = fields.Boolean(required=True, metadata={"label": "是否市引进企业"})
     key_project = fields.Boolean(required=True, metadata={"label": "是否重大项目"})
 
@@ -57,7 +52,7 @@ class ApplicationForm(Schema):
 class NotifyNormalForm(Schema):
     """告知转一般程序: the 首席服务台 tells the applicant to use the normal parallel approval."""
 
-    notify_method = _choice(NOTIFY_METHODS, "告知方式", required=True)
+    notify_method = choice(NOTIFY_METHODS, "告知方式", required=True)
     notify_note = fields.String(load_default="", metadata={"label": "告知情况", "multiline": True})
 
 

@@ -9,7 +9,7 @@ items to completion (hs_track).
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from engine import clock
-from forms import register
+from forms import choice, register, text
 
 # Departments whose chief representatives sit on a joint review (value = their group).
 DEPARTMENTS = [
@@ -29,35 +29,22 @@ DECISIONS = [("approved", "通过"), ("conditional", "有条件通过"), ("rejec
 CASE_NUMBER = r"^[A-Z0-9]{1,8}-\d{8}-\d{5}$"
 
 
-def _choice(choices, label, **kw):
-    return fields.String(validate=validate.OneOf([c[0] for c in choices], labels=[c[1] for c in choices]),
-                         metadata={"label": label, "choices": choices}, **kw)
-
-
-def _text(label, required=True, multiline=False, max_len=2000, **kw):
-    meta = {"label": label}
-    if multiline:
-        meta["multiline"] = True
-    return fields.String(required=required, validate=validate.Length(min=1 if required else 0, max=max_len),
-                         metadata=meta, **kw)
-
-
 @register("hs_convene")
 class ConveneForm(Schema):
     """召集会审（开始表单）."""
 
-    subject = _text("会审议题", max_len=200)
+    subject = text("会审议题", max_len=200)
     related_case = fields.String(
         validate=validate.Regexp(CASE_NUMBER, error="案件编号格式应为 BL-20261129-00001"),
         metadata={"label": "关联案件编号"})
-    lead_window = _choice(LEAD_WINDOWS, "牵头窗口", required=True)
+    lead_window = choice(LEAD_WINDOWS, "牵头窗口", required=True)
     departments = fields.List(
         fields.String(validate=validate.OneOf([c[0] for c in DEPARTMENTS], labels=[c[1] for c in DEPARTMENTS])),
         required=True, validate=validate.Length(min=1, error="至少选择一个参会部门"),
         metadata={"label": "参会部门", "choices": DEPARTMENTS, "multiple": True})
     meeting_at = fields.AwareDateTime(required=True, default_timezone=clock.HALL_TZ,
                                       metadata={"label": "会审时间"})
-    place = _text("会审地点", max_len=200)
+    place = text("会审地点", max_len=200)
     materials = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
                             metadata={"label": "会审材料"})
 
@@ -83,8 +70,8 @@ class ConveneForm(Schema):
 class OpinionForm(Schema):
     """部门首席代表出具会审意见."""
 
-    position = _choice(POSITIONS, "会审意见", required=True)
-    opinion = _text("意见说明（不同意或有条件同意时必填）", required=False, multiline=True, load_default="")
+    position = choice(POSITIONS, "会审意见", required=True)
+    opinion = text("意见说明（不同意或有条件同意时必填）", required=False, multiline=True, load_default="")
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -96,8 +83,8 @@ class OpinionForm(Schema):
 class DecisionForm(Schema):
     """牵头窗口作出会审决定."""
 
-    decision = _choice(DECISIONS, "会审决定", required=True)
-    decision_note = _text("决定说明（有条件通过的条件 / 不通过的理由）", required=False, multiline=True,
+    decision = choice(DECISIONS, "会审决定", required=True)
+    decision_note = text("决定说明（有条件通过的条件 / 不通过的理由）", required=False, multiline=True,
                           load_default="")
 
     @validates_schema
@@ -107,8 +94,8 @@ class DecisionForm(Schema):
 
 
 class FollowUpItem(Schema):
-    item = _text("督办事项", max_len=500)
-    owner = _choice(OWNERS, "责任单位", required=True)
+    item = text("督办事项", max_len=500)
+    owner = choice(OWNERS, "责任单位", required=True)
     deadline = fields.Date(required=True, metadata={"label": "完成时限"})
 
 
@@ -116,7 +103,7 @@ class FollowUpItem(Schema):
 class MinutesForm(Schema):
     """形成会议纪要及督办事项."""
 
-    minutes = _text("会议纪要", multiline=True, max_len=20000)
+    minutes = text("会议纪要", multiline=True, max_len=20000)
     attendees = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
                             metadata={"label": "参会人员"})
     follow_ups = fields.List(fields.Nested(FollowUpItem), load_default=list, metadata={"label": "督办事项"})
@@ -126,5 +113,5 @@ class MinutesForm(Schema):
 class TrackForm(Schema):
     """管理办督办落实."""
 
-    progress = _text("落实情况", multiline=True, max_len=5000)
+    progress = text("落实情况", multiline=True, max_len=5000)
     all_done = fields.Boolean(required=True, metadata={"label": "督办事项已全部落实"})
