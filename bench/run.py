@@ -66,6 +66,12 @@ def bench_raw(cases: int) -> float:
             n += 1
         return n
 
+    return completions_per_second(one, cases)
+
+
+def completions_per_second(one, cases: int) -> float:
+    """`one()` runs a case to its end and says how many tasks it completed: 20 cases to warm
+    up, then `cases` timed."""
     for _ in range(20):
         one()
     t0 = time.perf_counter()
@@ -119,11 +125,7 @@ def bench_engine(app, clerk, cases: int) -> float:
                 n += 1
             return n
 
-        for _ in range(20):
-            one()
-        t0 = time.perf_counter()
-        done = sum(one() for _ in range(cases))
-        return done / (time.perf_counter() - t0)
+        return completions_per_second(one, cases)
 
 
 def bench_loop(app, clerk, rounds: int) -> tuple[float, float]:
