@@ -34,7 +34,7 @@ from engine import calendar, clock, db, history
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import Accountability, CalendarDay, CalendarYear, Case, Notification, Task, User
-from engine.store import transaction
+from engine.store import reading, transaction
 
 log = logging.getLogger("hall.deadlines")
 
@@ -217,6 +217,9 @@ class Deadlines:
         On PostgreSQL rows another node holds are skipped: nothing is escalated twice."""
         now = clock.now()
         cal = calendar.current()
+        with reading(self.bind) as st:
+            if not st.alert_due(now):
+                return 0
         with transaction(self.session, self.bind) as st:
             rows = st.due_alerts(now, limit)
             if not rows:

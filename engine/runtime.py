@@ -473,6 +473,9 @@ class Runtime:
         """Fire the timers of cases whose next timer is due, most overdue first, one
         transaction per case. On PostgreSQL a case another node is firing is skipped (SKIP
         LOCKED), so no timer fires twice. Returns how many cases were handled."""
+        with reading(self.bind) as st:
+            if not st.timer_due(clock.now()):
+                return 0
         handled = 0
         for _ in range(limit):
             with transaction(self.session, self.bind) as st:

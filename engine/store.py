@@ -198,6 +198,11 @@ class Store:
         case["visited"] = self.read_json(case["visited"]) or []
         return case
 
+    def timer_due(self, now: dt.datetime) -> bool:
+        """Is any case's timer due? A plain read: the scheduler asks this twice a second, and
+        on SQLite a write transaction to find nothing would hold up everyone's actions."""
+        return self._run("SELECT 1 FROM cases WHERE next_timer_at <= ? LIMIT 1", (self.ts(now),)).fetchone() is not None
+
     def insert_case(self, c: dict) -> int:
         cols = ", ".join(CASE_COLUMNS)
         marks = ", ".join("?" * len(CASE_COLUMNS))
@@ -311,6 +316,10 @@ class Store:
                "assignee_id, candidate_groups, lane FROM tasks WHERE next_alert_at <= ? "
                "ORDER BY next_alert_at LIMIT ?")
         return self._objects(sql + (" FOR UPDATE SKIP LOCKED" if self.pg else ""), (self.ts(now), limit))
+
+    def alert_due(self, now: dt.datetime) -> bool:
+        """Has any open task's next alert time come? A plain read, as `timer_due`."""
+        return self._run("SELECT 1 FROM tasks WHERE next_alert_at <= ? LIMIT 1", (self.ts(now),)).fetchone() is not None
 
     def update_alert(self, task_id: int, warning: str, escalation: int, next_alert_at, expected) -> bool:
         cur = self._run("UPDATE tasks SET warning = ?, escalation = ?, next_alert_at = ? "

@@ -86,3 +86,28 @@ def test_event_based_gateway_timer_wins(h):
     assert ("timer_fired", "evgw") in events and events[-1] == ("ended", "unrated")
     with pytest.raises(Conflict):
         h.hall.runtime.message(clerk, case.id, "好差评", {"rating": 5})
+
+
+def test_idle_scheduler_polls_do_not_wait_for_the_write_lock(h, app):
+    """Twice a second the scheduler asks whether a timer or an alert is due. On SQLite, asking
+    inside a write transaction would queue behind (and hold up) every person's action; with
+    nothing due it must answer from a plain read, even while someone else holds the lock."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    import sqlite3
+    import time
+
+    clerk = _setup(h)
+    clock.freeze(dt.datetime(2026, 11, 30, 9, 0, tzinfo=clock.HALL_TZ))
+    h.hall.runtime.start(clerk, "timers", {})  # a timer due at 10:00, an alert later
+    other = sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("PRAGMA busy_timeout=0")
+    other.execute("BEGIN IMMEDIATE")  # someone else is writing
+    try:
+        t0 = time.monotonic()
+        assert h.hall.runtime.fire_due_timers() == 0
+        assert h.hall.deadlines.sweep() == 0
+        assert time.monotonic() - t0 < 2  # not the 30 s busy timeout
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
