@@ -129,19 +129,22 @@ class Store:
         return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def read_json(self, value):
+        # json, not orjson: orjson reads an integer beyond 64 bits as a float, silently
         return json.loads(value) if isinstance(value, str) else value
 
     def _objects(self, sql: str, params) -> list[SimpleNamespace]:
         cur = self._run(sql, params)
         names = [d[0] for d in cur.description]
+        # which columns to convert, worked out once per query rather than once per row
+        convert = [(i, self.read_ts if n in _TIMES else self.read_json)
+                   for i, n in enumerate(names) if n in _TIMES or n in _JSONS]
         out = []
         for row in cur.fetchall():
-            item = dict(zip(names, row, strict=True))
-            for k in _TIMES.intersection(item):
-                item[k] = self.read_ts(item[k])
-            for k in _JSONS.intersection(item):
-                item[k] = self.read_json(item[k])
-            out.append(SimpleNamespace(**item))
+            if convert:
+                row = list(row)
+                for i, read in convert:
+                    row[i] = read(row[i])
+            out.append(SimpleNamespace(**dict(zip(names, row, strict=True))))
         return out
 
     # the reads behind a case's page

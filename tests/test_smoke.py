@@ -15,3 +15,14 @@ def test_parallel_case_runs_to_completion(h):
     case = h.hall.runtime.case(case.id)
     assert case.status == "completed"
     assert case.data["r3"] == "同意" and case.data["enterprise"] == "甲公司"
+
+
+def test_stored_json_reads_back_exactly(h):
+    """Integers beyond 64 bits stay integers (a faster reader would make them floats)."""
+    from engine.store import reading
+
+    with reading(h.hall.bind) as st:
+        assert st.read_json('{"a": [1, "二"]}') == {"a": [1, "二"]}
+        assert st.read_json('{"big": 123456789012345678901234567890}') == {"big": 123456789012345678901234567890}
+        value = st.read_json('{"x": NaN}')["x"]
+        assert value != value
