@@ -40,7 +40,15 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+# SpiffWorkflow's loggers. While a logger's own level is unset, SpiffWorkflow builds each
+# record's extras with a walk over the whole task tree, whether or not anything prints the
+# record; the hall logs its own line per action, so these say only warnings unless asked.
+SPIFF_LOGGERS = ("spiff", "spiff.workflow", "spiff.task", "spiff.data", "spiff.dmn")
+
+
 def _configure_logging(level: str) -> None:
+    for name in SPIFF_LOGGERS:
+        logging.getLogger(name).setLevel(level if level == "DEBUG" else logging.WARNING)
     logger = logging.getLogger("hall")
     if not any(isinstance(h.formatter, JsonLogFormatter) for h in logger.handlers):
         handler = logging.StreamHandler()
@@ -128,6 +136,10 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # a server's connections can drop; check each one as it leaves the pool
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    else:
+        # the connection used last, again: its page cache is still valid (a connection that
+        # another one wrote after reads every page it needs again)
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_use_lifo": True})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
     _configure_logging(app.config["HALL_LOG_LEVEL"])

@@ -17,6 +17,23 @@ def test_parallel_case_runs_to_completion(h):
     assert case.data["r3"] == "同意" and case.data["enterprise"] == "甲公司"
 
 
+def test_sqlite_hands_out_the_connection_used_last(app, h):
+    """SQLite keeps a page cache per connection, valid until another connection writes: a
+    pool that went round its connections would have each action read its pages again."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return  # PostgreSQL caches on the server
+    bind = h.hall.bind
+    first, second = bind.raw_connection(), bind.raw_connection()
+    first_dbapi, second_dbapi = first.dbapi_connection, second.dbapi_connection
+    first.close()
+    second.close()  # returned last
+    again = bind.raw_connection()
+    try:
+        assert again.dbapi_connection is second_dbapi is not first_dbapi
+    finally:
+        again.close()
+
+
 def test_stored_json_reads_back_exactly(h):
     """Integers beyond 64 bits stay integers (a faster reader would make them floats)."""
     from engine.store import reading
