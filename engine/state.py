@@ -128,12 +128,14 @@ _SIDS: dict = {}
 
 
 def sid(uuid) -> str:
-    """str(uuid), remembered: a case's task ids are written at every save."""
-    s = _SIDS.get(uuid)
+    """str(uuid), remembered: a case's task ids are written at every save. Keyed by the
+    UUID's integer, whose hash is C code (a UUID's own __hash__ is a Python call)."""
+    key = uuid.int
+    s = _SIDS.get(key)
     if s is None:
         if len(_SIDS) > 200_000:
             _SIDS.clear()
-        s = _SIDS[uuid] = str(uuid)
+        s = _SIDS[key] = str(uuid)
     return s
 
 
