@@ -50,7 +50,7 @@ def test_filters_search_and_sorts(hall3):
 
 
 def test_the_navigation_counts_serve_as_the_inbox_total(hall3):
-    h, clerk, cases, urgent = hall3
+    h, clerk, cases, _urgent = hall3
     h.hall.tasks.claim(clerk, h.open_tasks(cases[2].id)[0].id)
     counts = h.hall.tasks.counts(clerk)
     for kwargs in ({}, {"scope": "mine"}, {"scope": "group"}, {"group": "window"}, {"process_id": "timers"},
