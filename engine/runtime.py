@@ -107,6 +107,10 @@ class Action:
     worked: SimpleNamespace | None = None  # the task row a person completes in this action
     pause: str | None = None  # a person stops the clock for this reason
     resume: bool = False  # a person starts it again
+    stored: dict = field(default_factory=dict)  # the case row's indexed columns as stored
+
+    def __post_init__(self):
+        self.stored = {"status": self.case.status, "next_timer_at": self.case.next_timer_at}
 
     def log(self, action: str, element_id=None, task_id=None, detail=None, actor: str | None = None):
         self.events.append(history.event(self.case.id, actor or self.actor.username, action, element_id, task_id,
@@ -316,7 +320,7 @@ class Runtime:
         case.state = state.dumps(wf)
         case.updated_at = now
         case.revision = expected + 1
-        act.store.update_case(vars(case), expected)
+        act.store.update_case(vars(case), expected, act.stored)
         act.store.insert_events(act.events)
         act.store.insert_notifications(act.notifications)
         act.store.insert_accountability(act.accountability)
@@ -497,7 +501,8 @@ class Runtime:
                         self._fire(act)
                         if case.next_timer_at is not None and case.next_timer_at <= now:
                             # due by our clock, not yet by SpiffWorkflow's strict comparison
-                            st.set_next_timer(case.id, now + dt.timedelta(milliseconds=200))
+                            case.next_timer_at = now + dt.timedelta(milliseconds=200)
+                            st.set_next_timer(case.id, case.next_timer_at)
                 except EngineFailure as e:
                     st.fail_case(case.id, e.message, now)
                     events = [history.event(case.id, "system", "error", e.element_id, process_id=case.process_id,

@@ -212,9 +212,13 @@ class Store:
         return self._run(f"INSERT INTO cases ({cols}) VALUES ({marks}) RETURNING id",
                          [self._value(k, c[k]) for k in CASE_COLUMNS]).fetchone()[0]
 
-    def update_case(self, c: dict, expected_revision: int) -> None:
-        sets = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error", "visited",
-                "due_at", "paused_since", "paused_reason", "paused_element")
+    def update_case(self, c: dict, expected_revision: int, stored: dict) -> None:
+        """Write the case row. `stored` holds what the row has now in the columns an index
+        covers (status, next_timer_at): those are set only when they change, since SQLite
+        rewrites a column's index entries whenever a SET names it, same value or not."""
+        sets = [k for k in ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error",
+                            "visited", "due_at", "paused_since", "paused_reason", "paused_element")
+                if k not in stored or stored[k] != c[k]]
         cur = self._run(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ? AND revision = ?",
                         [self._value(k, c[k]) for k in sets] + [c["id"], expected_revision])
         if cur.rowcount != 1:
@@ -249,12 +253,12 @@ class Store:
         """A task row with its case's version."""
         row = self._run(
             "SELECT t.id, t.case_id, t.spiff_id, t.element_id, t.status, t.assignee_id, t.candidate_groups, "
-            "t.lane, t.due_at, c.version_id FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.id = ?",
-            (task_id,)).fetchone()
+            "t.lane, t.due_at, t.next_alert_at, c.version_id FROM tasks t JOIN cases c ON c.id = t.case_id "
+            "WHERE t.id = ?", (task_id,)).fetchone()
         if row is None:
             return None
         task = dict(zip(("id", "case_id", "spiff_id", "element_id", "status", "assignee_id", "candidate_groups",
-                         "lane", "due_at", "version_id"), row, strict=True))
+                         "lane", "due_at", "next_alert_at", "version_id"), row, strict=True))
         task["candidate_groups"] = self.read_json(task["candidate_groups"]) or []
         task["due_at"] = self.read_ts(task["due_at"])
         return task
@@ -265,15 +269,19 @@ class Store:
         return self._run(f"INSERT INTO tasks ({cols}) VALUES ({marks}) RETURNING id",
                          [self._value(k, t.get(k)) for k in TASK_COLUMNS]).fetchone()[0]
 
-    def complete_task(self, task_id: int, user_id: int | None, at: dt.datetime, data: dict) -> bool:
+    def complete_task(self, task_id: int, user_id: int | None, at: dt.datetime, data: dict,
+                      alerting: bool = True) -> bool:
         """Mark an open task completed by `user_id` (claiming it if nobody held it).
-        False if it is no longer open or someone else holds it."""
-        cur = self._run(
-            "UPDATE tasks SET status = 'completed', completed_at = ?, completed_by_id = ?, data = ?, "
-            "next_alert_at = NULL, claimed_at = COALESCE(claimed_at, ?), assignee_id = COALESCE(assignee_id, ?) "
-            "WHERE id = ? AND status = 'open' AND (assignee_id IS NULL OR assignee_id = ?)",
-            (self.ts(at), user_id, self.json(data), self.ts(at), user_id, task_id, user_id))
-        return cur.rowcount == 1
+        False if it is no longer open or someone else holds it. `alerting`: whether the row
+        has a next alert time to clear (naming the column rewrites its index entry)."""
+        params = (self.ts(at), user_id, self.json(data), self.ts(at), user_id, task_id, user_id)
+        sql = ("UPDATE tasks SET status = 'completed', completed_at = ?, completed_by_id = ?, data = ?, {}"
+               "claimed_at = COALESCE(claimed_at, ?), assignee_id = COALESCE(assignee_id, ?) "
+               "WHERE id = ? AND status = 'open' AND (assignee_id IS NULL OR assignee_id = ?)")
+        # without an alert time when the row still has none (one given meanwhile: the second form)
+        if not alerting and self._run(sql.format("") + " AND next_alert_at IS NULL", params).rowcount == 1:
+            return True
+        return self._run(sql.format("next_alert_at = NULL, "), params).rowcount == 1
 
     def cancel_tasks(self, task_ids: list[int], at: dt.datetime) -> None:
         marks = ", ".join("?" * len(task_ids))

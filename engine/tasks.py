@@ -307,7 +307,8 @@ class Tasks:
             t = runtime.spiff_task(act.wf, task.spiff_id)
             if t is None or t.state != TaskState.READY:
                 raise Conflict(f"task {task_id} is no longer open")
-            if not act.store.complete_task(task.id, actor.id, act.now, runtime.jsonable(values)):
+            if not act.store.complete_task(task.id, actor.id, act.now, runtime.jsonable(values),
+                                           alerting=task.next_alert_at is not None):
                 raise Conflict(f"task {task_id} was completed or claimed by someone else meanwhile")
             if task.assignee_id is None:
                 act.store.dequeue([task.id])

@@ -43,3 +43,25 @@ def test_stored_json_reads_back_exactly(h):
         assert st.read_json('{"big": 123456789012345678901234567890}') == {"big": 123456789012345678901234567890}
         value = st.read_json('{"x": NaN}')["x"]
         assert value != value
+
+
+def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):
+    """A completion leaves next_alert_at out of its UPDATE when the task had none when read
+    (naming it would rewrite its index); if one was given in between, it is still cleared,
+    or the sweep would warn about a finished task."""
+    import datetime as dt
+
+    from engine import clock
+    from engine.store import transaction
+
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    case = h.hall.runtime.start(clerk, "parallel5", {})
+    task_id = case.open_task_ids[0]
+    with transaction(h.hall.session, h.hall.bind) as st:
+        assert st.task(task_id)["next_alert_at"] is None  # what the completion read
+        st._run("UPDATE tasks SET next_alert_at = ? WHERE id = ?", (st.ts(clock.now() + dt.timedelta(days=1)), task_id))
+        assert st.complete_task(task_id, clerk.id, clock.now(), {}, alerting=False)
+    with transaction(h.hall.session, h.hall.bind) as st:
+        assert st._run("SELECT status, next_alert_at FROM tasks WHERE id = ?", (task_id,)).fetchone() == \
+            ("completed", None)
