@@ -65,3 +65,13 @@ def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):
     with transaction(h.hall.session, h.hall.bind) as st:
         assert st._run("SELECT status, next_alert_at FROM tasks WHERE id = ?", (task_id,)).fetchone() == \
             ("completed", None)
+
+
+def test_the_migrations_build_what_the_models_describe(h):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from engine.models import Base
+
+    with h.hall.bind.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
