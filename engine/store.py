@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from types import SimpleNamespace
 
+import orjson
 from sqlalchemy.orm import scoped_session
 
 from engine.models import NEVER_DUE
@@ -387,15 +388,20 @@ class Store:
                              [[self._value(k, e[k]) for k in EVENT_COLUMNS] for e in events])
 
     def _value(self, key: str, value):
+        if value is None:
+            return None
+        if key in _JSONS:
+            return self._json(value)
         if isinstance(value, dt.datetime):
             return self.ts(value)
-        if key in ("data", "detail", "candidate_groups", "context", "visited"):
-            return self.json(value)
         return value
 
 
 def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what only json writes: integers beyond 64 bits, keys that are not strings
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @lru_cache(maxsize=256)

@@ -1,3 +1,5 @@
+import json
+
 from tests.conftest import DIAGRAMS
 
 
@@ -35,9 +37,13 @@ def test_sqlite_hands_out_the_connection_used_last(app, h):
 
 
 def test_stored_json_reads_back_exactly(h):
-    """Integers beyond 64 bits stay integers (a faster reader would make them floats)."""
-    from engine.store import reading
+    """Integers beyond 64 bits stay integers (a faster reader would make them floats), and
+    what the fast writer refuses is still written."""
+    from engine.store import _dumps, reading
 
+    for value in ({"a": [1, "二", None, True, 1.5]}, {"big": 2 ** 70}):
+        assert json.loads(_dumps(value)) == value
+    assert json.loads(_dumps({1: "x"})) == {"1": "x"}
     with reading(h.hall.bind) as st:
         assert st.read_json('{"a": [1, "二"]}') == {"a": [1, "二"]}
         assert st.read_json('{"big": 123456789012345678901234567890}') == {"big": 123456789012345678901234567890}
