@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.conftest import DIAGRAMS
 
 
@@ -19,11 +21,10 @@ def test_parallel_case_runs_to_completion(h):
     assert case.data["r3"] == "同意" and case.data["enterprise"] == "甲公司"
 
 
-def test_sqlite_hands_out_the_connection_used_last(app, h):
+@pytest.mark.sqlite_only  # PostgreSQL caches pages on the server
+def test_sqlite_hands_out_the_connection_used_last(h):
     """SQLite keeps a page cache per connection, valid until another connection writes: a
     pool that went round its connections would have each action read its pages again."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return  # PostgreSQL caches on the server
     bind = h.hall.bind
     first, second = bind.raw_connection(), bind.raw_connection()
     first_dbapi, second_dbapi = first.dbapi_connection, second.dbapi_connection

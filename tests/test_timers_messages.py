@@ -88,12 +88,11 @@ def test_event_based_gateway_timer_wins(h):
         h.hall.runtime.message(clerk, case.id, "好差评", {"rating": 5})
 
 
+@pytest.mark.sqlite_only  # PostgreSQL has no database-wide write lock to wait for
 def test_idle_scheduler_polls_do_not_wait_for_the_write_lock(h, app):
     """Twice a second the scheduler asks whether a timer or an alert is due. On SQLite, asking
     inside a write transaction would queue behind (and hold up) every person's action; with
     nothing due it must answer from a plain read, even while someone else holds the lock."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("PostgreSQL has no database-wide write lock")
     import sqlite3
     import time
 
