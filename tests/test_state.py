@@ -12,13 +12,17 @@ from tests.conftest import DIAGRAMS
 from webapp import db
 
 
-def _drive(spec_bundle, loops, prune, roundtrip):
-    """Run the loop diagram, choosing the alphabetically first ready task each time."""
+def _drive(spec_bundle, loops, prune, roundtrip, steps=lambda wf: wf.do_engine_steps(), data=None):
+    """Run the loop diagram (or another, with start `data`), choosing the alphabetically
+    first ready task each time, until the case ends or waits for an event."""
     wf = state.new_workflow(spec_bundle.spec, spec_bundle.subprocess_specs)
-    wf.do_engine_steps()
+    wf.get_tasks(state=TaskState.READY)[0].data.update(data or {})
+    steps(wf)
     trace, i, outer = [], 0, 0
     while not wf.completed:
         ready = wf.get_tasks(state=TaskState.READY, manual=True)
+        if not ready:
+            break
         t = sorted(ready, key=lambda t: t.task_spec.name)[0]
         trace.append(t.task_spec.name)
         if t.task_spec.name == "check":
@@ -30,7 +34,7 @@ def _drive(spec_bundle, loops, prune, roundtrip):
         if t.task_spec.name == "b":
             outer += 1
         t.run()
-        wf.do_engine_steps()
+        steps(wf)
         if prune:
             state.prune(wf)
         if roundtrip:
@@ -44,6 +48,19 @@ def test_pruned_and_reloaded_workflow_behaves_like_the_whole_one():
     pruned = _drive(b, 20, prune=True, roundtrip=True)
     assert pruned[0] == whole[0] and pruned[1] == whole[1]
     assert pruned[2] < 15 < whole[2]
+
+
+def test_the_engines_steps_run_what_spiffworkflows_do():
+    """runtime.engine_steps finds a lone ready automatic task without walking the tree; the
+    case must go exactly as SpiffWorkflow's own do_engine_steps takes it."""
+    from engine.runtime import engine_steps
+
+    for name, data in (("loop.bpmn", {}), ("parallel5.bpmn", {}), ("gateways.bpmn", {"bank": True}),
+                       ("gateways.bpmn", {"bank": False})):
+        b = bpmn.build({name: (DIAGRAMS / name).read_text()})
+        ours = _drive(b, 5, prune=True, roundtrip=False, steps=lambda wf: engine_steps(wf, lambda t: None), data=data)
+        assert ours == _drive(b, 5, prune=True, roundtrip=False, data=data), name
+        assert ours[0], name  # people had work to do
 
 
 def test_data_values_survive_a_round_trip():
