@@ -779,7 +779,12 @@ def form_schema(forms, form):
         if schema is not None:
             return schema
     if form.fields:
-        return forms_pkg.generated_schema(form.fields)
+        # generated once per form of a deployed version (building a schema class costs more
+        # than validating with it several times over)
+        schema = getattr(form, "hall_schema", None)
+        if schema is None:
+            schema = form.hall_schema = forms_pkg.generated_schema(form.fields)
+        return schema
     return None
 
 

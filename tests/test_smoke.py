@@ -82,3 +82,17 @@ def test_the_migrations_build_what_the_models_describe(h):
 
     with h.hall.bind.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_generated_form_schema_is_built_once_per_form():
+    import forms
+    from engine import bpmn
+    from engine.runtime import form_schema
+
+    b = bpmn.build({"form_task.bpmn": (DIAGRAMS / "form_task.bpmn").read_text()})
+    form = b.human_task("review").form
+    schema = form_schema({}, form)
+    assert form_schema({}, form) is schema
+    assert forms.load(schema, {"decision": "accept", "pages": 3}) == {"decision": "accept", "pages": 3}
+    with pytest.raises(forms.ValidationError):
+        forms.load(schema, {"decision": "accept", "pages": 501})
