@@ -17,6 +17,7 @@ import datetime as dt
 import decimal
 import json
 import zlib
+from types import MethodType
 from uuid import UUID
 
 import orjson
@@ -320,11 +321,35 @@ def loads(blob: bytes, spec, subprocess_specs) -> BpmnWorkflow:
     dct.pop("typename", None)
     workflow = _REGISTRY.convert_from_dict["BpmnWorkflow"](dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = HallScriptEngine()
+    workflow.update_waiting_tasks = MethodType(_update_waiting_tasks, workflow)
     return workflow
 
 
 def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
-    return BpmnWorkflow(spec, subprocess_specs, script_engine=HallScriptEngine())
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=HallScriptEngine())
+    workflow.update_waiting_tasks = MethodType(_update_waiting_tasks, workflow)
+    return workflow
+
+
+def waiting_tasks(workflow):
+    """The WAITING tasks in the order TaskIterator(state=WAITING) finds them: depth first, a
+    task's children as they are when it is reached, not below predicted tasks; without the
+    iterator's bookkeeping."""
+    tasks = workflow.tasks
+    pending = [workflow.task_tree]
+    while pending:
+        task = pending.pop()
+        if task._children and task._state >= TaskState.FUTURE:
+            pending.extend(c for c in map(tasks.get, reversed(task._children)) if c is not None)
+        if task._state == TaskState.WAITING:
+            yield task
+
+
+def _update_waiting_tasks(workflow) -> None:
+    """SpiffWorkflow's Workflow.update_waiting_tasks, which runs after every task that
+    completes; its iterator made it a tenth of a completion."""
+    for task in waiting_tasks(workflow):
+        task.task_spec._update(task)
 
 
 def all_tasks(workflow: BpmnWorkflow):

@@ -4,7 +4,7 @@ import datetime as dt
 import decimal
 
 import pytest
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine import bpmn, state
 from engine.models import Case
@@ -12,10 +12,11 @@ from tests.conftest import DIAGRAMS
 from webapp import db
 
 
-def _drive(spec_bundle, loops, prune, roundtrip, steps=lambda wf: wf.do_engine_steps(), data=None):
+def _drive(spec_bundle, loops, prune, roundtrip, steps=lambda wf: wf.do_engine_steps(), data=None,
+           new=state.new_workflow):
     """Run the loop diagram (or another, with start `data`), choosing the alphabetically
     first ready task each time, until the case ends or waits for an event."""
-    wf = state.new_workflow(spec_bundle.spec, spec_bundle.subprocess_specs)
+    wf = new(spec_bundle.spec, spec_bundle.subprocess_specs)
     wf.get_tasks(state=TaskState.READY)[0].data.update(data or {})
     steps(wf)
     trace, i, outer = [], 0, 0
@@ -33,6 +34,8 @@ def _drive(spec_bundle, loops, prune, roundtrip, steps=lambda wf: wf.do_engine_s
             t.data[t.task_spec.name + "_v"] = i
         if t.task_spec.name == "b":
             outer += 1
+        # the order of Workflow.update_waiting_tasks's own walk
+        assert list(state.waiting_tasks(wf)) == list(TaskIterator(wf.task_tree, state=TaskState.WAITING))
         t.run()
         steps(wf)
         if prune:
@@ -51,15 +54,22 @@ def test_pruned_and_reloaded_workflow_behaves_like_the_whole_one():
 
 
 def test_the_engines_steps_run_what_spiffworkflows_do():
-    """runtime.engine_steps finds a lone ready automatic task without walking the tree; the
-    case must go exactly as SpiffWorkflow's own do_engine_steps takes it."""
+    """runtime.engine_steps finds a lone ready automatic task, and the hall's workflows find
+    their waiting tasks, without SpiffWorkflow's tree iterator; a case must go exactly as
+    SpiffWorkflow's own do_engine_steps and update_waiting_tasks take it."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
     from engine.runtime import engine_steps
+    from engine.scripting import HallScriptEngine
+
+    def spiffs_own(spec, subprocess_specs):
+        return BpmnWorkflow(spec, subprocess_specs, script_engine=HallScriptEngine())
 
     for name, data in (("loop.bpmn", {}), ("parallel5.bpmn", {}), ("gateways.bpmn", {"bank": True}),
-                       ("gateways.bpmn", {"bank": False})):
+                       ("gateways.bpmn", {"bank": False}), ("race.bpmn", {})):
         b = bpmn.build({name: (DIAGRAMS / name).read_text()})
         ours = _drive(b, 5, prune=True, roundtrip=False, steps=lambda wf: engine_steps(wf, lambda t: None), data=data)
-        assert ours == _drive(b, 5, prune=True, roundtrip=False, data=data), name
+        assert ours == _drive(b, 5, prune=True, roundtrip=False, data=data, new=spiffs_own), name
         assert ours[0], name  # people had work to do
 
 
