@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
@@ -21,6 +22,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import EnumFormField, Form, FormField
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
 
 from engine import scripting
 
@@ -144,11 +146,44 @@ def _hall(parser_cls):
     return type("Hall" + parser_cls.__name__.replace("Camunda", ""), (_HallParsing, parser_cls), {})
 
 
+class HallParallelGateway(ParallelGateway):
+    """SpiffWorkflow's parallel gateway. To see whether its join may fire, SpiffWorkflow
+    collects the gateway's instances with a walk over the whole task tree, at every update
+    of a waiting join (a tenth of a completion); the instances are those in the workflow's
+    task map, and what follows is the same, in whatever order they come. With subprocesses
+    it leaves it to SpiffWorkflow, whose walk looks into them too."""
+
+    def _check_threshold_unstructured(self, my_task):
+        workflow = my_task.workflow
+        if workflow.top_workflow.subprocesses:
+            return super()._check_threshold_unstructured(my_task)
+        waiting_inputs = set(self.inputs)
+
+        def remove_ancestor(task):
+            # up the task's ancestors to the first that is one of the inputs
+            while task is not None:
+                if task.task_spec in waiting_inputs:
+                    waiting_inputs.remove(task.task_spec)
+                    return
+                task = task.parent
+
+        for task in [t for t in workflow.tasks.values() if t.task_spec is self]:
+            if task.is_descendant_of(my_task):  # a loop's first pass: not reached before this join completes
+                remove_ancestor(task)
+            elif my_task.is_descendant_of(task):  # a later pass: earlier passes' inputs do not count
+                continue
+            elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.parent.task_spec)
+        return not waiting_inputs
+
+
 class HallParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **{tag: (_hall(p), spec) for tag, (p, spec) in CamundaParser.PARSER_CLASSES.items()},
         **{tag: (_hall(p), spec) for tag, (p, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
         full_tag("userTask"): (_hall(HallUserTaskParser), HallUserTask),
+        full_tag("parallelGateway"): (_hall(CamundaParser.PARSER_CLASSES[full_tag("parallelGateway")][0]),
+                                      HallParallelGateway),
     }
 
 

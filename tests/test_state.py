@@ -4,6 +4,7 @@ import datetime as dt
 import decimal
 
 import pytest
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine import bpmn, state
@@ -65,12 +66,23 @@ def test_the_engines_steps_run_what_spiffworkflows_do():
     def spiffs_own(spec, subprocess_specs):
         return BpmnWorkflow(spec, subprocess_specs, script_engine=HallScriptEngine())
 
+    joins = []
+
+    def steps(wf):
+        # every parallel join's verdict, as SpiffWorkflow's own gateway would give it
+        for t in wf.tasks.values():
+            if isinstance(t.task_spec, bpmn.HallParallelGateway) and not t.has_state(TaskState.FINISHED_MASK):
+                joins.append(t.task_spec._check_threshold_unstructured(t))
+                assert joins[-1] == ParallelGateway._check_threshold_unstructured(t.task_spec, t)
+        engine_steps(wf, lambda t: None)
+
     for name, data in (("loop.bpmn", {}), ("parallel5.bpmn", {}), ("gateways.bpmn", {"bank": True}),
                        ("gateways.bpmn", {"bank": False}), ("race.bpmn", {})):
         b = bpmn.build({name: (DIAGRAMS / name).read_text()})
-        ours = _drive(b, 5, prune=True, roundtrip=False, steps=lambda wf: engine_steps(wf, lambda t: None), data=data)
+        ours = _drive(b, 5, prune=True, roundtrip=False, steps=steps, data=data)
         assert ours == _drive(b, 5, prune=True, roundtrip=False, data=data, new=spiffs_own), name
         assert ours[0], name  # people had work to do
+    assert True in joins and False in joins
 
 
 def test_data_values_survive_a_round_trip():
