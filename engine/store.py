@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 from types import SimpleNamespace
@@ -94,6 +95,7 @@ _EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM ev
 _TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at",
           "paused_since", "started_at", "next_alert_at"}
 _JSONS = {"data", "candidate_groups", "detail", "context", "visited"}
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 class Store:
@@ -130,8 +132,17 @@ class Store:
         return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
 
     def read_json(self, value):
-        # json, not orjson: orjson reads an integer beyond 64 bits as a float, silently
-        return json.loads(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        # orjson, ten times faster, except where it would read differently: it makes an
+        # integer beyond 64 bits a float, silently (so any run of 19 digits goes to json),
+        # and refuses NaN
+        if _LONG_NUMBER.search(value) is None:
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return json.loads(value)
 
     def _objects(self, sql: str, params) -> list[SimpleNamespace]:
         cur = self._run(sql, params)
