@@ -107,7 +107,7 @@ class Action:
     worked: SimpleNamespace | None = None  # the task row a person completes in this action
     pause: str | None = None  # a person stops the clock for this reason
     resume: bool = False  # a person starts it again
-    stored: dict = field(default_factory=dict)  # the case row's indexed columns as stored
+    stored: dict = field(init=False)  # the case row's indexed columns as stored
 
     def __post_init__(self):
         self.stored = {"status": self.case.status, "next_timer_at": self.case.next_timer_at}
