@@ -347,9 +347,11 @@ def waiting_tasks(workflow):
 
 def _update_waiting_tasks(workflow) -> None:
     """SpiffWorkflow's Workflow.update_waiting_tasks, which runs after every task that
-    completes; its iterator made it a tenth of a completion."""
-    for task in waiting_tasks(workflow):
-        task.task_spec._update(task)
+    completes; its iterator made it a tenth of a completion. Often nothing waits at all:
+    then a look at the task map is enough."""
+    if any(t._state == TaskState.WAITING for t in workflow.tasks.values()):
+        for task in waiting_tasks(workflow):
+            task.task_spec._update(task)
 
 
 def all_tasks(workflow: BpmnWorkflow):
