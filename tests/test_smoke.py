@@ -96,3 +96,19 @@ def test_a_generated_form_schema_is_built_once_per_form():
     assert forms.load(schema, {"decision": "accept", "pages": 3}) == {"decision": "accept", "pages": 3}
     with pytest.raises(forms.ValidationError):
         forms.load(schema, {"decision": "accept", "pages": 501})
+
+
+def test_stored_times_read_back_as_utc(h):
+    import datetime as dt
+
+    from engine.store import reading
+
+    utc = dt.UTC
+    with reading(h.hall.bind) as st:
+        assert st.read_ts("2026-11-29 18:00:00.123456") == dt.datetime(2026, 11, 29, 18, 0, 0, 123456, tzinfo=utc)
+        assert st.read_ts("2026-11-29 18:00:00") == dt.datetime(2026, 11, 29, 18, tzinfo=utc)
+        assert st.read_ts("2026-11-29T20:00:00+02:00") == dt.datetime(2026, 11, 29, 18, tzinfo=utc)
+        assert st.read_ts("2026-11-29T20:00:00+02:00").utcoffset() == dt.timedelta(0)
+        assert st.read_ts("2026-11-29") == dt.datetime(2026, 11, 29, tzinfo=utc)
+        now = dt.datetime.now(utc)
+        assert st.read_ts(st.ts(now)) == now
