@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from flask import Flask, jsonify
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 import forms
 from engine import db as engine_db
@@ -136,9 +137,10 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # a server's connections can drop; check each one as it leaves the pool
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    else:
+    elif make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database not in (None, "", ":memory:"):
         # the connection used last, again: its page cache is still valid (a connection that
-        # another one wrote after reads every page it needs again)
+        # another one wrote after reads every page it needs again); an in-memory database
+        # has one connection and no pool to order
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_use_lifo": True})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)

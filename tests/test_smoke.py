@@ -37,6 +37,16 @@ def test_sqlite_hands_out_the_connection_used_last(h):
         again.close()
 
 
+def test_an_in_memory_sqlite_database_still_makes_an_app():
+    """The LIFO pool option is only for a file database: SQLAlchemy refuses it for the one
+    connection of an in-memory database."""
+    from app import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "HALL_SCHEDULER": "off", "SECRET_KEY": "x"})
+    assert "pool_use_lifo" not in app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    assert app.test_client().get("/api/v1/openapi.json").status_code == 200
+
+
 def test_stored_json_reads_back_exactly(h):
     """Integers beyond 64 bits stay integers (a faster reader would make them floats), and
     what the fast writer refuses is still written."""
