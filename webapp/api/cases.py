@@ -20,7 +20,7 @@ def _object(value, field="data"):
 
 @blp.route("", methods=["POST"])
 @token_required
-@blp.arguments(StartCase)
+@blp.arguments(StartCase())
 @blp.response(201, CaseOut)
 def start(body):
     """Start a case of a process's latest version with its start form's data."""
@@ -31,7 +31,7 @@ def start(body):
 
 @blp.route("", methods=["GET"])
 @token_required
-@blp.arguments(CaseQuery, location="query")
+@blp.arguments(CaseQuery(), location="query")
 @blp.response(200, CaseSummary(many=True))
 @blp.paginate()
 def list_cases(query, pagination_parameters):
@@ -52,7 +52,7 @@ def get_case(case_id):
 
 @blp.route("/<int:case_id>/messages/<name>", methods=["POST"])
 @token_required
-@blp.arguments(Message)
+@blp.arguments(Message())
 @blp.response(200, CaseOut)
 @blp.alt_response(409, description="the case is not waiting for this message")
 def message(body, case_id, name):

@@ -35,7 +35,7 @@ blp = Blueprint("api_deadlines", __name__, description="Deadlines, supervision, 
 
 @blp.route("/tasks/<int:task_id>/extend", methods=["POST"])
 @token_required
-@blp.arguments(ExtendTask)
+@blp.arguments(ExtendTask())
 @blp.response(200, CaseOut)
 def extend(body, task_id):
     """Give a task more working days, with a reason (coordinator); its timers move too."""
@@ -45,7 +45,7 @@ def extend(body, task_id):
 
 @blp.route("/tasks/<int:task_id>/escalate", methods=["POST"])
 @token_required
-@blp.arguments(EscalateTask)
+@blp.arguments(EscalateTask())
 @blp.response(200, TaskOut)
 def escalate(body, task_id):
     """Send a task up to the executive deputy director (coordinator)."""
@@ -55,7 +55,7 @@ def escalate(body, task_id):
 
 @blp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
 @token_required
-@blp.arguments(ReassignTask)
+@blp.arguments(ReassignTask())
 @blp.response(200, TaskOut)
 def reassign(body, task_id):
     """Hand a task to a person or to another group (coordinator)."""
@@ -65,7 +65,7 @@ def reassign(body, task_id):
 
 @blp.route("/cases/<int:case_id>/notes", methods=["POST"])
 @token_required
-@blp.arguments(Note)
+@blp.arguments(Note())
 @blp.response(201, CaseOut)
 def note(body, case_id):
     """A supervision note (督办意见) on a case, or one of its tasks."""
@@ -75,7 +75,7 @@ def note(body, case_id):
 
 @blp.route("/cases/<int:case_id>/pause", methods=["POST"])
 @token_required
-@blp.arguments(PauseCase)
+@blp.arguments(PauseCase())
 @blp.response(200, CaseOut)
 def pause(body, case_id):
     """Stop the case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
@@ -103,7 +103,7 @@ def notifications():
 
 @blp.route("/notifications/read", methods=["POST"])
 @token_required
-@blp.arguments(ReadNotifications)
+@blp.arguments(ReadNotifications())
 @blp.response(204)
 def read(body):
     """Mark notifications read (all of them without ids)."""
@@ -112,7 +112,7 @@ def read(body):
 
 @blp.route("/accountability", methods=["GET"])
 @token_required
-@blp.arguments(AccountabilityQuery, location="query")
+@blp.arguments(AccountabilityQuery(), location="query")
 @blp.response(200, AccountabilityOut(many=True))
 @blp.paginate()
 def accountability(query, pagination_parameters):
@@ -125,7 +125,7 @@ def accountability(query, pagination_parameters):
 
 @blp.route("/accountability.csv", methods=["GET"])
 @token_required
-@blp.arguments(AccountabilityQuery, location="query")
+@blp.arguments(AccountabilityQuery(), location="query")
 @blp.response(200, description="the records as CSV (UTF-8 with BOM)", content_type="text/csv")
 def accountability_csv(query):
     """The same records as a CSV file."""
@@ -147,7 +147,7 @@ def calendar_year(year):
 
 @blp.route("/calendar/days/<day>", methods=["PUT"])
 @token_required
-@blp.arguments(CalendarDayIn)
+@blp.arguments(CalendarDayIn())
 @blp.response(204)
 def calendar_day(body, day):
     """Override one day (admin): a working day, closed, or back to the base calendar (null)."""
@@ -160,7 +160,7 @@ def calendar_day(body, day):
 
 @blp.route("/calendar/years/<int:year>", methods=["POST"])
 @token_required
-@blp.arguments(CalendarYearIn)
+@blp.arguments(CalendarYearIn())
 @blp.response(204)
 def calendar_publish(body, year):
     """Enter a year's public holidays and make-up working days (admin)."""

@@ -22,7 +22,7 @@ def list_models():
 
 @blp.route("", methods=["POST"])
 @token_required
-@blp.arguments(DeployForm, location="form")
+@blp.arguments(DeployForm(), location="form")
 @blp.response(201, DeployedVersion)
 @blp.alt_response(200, schema=DeployedVersion, description="identical files: the existing version")
 @blp.alt_response(422, description="invalid diagram: {message, errors: [{element_id, message}]}")

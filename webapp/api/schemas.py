@@ -1,4 +1,7 @@
-"""The API's request and response shapes (they are also its OpenAPI document)."""
+"""The API's request and response shapes (they are also its OpenAPI document).
+
+Routes pass `blp.arguments` an instance, not the class: given a class, webargs builds a
+new schema for every request, which costs more than reading the request."""
 
 from __future__ import annotations
 

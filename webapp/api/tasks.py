@@ -14,7 +14,7 @@ blp = Blueprint("api_tasks", __name__, description="Human tasks: inbox, claim, a
 
 @blp.route("", methods=["GET"])
 @token_required
-@blp.arguments(TaskQuery, location="query")
+@blp.arguments(TaskQuery(), location="query")
 @blp.response(200, TaskOut(many=True))
 @blp.paginate()
 def inbox(query, pagination_parameters):
@@ -61,7 +61,7 @@ def unclaim(task_id):
 
 @blp.route("/<int:task_id>/assign", methods=["POST"])
 @token_required
-@blp.arguments(AssignTask)
+@blp.arguments(AssignTask())
 @blp.response(200, TaskOut)
 def assign(body, task_id):
     """Give the task to a user (coordinator)."""
@@ -70,7 +70,7 @@ def assign(body, task_id):
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])
 @token_required
-@blp.arguments(CompleteTask)
+@blp.arguments(CompleteTask())
 @blp.response(200, CaseOut)
 @blp.alt_response(422, description="invalid data: {message, errors: {field: [messages]}}")
 @blp.alt_response(409, description="the task is no longer open")

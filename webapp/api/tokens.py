@@ -12,7 +12,7 @@ blp = Blueprint("api_tokens", __name__, description="Bearer tokens")
 
 
 @blp.route("/token", methods=["POST"])
-@blp.arguments(TokenRequest)
+@blp.arguments(TokenRequest())
 @blp.response(200, TokenResponse)
 @blp.doc(security=[])
 def issue_token(body):
