@@ -168,7 +168,7 @@ class Runtime:
             data = validate_form(self.start_form(bundle), data if data is not None else {})
             now = clock.now()
             wf = state.new_workflow(bundle.spec, bundle.subprocess_specs)
-            wf.get_tasks(state=TaskState.READY)[0].data.update(data)
+            wf.task_tree.data.update(data)  # a new workflow's one READY task is its root (Spiff's Workflow())
             day = now.astimezone(clock.HALL_TZ).strftime("%Y%m%d")
             case = {
                 "number": f"{pv.case_prefix}-{day}-{st.next_number(pv.case_prefix, day):05d}",

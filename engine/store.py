@@ -162,8 +162,11 @@ class Store:
             if convert:
                 row = list(row)
                 for i, read in convert:
-                    row[i] = read(row[i])
-            out.append(SimpleNamespace(**dict(zip(names, row, strict=True))))
+                    if row[i] is not None:
+                        row[i] = read(row[i])
+            obj = SimpleNamespace()  # filled in place: no keyword dict built and unpacked per row
+            obj.__dict__.update(zip(names, row, strict=True))
+            out.append(obj)
         return out
 
     # the reads behind a case's page
