@@ -1,6 +1,7 @@
 """The REST API as its clients see it: auth, deploy, cases, tasks, messages."""
 
 import io
+import re
 
 import pytest
 
@@ -52,6 +53,20 @@ def test_token_and_unauthorized(client, hall_users):
     r = client.post("/api/v1/auth/token", json={"username": "clerk"})
     assert r.status_code == 422 and "password" in r.get_json()["errors"]
     assert client.get("/api/v1/cases", headers=h.token("clerk")).status_code == 200
+
+
+def test_the_api_ignores_the_page_session(client, hall_users):
+    """The API authenticates by bearer token alone: a browser's signed-in session neither
+    opens it nor is touched by it (no cookie set, no `Vary: Cookie`)."""
+    login = client.get("/login").text
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', login).group(1)
+    r = client.post("/login", data={"username": "clerk", "password": "pw", "csrf_token": csrf})
+    assert r.status_code == 302
+    assert client.get("/api/v1/cases").status_code == 401
+    r = client.get("/api/v1/cases", headers=hall_users.token("clerk"))
+    assert r.status_code == 200
+    assert "Set-Cookie" not in r.headers and "cookie" not in r.headers.get("Vary", "").lower()
+    assert client.get("/inbox").status_code == 200  # the page session is still there
 
 
 def test_health_and_openapi(client):

@@ -15,6 +15,8 @@ from flask_sqlalchemy import SQLAlchemy
 from engine.hall import Hall
 from engine.models import Base
 
+API_PREFIX = "/api/v1"  # the REST API's root
+
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
@@ -47,10 +49,13 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class LazyCookieSessions(SecureCookieSessionInterface):
-    """Flask's cookie sessions, without building a signer for requests that carry no session
-    cookie (every API call): they get an empty session for free."""
+    """Flask's cookie sessions for pages. The API takes bearer tokens only: its requests get
+    a read-only empty session, never saved (no cookie work, no `Vary: Cookie`). A page
+    request without a session cookie gets an empty session without building a signer."""
 
     def open_session(self, app, request):
+        if request.path.startswith(API_PREFIX):
+            return self.null_session_class()
         if request.cookies.get(self.get_cookie_name(app)) is None:
             return self.session_class()
         return super().open_session(app, request)

@@ -13,6 +13,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import HallError
+from webapp import API_PREFIX
 
 log = logging.getLogger("hall.api")
 
@@ -43,14 +44,14 @@ def init_app(app) -> None:
     app.config.setdefault("API_TITLE", "Hall")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     from webapp.api import cases, deadlines, process_models, tasks, tokens
 
     for module in (tokens, process_models, cases, tasks, deadlines):
-        api.register_blueprint(module.blp, url_prefix="/api/v1" + module.PREFIX)
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)
     def _hall_error(e: HallError):
