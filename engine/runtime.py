@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -155,7 +156,9 @@ class Runtime:
     def start_form(self, bundle: bpmn.Bundle):
         return form_schema(self.forms, bundle.start_form)
 
-    def start(self, actor: Actor, process_id: str, data) -> SimpleNamespace:
+    def start(self, actor: Actor, process_id: str, data, read: Callable[[Store, int], Any] | None = None):
+        """Start a case of the process's latest version; returns the case, or with `read`,
+        what `read(store, case_id)` gives (see `act`)."""
         if not isinstance(process_id, str) or not process_id:
             raise Invalid("process_id is required", {"process_id": ["required"]})
         with transaction(self.session, self.bind) as st:
@@ -184,8 +187,9 @@ class Runtime:
             act.log("started", detail={"version": pv.version})
             self._advance(act)
             self._save(act)
+            shown = read(st, act.case.id) if read is not None else act.case
         self._keep(act)
-        return act.case
+        return shown
 
     @staticmethod
     def _case_due(bundle: bpmn.Bundle, data: dict, now: dt.datetime) -> dt.datetime | None:
@@ -229,8 +233,10 @@ class Runtime:
         return case, state.loads(case.state, bundle.spec, bundle.subprocess_specs)
 
     def act(self, actor: Actor, change: Callable[[Action], None], case_id: int | None = None,
-            locate: Callable[[Store], int] | None = None) -> SimpleNamespace:
-        """Run `change(action)` on a case and save; one transaction.
+            locate: Callable[[Store], int] | None = None, read: Callable[[Store, int], Any] | None = None):
+        """Run `change(action)` on a case and save; one transaction. Returns the case, or
+        with `read`, what `read(store, case_id)` gives, read in that same transaction after
+        the save: exactly what the action left, without a second transaction to read it.
 
         The case is `case_id`, or what `locate(store)` finds inside the transaction (for a
         caller that knows a task). The workflow comes from memory when this process holds
@@ -259,6 +265,7 @@ class Runtime:
                     change(act)
                     self._advance(act)
                     self._save(act)
+                    shown = read(st, act.case.id) if read is not None else act.case
             except Stale:
                 continue
             except Exception as e:
@@ -266,7 +273,7 @@ class Runtime:
                     continue
                 raise
             self._keep(act)
-            return act.case
+            return shown
         raise Conflict("the case is changing too fast; try again")
 
     def _advance(self, act: Action) -> None:
@@ -448,7 +455,7 @@ class Runtime:
     # ---------------------------------------------------------------------------------
     # messages and timers
 
-    def message(self, actor: Actor, case_id: int, name: str, data) -> SimpleNamespace:
+    def message(self, actor: Actor, case_id: int, name: str, data, read: Callable[[Store, int], Any] | None = None):
         if data is not None and not isinstance(data, dict):
             raise Invalid("data must be a JSON object", {"data": ["must be a JSON object"]})
         case = self.visible_case(actor, case_id)
@@ -471,7 +478,7 @@ class Runtime:
                 raise engine_failure(e) from e
             act.log("message_received", detail={"message": name, "data": jsonable(data or {})})
 
-        return self.act(actor, deliver, case_id=case_id)
+        return self.act(actor, deliver, case_id=case_id, read=read)
 
     def fire_due_timers(self, limit: int = 200) -> int:
         """Fire the timers of cases whose next timer is due, most overdue first, one
@@ -591,12 +598,10 @@ class Runtime:
         """(case, its open tasks, its history), read together: what a case's page shows.
         With `actor`, only if the actor may see the case."""
         with reading(self.bind) as st:
-            case = st.case_view(case_id)
-            if case is None:
-                raise NotFound(f"no case {case_id}")
-            if actor is not None and actor.is_applicant_only and case.started_by_id != actor.id:
-                raise Forbidden("this is not your case")
-            return case, st.case_tasks(case_id, "open"), st.case_events(case_id)
+            page = read_page(st, case_id)
+        if actor is not None and actor.is_applicant_only and page[0].started_by_id != actor.id:
+            raise Forbidden("this is not your case")
+        return page
 
     def visible_case(self, actor: Actor, case_id: int):
         case = self.case(case_id)
@@ -802,3 +807,12 @@ def spiff_task(wf, spiff_id: str):
         return wf.get_task_from_id(UUID(spiff_id))
     except (KeyError, ValueError, SpiffWorkflowException):
         return None
+
+
+def read_page(st: Store, case_id: int):
+    """(case, its open tasks, its history) as one store reads them: a case's page. Pass it
+    as `read` to an action to get the page the action left."""
+    case = st.case_view(case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case, st.case_tasks(case_id, "open"), st.case_events(case_id)

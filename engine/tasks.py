@@ -280,8 +280,9 @@ class Tasks:
         return self.row(task_id)
 
     # completing --------------------------------------------------------------------
-    def complete(self, actor: Actor, task_id: int, data):
-        """Validate `data` against the task's form and complete it; returns the case.
+    def complete(self, actor: Actor, task_id: int, data, read=None):
+        """Validate `data` against the task's form and complete it; returns the case (or
+        with `read`, what it reads in the action's transaction: see `Runtime.act`).
 
         Completing an unclaimed task one may work claims it first (both recorded)."""
         found = {}
@@ -328,7 +329,7 @@ class Tasks:
                     "department": deadlines.department(task), "person": actor.username,
                     "days_over": round(over, 2), "reason": None, "at": act.now})
 
-        return self.runtime.act(actor, finish, locate=locate)
+        return self.runtime.act(actor, finish, locate=locate, read=read)
 
 
 def _apply(t, data: dict) -> None:

@@ -21,6 +21,30 @@ def test_parallel_case_runs_to_completion(h):
     assert case.data["r3"] == "同意" and case.data["enterprise"] == "甲公司"
 
 
+def test_an_action_reads_what_it_left_in_its_own_transaction(h):
+    """`read=` runs inside the action's transaction, after its save: the page shows the
+    completion, and a read that fails takes the completion back with it."""
+    from engine.runtime import read_page
+
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    case, tasks, events = h.hall.runtime.start(clerk, "parallel5", {"x": 1}, read=read_page)
+    assert [t.element_id for t in tasks] == ["accept"] and events[0].action == "started"
+    accept = tasks[0].id
+
+    def broken(st, case_id):
+        raise RuntimeError("the read failed")
+
+    with pytest.raises(RuntimeError):
+        h.hall.tasks.complete(clerk, accept, {}, read=broken)
+    assert [t.element_id for t in h.open_tasks(case.id)] == ["accept"]
+
+    after, tasks, events = h.hall.tasks.complete(clerk, accept, {}, read=read_page)
+    assert after.revision == case.revision + 1
+    assert sorted(t.element_id for t in tasks) == ["r1", "r2", "r3", "r4"]
+    assert ("completed", "accept") in [(e.action, e.element_id) for e in events]
+
+
 @pytest.mark.sqlite_only  # PostgreSQL caches pages on the server
 def test_sqlite_hands_out_the_connection_used_last(h):
     """SQLite keeps a page cache per connection, valid until another connection writes: a

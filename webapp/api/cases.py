@@ -3,9 +3,10 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from engine.errors import Invalid
+from engine.runtime import read_page
 from webapp import hall
 from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase
-from webapp.api.views import case_json, case_summary, respond
+from webapp.api.views import case_json, case_summary, page_json, respond
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/cases"
@@ -24,8 +25,8 @@ def _object(value, field="data"):
 @blp.response(201, CaseOut)
 def start(body):
     """Start a case of a process's latest version with its start form's data."""
-    case = hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]))
-    return respond(case_json(case.id), 201)
+    return respond(page_json(hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]),
+                                                  read=read_page)), 201)
 
 
 
@@ -57,5 +58,5 @@ def get_case(case_id):
 @blp.alt_response(409, description="the case is not waiting for this message")
 def message(body, case_id, name):
     """Deliver a BPMN message (e.g. supplemented materials) to a waiting case."""
-    case = hall().runtime.message(current_actor(), case_id, name, _object(body["data"]))
-    return respond(case_json(case.id))
+    return respond(page_json(hall().runtime.message(current_actor(), case_id, name, _object(body["data"]),
+                                                    read=read_page)))

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from engine.runtime import read_page
 from webapp import hall
 from webapp.api.cases import _object
 from webapp.api.schemas import AssignTask, CaseOut, CompleteTask, TaskDetail, TaskOut, TaskQuery
-from webapp.api.views import case_json, respond, task_json
+from webapp.api.views import page_json, respond, task_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/tasks"
@@ -76,5 +77,4 @@ def assign(body, task_id):
 @blp.alt_response(409, description="the task is no longer open")
 def complete(body, task_id):
     """Complete the task with its form's data; returns the case."""
-    case = hall().tasks.complete(current_actor(), task_id, _object(body["data"]))
-    return respond(case_json(case.id))
+    return respond(page_json(hall().tasks.complete(current_actor(), task_id, _object(body["data"]), read=read_page)))

@@ -44,7 +44,13 @@ def case_warning(c) -> str:
 
 def case_json(case_id: int, actor=None) -> dict:
     """The whole case as the API shows it (to `actor`, if given: 403 if not theirs)."""
-    c, tasks, events = hall().runtime.case_page(case_id, actor)
+    return page_json(hall().runtime.case_page(case_id, actor))
+
+
+def page_json(page) -> dict:
+    """A case's page (`runtime.read_page`) as the API's case object; an action that answers
+    with the case passes `read=read_page` and hands what it returns here."""
+    c, tasks, events = page
     out = case_summary(c)
     out.update({
         "data": c.data or {}, "error": c.error, "started_by": c.started_by,
