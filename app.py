@@ -22,7 +22,7 @@ from engine import db as engine_db
 from engine import scheduler
 from engine.deadlines import Policy
 from engine.hall import Hall
-from webapp import JSONProvider, LazyCookieSessions, api, db, hall, migrate
+from webapp import IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate
 
 ROOT = Path(__file__).resolve().parent
 
@@ -117,6 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(ROOT / "webapp" / "templates"), static_folder=str(ROOT / "webapp" / "static"))
     app.json = JSONProvider(app)
     app.session_interface = LazyCookieSessions()
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     instance = Path(app.instance_path)
     app.config.update(

@@ -15,6 +15,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 
 HALL_TZ = ZoneInfo("Asia/Shanghai")
 
+# the days a person may give the hall (a form's date, a calendar day, a report's range):
+# wide enough for any real date, narrow enough that counting from one cannot overflow
+FIRST_DAY = _dt.date(1900, 1, 1)
+LAST_DAY = _dt.date(2199, 12, 31)
+
 _offset = _dt.timedelta(0)
 _frozen: _dt.datetime | None = None
 

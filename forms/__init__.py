@@ -12,6 +12,8 @@ import datetime as dt
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from engine.clock import FIRST_DAY, LAST_DAY
+
 _REGISTRY: dict[str, type[Schema]] = {}
 
 
@@ -175,10 +177,37 @@ def describe(schema_cls: type[Schema] | None) -> list[dict]:
     return [describe_field(name, field) for name, field in schema_cls().fields.items() if not field.dump_only]
 
 
+_INSTANCES: dict[type[Schema], Schema] = {}
+
+
 def load(schema_cls: type[Schema] | None, data) -> dict:
-    """Validate submitted data. Raises ValidationError ({field: [messages]})."""
+    """Validate submitted data. Raises ValidationError ({field: [messages]}); a date outside
+    FIRST_DAY..LAST_DAY is refused, whatever the form says, as no deadline could count from it."""
     if not isinstance(data, dict):
         raise ValidationError({"data": ["must be a JSON object"]})
     if schema_cls is None:
         return dict(data)
-    return schema_cls().load(data)
+    schema = _INSTANCES.get(schema_cls)
+    if schema is None:  # building a schema costs more than loading with it; one serves every load
+        schema = _INSTANCES[schema_cls] = schema_cls()
+    values = schema.load(data)
+    bad = {name: [f"must lie between {FIRST_DAY} and {LAST_DAY}"] for name, v in values.items() if _off_calendar(v)}
+    if bad:
+        raise ValidationError(bad)
+    return values
+
+
+def _off_calendar(value) -> bool:
+    """Does `value` hold a date (or time) outside FIRST_DAY..LAST_DAY, however deep in lists and objects?"""
+    pending = [value]
+    while pending:
+        v = pending.pop()
+        if isinstance(v, dt.date):
+            day = v.date() if isinstance(v, dt.datetime) else v
+            if not FIRST_DAY <= day <= LAST_DAY:
+                return True
+        elif isinstance(v, dict):
+            pending.extend(v.values())
+        elif isinstance(v, list | tuple):
+            pending.extend(v)
+    return False

@@ -213,6 +213,48 @@ def test_case_list_filters_and_pagination(client, deployed):
     assert len(client.get("/api/v1/cases?q=企业3", headers=h.token("clerk")).get_json()) == 1
 
 
+def test_hostile_input_is_refused_by_name_and_stores_nothing(client, deployed):
+    """What a hostile or broken client can send: numbers beyond any row id, JSON that could
+    not be stored or sent back, days no deadline can count from. Each is a 4xx naming the
+    problem; nothing is written."""
+    h = deployed
+    case = start(client, h).get_json()
+    task = case["open_tasks"][0]["id"]
+    before = client.get(f"/api/v1/cases/{case['id']}", headers=h.token("clerk")).get_json()
+    huge = 10**20
+    assert client.get(f"/api/v1/cases/{huge}", headers=h.token("clerk")).status_code == 404
+    assert client.post(f"/api/v1/tasks/{huge}/complete", json={"data": {}}, headers=h.token("clerk")).status_code == 404
+    r = client.get(f"/api/v1/cases?page={huge}", headers=h.token("clerk"))
+    assert r.status_code == 422 and "page" in r.get_json()["errors"]
+    r = client.post(f"/api/v1/cases/{case['id']}/notes", json={"text": "x", "task_id": huge}, headers=h.token("coord"))
+    assert r.status_code == 422 and "task_id" in r.get_json()["errors"]
+    r = client.post("/api/v1/notifications/read", json={"ids": [huge]}, headers=h.token("clerk"))
+    assert r.status_code == 422 and "ids" in r.get_json()["errors"]
+
+    url = f"/api/v1/tasks/{task}/complete"
+    json_type = {**h.token("clerk"), "Content-Type": "application/json"}
+    for body, why in ((b'{"data": {"decision": "accept", "note": "\\ud800"}}', "surrogate"),
+                      (b'{"data": {"decision": "accept", "note": "a\\u0000b"}}', "NUL"),
+                      (b'{"data": {"pages": ' + b"1" * 5000 + b"}}", "4300 digits"),
+                      (b'{"data": {"x": ' + b"[" * 40 + b"]" * 40 + b"}}", "nested deeper"),
+                      (b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested deeper")):
+        r = client.post(url, data=body, headers=json_type)
+        assert r.status_code == 400 and why in r.get_json()["message"], (why, r.status_code, r.get_json())
+    r = client.post(url, json={"data": {"decision": "accept", "pages": 3, "received_on": "0001-01-01"}},
+                    headers=h.token("clerk"))
+    assert r.status_code == 422 and "received_on" in r.get_json()["errors"]
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=h.token("clerk")).get_json() == before
+
+    r = client.get("/api/v1/accountability?since=0001-01-01", headers=h.token("watch"))
+    assert r.status_code == 422 and "since" in r.get_json()["errors"]
+    h.user("root", roles=["admin"])
+    for method, path in (("get", "/api/v1/calendar/0"), ("post", "/api/v1/calendar/years/2147483648"),
+                         ("put", "/api/v1/calendar/days/0001-01-01")):
+        body = {"holidays": []} if "years" in path else {"workday": False} if "days" in path else None
+        r = getattr(client, method)(path, json=body, headers=h.token("root"))
+        assert r.status_code == 422 and r.get_json()["errors"], (path, r.status_code)
+
+
 # tasks --------------------------------------------------------------------------------
 
 def test_inbox_claim_unclaim_and_form(client, deployed):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
+import re
 
 import orjson
 from flask import current_app
@@ -11,11 +13,13 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.routing import IntegerConverter
 
 from engine.hall import Hall
 from engine.models import Base
 
 API_PREFIX = "/api/v1"  # the REST API's root
+ID_MAX = 2**63 - 1  # the largest row id (a 64-bit integer column)
 
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate()
@@ -46,6 +50,62 @@ class JSONProvider(DefaultJSONProvider):
             return orjson.dumps(obj, default=self.default).decode()
         except TypeError:
             return super().dumps(obj, **kwargs)
+
+    def loads(self, s, **kwargs):
+        return load_request_json(s)
+
+
+class BadJSON(ValueError):
+    """A request body that is not JSON the hall can keep; the message says why."""
+
+
+MAX_JSON_DEPTH = 32
+_ESCAPED_SURROGATE_OR_NUL = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def load_request_json(body: bytes | str):
+    """A request's JSON body. Refused (BadJSON) when it is not JSON, or holds what could
+    not be stored or sent back: a lone surrogate (\\ud800) or a NUL (\\u0000) in a
+    string, an integer of more than 4300 digits, nesting deeper than MAX_JSON_DEPTH."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise BadJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as e:  # not JSON, not UTF-8, or an integer too long to read
+        raise BadJSON(str(e)) from None
+    text = body if isinstance(body, str) else body.decode(json.detect_encoding(body), "replace")
+    escapes = _ESCAPED_SURROGATE_OR_NUL.search(text) is not None
+    # brackets are counted in C; the walk runs only when nesting could be too deep
+    if escapes or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        _check_json(value)
+    return value
+
+
+def _check_json(value) -> None:
+    pending = [(value, 1)]
+    while pending:
+        v, depth = pending.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                raise BadJSON("a string holds a NUL character (\\u0000)")
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadJSON("a string holds a lone surrogate (\\ud800-\\udfff): not text") from None
+        elif isinstance(v, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise BadJSON(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            items = [*v.keys(), *v.values()] if isinstance(v, dict) else v
+            pending.extend((item, depth + 1) for item in items)
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> up to the largest number a database integer holds: a larger one names
+    nothing (404) instead of overflowing the database's integers further on."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 class LazyCookieSessions(SecureCookieSessionInterface):

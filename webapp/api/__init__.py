@@ -7,13 +7,17 @@ Every error is JSON: {"message": ..., "errors": ...}; engine errors keep their s
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
+import flask_smorest
 from flask import jsonify
 from flask_smorest import Api
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import HallError
-from webapp import API_PREFIX
+from engine.errors import HallError, Invalid
+from webapp import API_PREFIX, BadJSON, load_request_json
 
 log = logging.getLogger("hall.api")
 
@@ -38,6 +42,41 @@ class HallApi(Api):
 
 
 api = HallApi()
+
+MAX_PAGE = 1_000_000
+
+
+class HallParser(FlaskParser):
+    """webargs' Flask parser, reading JSON bodies as every request of the hall is read."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return missing
+        try:
+            return load_request_json(req.get_data(cache=True))
+        except BadJSON as e:
+            raise HallError(f"the request body is not usable JSON: {e}", errors={"json": [str(e)]}) from None
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: bodies read by HallParser; a page number beyond MAX_PAGE is
+    refused (its offset would overflow the database's integers)."""
+
+    ARGUMENTS_PARSER = HallParser()
+
+    def paginate(self, *args, **kwargs):
+        paginated = super().paginate(*args, **kwargs)
+
+        def decorator(func):
+            @wraps(func)
+            def bounded(*f_args, pagination_parameters, **f_kwargs):
+                if pagination_parameters.page > MAX_PAGE:
+                    raise Invalid(f"page must be at most {MAX_PAGE}", {"page": [f"at most {MAX_PAGE}"]})
+                return func(*f_args, pagination_parameters=pagination_parameters, **f_kwargs)
+
+            return paginated(bounded)
+
+        return decorator
 
 
 def init_app(app) -> None:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.errors import Invalid
 from engine.runtime import read_page
 from webapp import hall
+from webapp.api import Blueprint
 from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase
 from webapp.api.views import case_json, case_summary, page_json, respond
 from webapp.auth import current_actor, token_required

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from engine import calendar
+from engine.clock import FIRST_DAY, LAST_DAY
 from engine.errors import Invalid
 from webapp import hall
+from webapp.api import Blueprint
 from webapp.api.schemas import (
     AccountabilityOut,
     AccountabilityQuery,
@@ -139,6 +140,7 @@ def accountability_csv(query):
 @blp.response(200, description="{year, known, overrides: [{day, workday, note}]}")
 def calendar_year(year):
     """The working-day calendar of a year: whether it is known, and the hall's overrides."""
+    _counted_year(year)
     cal = calendar.current()
     overrides = [{"day": d.isoformat(), "workday": w} for d, w in sorted(cal.overrides.items()) if d.year == year]
     return respond({"year": year, "known": cal.knows(year), "overrides": overrides,
@@ -155,6 +157,7 @@ def calendar_day(body, day):
         date = dt.date.fromisoformat(day)
     except ValueError:
         raise Invalid(f"'{day}' is not a date (YYYY-MM-DD)", {"day": ["not a date"]}) from None
+    _counted_year(date.year, "day")
     hall().deadlines.set_day(current_actor(), date, body["workday"], body.get("note"))
 
 
@@ -164,4 +167,11 @@ def calendar_day(body, day):
 @blp.response(204)
 def calendar_publish(body, year):
     """Enter a year's public holidays and make-up working days (admin)."""
+    _counted_year(year)
     hall().deadlines.publish_year(current_actor(), year, body["holidays"], body["workdays"], body.get("note"))
+
+
+def _counted_year(year: int, field: str = "year") -> None:
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise Invalid(f"the calendar covers {FIRST_DAY.year} to {LAST_DAY.year}, not {year}",
+                      {field: [f"between {FIRST_DAY.year} and {LAST_DAY.year}"]})

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from engine.errors import Invalid
 from webapp import hall
+from webapp.api import Blueprint
 from webapp.api.schemas import DeployedVersion, DeployForm, ProcessModel
 from webapp.auth import current_actor, token_required
 

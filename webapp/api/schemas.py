@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from engine.clock import FIRST_DAY, LAST_DAY
+from webapp import ID_MAX
+
 CASE_STATUSES = ("running", "completed", "terminated", "error")
+
+
+def Id(**kw) -> fields.Integer:  # named as marshmallow names its fields
+    """A row id given in a request: a positive 64-bit integer."""
+    return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kw)
+
+
+def Day(**kw) -> fields.Date:
+    """A day given in a request, within the days the hall counts with."""
+    return fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), **kw)
 
 
 class TokenRequest(Schema):
@@ -127,7 +140,7 @@ class CaseQuery(Schema):
 class TaskQuery(Schema):
     scope = fields.String(validate=validate.OneOf(("mine", "group")))
     process_id = fields.String()
-    case_id = fields.Integer()
+    case_id = Id()
 
 
 class CompleteTask(Schema):
@@ -158,7 +171,7 @@ class ReassignTask(Schema):
 
 class Note(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1))
-    task_id = fields.Integer()
+    task_id = Id()
 
 
 class PauseCase(Schema):
@@ -177,15 +190,15 @@ class NotificationOut(Schema):
 
 
 class ReadNotifications(Schema):
-    ids = fields.List(fields.Integer(), load_default=None)
+    ids = fields.List(Id(), load_default=None)
 
 
 class AccountabilityQuery(Schema):
     kind = fields.String(validate=validate.OneOf(("late", "extension", "rejection")))
     department = fields.String()
     person = fields.String()
-    since = fields.Date()
-    until = fields.Date()
+    since = Day()
+    until = Day()
 
 
 class AccountabilityOut(Schema):
@@ -209,6 +222,6 @@ class CalendarDayIn(Schema):
 
 
 class CalendarYearIn(Schema):
-    holidays = fields.List(fields.Date(), required=True)
-    workdays = fields.List(fields.Date(), load_default=list, metadata={"description": "make-up working days (调休)"})
+    holidays = fields.List(Day(), required=True)
+    workdays = fields.List(Day(), load_default=list, metadata={"description": "make-up working days (调休)"})
     note = fields.String(load_default=None)

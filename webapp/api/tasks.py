@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.runtime import read_page
 from webapp import hall
+from webapp.api import Blueprint
 from webapp.api.cases import _object
 from webapp.api.schemas import AssignTask, CaseOut, CompleteTask, TaskDetail, TaskOut, TaskQuery
 from webapp.api.views import page_json, respond, task_json

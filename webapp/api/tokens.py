@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.identity import TOKEN_LIFETIME
 from webapp import hall
+from webapp.api import Blueprint
 from webapp.api.schemas import TokenRequest, TokenResponse
 from webapp.auth import Unauthorized
 
