@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import forms
+from engine import bpmn, scheduler
 from engine import db as engine_db
-from engine import scheduler
 from engine.deadlines import Policy
 from engine.hall import Hall
 from webapp import IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate
@@ -133,6 +133,8 @@ def create_app(config: dict | None = None) -> Flask:
                    "user": os.environ.get("HALL_SMTP_USER"), "password": os.environ.get("HALL_SMTP_PASSWORD"),
                    "sender": os.environ.get("HALL_SMTP_SENDER", "hall@localhost")},
         JSON_AS_ASCII=False,
+        # the largest request: a deployment of as many files of the largest size as allowed
+        MAX_CONTENT_LENGTH=bpmn.MAX_FILES * bpmn.MAX_FILE_BYTES + 1024 * 1024,
     )
     app.config.update(config or {})
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 import chinese_calendar
 
 from engine import clock, scripting
+from engine.errors import Invalid
 
 TZ = clock.HALL_TZ
 DEFAULT_HOURS = "09:00-12:00,13:30-17:30"
@@ -45,6 +46,15 @@ def parse_hours(text: str) -> list[tuple[dt.time, dt.time]]:
         if start < end:
             raise ValueError("office hours overlap")
     return periods
+
+
+class BeyondReach(Invalid):
+    """Working time counted more than ten years away: no deadline the hall keeps lies there
+    (with no working day for ten years, the count would not end)."""
+
+    def __init__(self):
+        super().__init__("a deadline more than ten years of working time away",
+                         {"deadline": ["more than ten years of working time away"]})
 
 
 class Calendar:
@@ -157,7 +167,7 @@ class Calendar:
                 left -= span
             day += dt.timedelta(days=1)
             t = self._open(day)
-        raise ValueError("working time beyond ten years")
+        raise BeyondReach()
 
     def subtract_working_seconds(self, end: dt.datetime, seconds: float) -> dt.datetime:
         """The earliest moment from which `seconds` of working time or less remain to `end`."""
@@ -177,7 +187,7 @@ class Calendar:
                     return self._previous_close(s)
             day -= dt.timedelta(days=1)
             t = self.close(day)
-        raise ValueError("working time beyond ten years")
+        raise BeyondReach()
 
     def _previous_close(self, moment: dt.datetime) -> dt.datetime:
         """The end of the working period before `moment` (where the same amount remained)."""

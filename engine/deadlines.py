@@ -31,7 +31,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from engine import calendar, clock, db, history
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import Accountability, CalendarDay, CalendarYear, Case, Notification, Task, User
 from engine.store import reading, transaction
@@ -279,6 +279,8 @@ class Deadlines:
         if not (reason or "").strip():
             raise Invalid("a reason is required to extend a deadline", {"reason": ["required"]})
         task = self.tasks.row(task_id)
+        if task.status != "open":
+            raise Conflict(f"task {task_id} is {task.status}")
         if task.due_at is None:
             raise Invalid("this task has no deadline to extend", {"workdays": ["the task has no deadline"]})
         cal = calendar.current()
@@ -307,6 +309,8 @@ class Deadlines:
         """Send a task up to the executive deputy director now."""
         self._coordinator(actor)
         task = self.tasks.row(task_id)
+        if task.status != "open":
+            raise Conflict(f"task {task_id} is {task.status}")
         now = clock.now()
         with transaction(self.session, self.bind) as st:
             members = st.group_members({self.policy.director})

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import orjson
 from sqlalchemy.orm import scoped_session
 
-from engine.models import NEVER_DUE
+from engine.models import NEVER_DUE, Notification
 
 UTC = dt.UTC
 
@@ -96,6 +96,7 @@ _TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "cl
           "paused_since", "started_at", "next_alert_at"}
 _JSONS = {"data", "candidate_groups", "detail", "context", "visited"}
 _LONG_NUMBER = re.compile(r"\d{19}")
+MESSAGE_CHARS = Notification.__table__.c.message.type.length
 
 
 class Store:
@@ -378,6 +379,9 @@ class Store:
     def insert_notifications(self, rows: list[dict]) -> None:
         if rows:
             cols = ("user_id", "kind", "case_id", "task_id", "message", "created_at")
+            for r in rows:  # a message quotes what people wrote; it is cut to what its column holds
+                if len(r["message"]) > MESSAGE_CHARS:
+                    r["message"] = r["message"][:MESSAGE_CHARS - 1] + "…"
             self.cur.executemany(self._sql(f"INSERT INTO notifications ({', '.join(cols)}) VALUES (?, ?, ?, ?, ?, ?)"),
                                  [[self._value(k, r[k]) for k in cols] for r in rows])
 

@@ -16,11 +16,12 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import calendar, clock, db, deadlines, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.identity import Actor
+from engine.identity import Actor, actor_of
 from engine.models import NEVER_DUE, Case, Group, Task, TaskQueue, User
 from engine.store import reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
+WORKING_ROLES = ("staff", "coordinator", "director", "admin")  # who may be given any task
 INBOX_SORTS = ("urgency", "oldest", "newest", "number")
 
 _T = Task.__table__
@@ -239,7 +240,10 @@ class Tasks:
     def unclaim(self, actor: Actor, task_id: int):
         with db.write(self.session) as s:
             task = self._locked(s, task_id)
-            if task.assignee_id is not None:
+            if task.assignee_id is None:
+                if not may_work(actor, task) and not actor.has("coordinator", "director"):
+                    raise Forbidden("this task is not open to your groups")
+            else:
                 if task.assignee_id != actor.id and not actor.has("coordinator", "director"):
                     raise Conflict(f"task {task_id} is held by {self._holder(s, task)}")
                 self._hold(s, task, None)
@@ -257,6 +261,11 @@ class Tasks:
             if user is None or not user.active:
                 raise Invalid(f"no active user '{username}'", {"username": [f"no active user '{username}'"]})
             task = self._locked(s, task_id)
+            assignee = actor_of(user)
+            if not assignee.has(*WORKING_ROLES) and not may_work(assignee, SimpleNamespace(
+                    assignee_id=None, candidate_groups=task.candidate_groups)):
+                raise Invalid(f"{username} may not work this task: not staff, and not in its groups",
+                              {"username": ["may not work this task"]})
             self._hold(s, task, user.id)
             history.record(s, [history.event(task.case_id, actor.username, "assigned", task.element_id, task.id,
                                              task.process_id, {"to": username})])

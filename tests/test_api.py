@@ -243,6 +243,8 @@ def test_hostile_input_is_refused_by_name_and_stores_nothing(client, deployed):
     r = client.post(url, json={"data": {"decision": "accept", "pages": 3, "received_on": "0001-01-01"}},
                     headers=h.token("clerk"))
     assert r.status_code == 422 and "received_on" in r.get_json()["errors"]
+    r = client.post(url, data=b" " * (45 * 1024 * 1024), headers=json_type)
+    assert r.status_code == 413
     assert client.get(f"/api/v1/cases/{case['id']}", headers=h.token("clerk")).get_json() == before
 
     r = client.get("/api/v1/accountability?since=0001-01-01", headers=h.token("watch"))

@@ -115,3 +115,33 @@ def test_calendar_on_the_command_line(app, h):
     from engine import calendar
 
     assert calendar.current().is_workday(dt.date(2026, 12, 31)) is False
+
+
+def test_coordination_refuses_what_cannot_be(setup):
+    """A finished task cannot be escalated or extended (409); a task goes only to someone who
+    may work it (an applicant only within their own groups); someone outside a task's groups
+    cannot unclaim it; what people write is cut to what is kept, or refused by name."""
+    h, client, case = setup
+    h.user("ann", groups=["申请人"], roles=["applicant"])
+    task_id = case["open_tasks"][0]["id"]
+    url = f"/api/v1/tasks/{task_id}"
+    r = client.post(url + "/assign", json={"username": "ann"}, headers=h.token("coord"))
+    assert r.status_code == 422 and "username" in r.get_json()["errors"]
+    assert client.post(url + "/unclaim", headers=h.token("dept")).status_code == 403
+    assert client.post(url + "/unclaim", headers=h.token("clerk")).status_code == 200
+
+    r = client.post(f"/api/v1/cases/{case['id']}/pause", json={"reason": "听" * 129}, headers=h.token("coord"))
+    assert r.status_code == 422 and "reason" in r.get_json()["errors"]
+    r = client.put("/api/v1/calendar/days/2026-12-31", json={"workday": False, "note": "n" * 129},
+                   headers=h.token("admin"))
+    assert r.status_code == 422 and "note" in r.get_json()["errors"]
+    long_note = "请协调" * 400  # within what a note may be, longer than a notification holds
+    assert client.post(url + "/escalate", json={"note": long_note}, headers=h.token("coord")).status_code == 200
+    message = client.get("/api/v1/notifications", headers=h.token("director")).get_json()[0]["message"]
+    assert len(message) == 512 and message.endswith("…")
+
+    r = client.post(url + "/complete", json={"data": {"decision": "accept"}}, headers=h.token("clerk"))
+    assert r.status_code == 200
+    assert client.post(url + "/escalate", json={"note": "x"}, headers=h.token("coord")).status_code == 409
+    r = client.post(url + "/extend", json={"workdays": 1, "reason": "r"}, headers=h.token("coord"))
+    assert r.status_code == 409

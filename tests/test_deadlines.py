@@ -56,6 +56,17 @@ def test_working_time_and_its_inverse():
     assert cal.subtract_working_seconds(at(2026, 12, 1, 17, 30), cal.day_seconds) == at(2026, 11, 30, 17, 30)
 
 
+def test_working_time_beyond_ten_years_is_refused_as_input():
+    """With no working day in sight the count stops at ten years, as an error a person is
+    shown (422), not a crash."""
+    cal = calendar.Calendar()
+    with pytest.raises(calendar.BeyondReach) as e:
+        cal.add_working_seconds(at(2026, 2, 13, 15), 3000 * cal.day_seconds)
+    assert isinstance(e.value, Invalid) and e.value.status == 422
+    with pytest.raises(calendar.BeyondReach):
+        cal.subtract_working_seconds(at(2026, 2, 13, 15), 3000 * cal.day_seconds)
+
+
 # --- a case's deadlines -------------------------------------------------------------
 
 @pytest.fixture

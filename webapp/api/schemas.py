@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from engine.clock import FIRST_DAY, LAST_DAY
+from engine.models import CalendarDay, Case
 from webapp import ID_MAX
 
 CASE_STATUSES = ("running", "completed", "terminated", "error")
@@ -16,6 +17,14 @@ CASE_STATUSES = ("running", "completed", "terminated", "error")
 def Id(**kw) -> fields.Integer:  # named as marshmallow names its fields
     """A row id given in a request: a positive 64-bit integer."""
     return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kw)
+
+
+TEXT_CHARS = 4000  # a note or a reason a person writes
+
+
+def _chars(column) -> int:
+    """What a text column holds: a longer value is refused here, not by the database."""
+    return column.type.length
 
 
 def Day(**kw) -> fields.Date:
@@ -157,11 +166,11 @@ class Message(Schema):
 
 class ExtendTask(Schema):
     workdays = fields.Integer(required=True, validate=validate.Range(min=1, max=60))
-    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_CHARS))
 
 
 class EscalateTask(Schema):
-    note = fields.String(load_default="")
+    note = fields.String(load_default="", validate=validate.Length(max=TEXT_CHARS))
 
 
 class ReassignTask(Schema):
@@ -170,12 +179,12 @@ class ReassignTask(Schema):
 
 
 class Note(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_CHARS))
     task_id = Id()
 
 
 class PauseCase(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1),
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=_chars(Case.paused_reason)),
                            metadata={"description": "听证, 检验检测, 鉴定, 专家评审 or another special procedure"})
 
 
@@ -218,10 +227,10 @@ class AccountabilityOut(Schema):
 class CalendarDayIn(Schema):
     workday = fields.Boolean(required=True, allow_none=True,
                              metadata={"description": "true: a working day; false: closed; null: no override"})
-    note = fields.String(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=_chars(CalendarDay.note)))
 
 
 class CalendarYearIn(Schema):
     holidays = fields.List(Day(), required=True)
     workdays = fields.List(Day(), load_default=list, metadata={"description": "make-up working days (调休)"})
-    note = fields.String(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=_chars(CalendarDay.note)))
