@@ -22,7 +22,7 @@ from engine import bpmn, scheduler
 from engine import db as engine_db
 from engine.deadlines import Policy
 from engine.hall import Hall
-from webapp import IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate
+from webapp import IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate, refuse_nul
 
 ROOT = Path(__file__).resolve().parent
 
@@ -118,6 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json = JSONProvider(app)
     app.session_interface = LazyCookieSessions()
     app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     instance = Path(app.instance_path)
     app.config.update(

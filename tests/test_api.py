@@ -247,6 +247,12 @@ def test_hostile_input_is_refused_by_name_and_stores_nothing(client, deployed):
     assert r.status_code == 413
     assert client.get(f"/api/v1/cases/{case['id']}", headers=h.token("clerk")).get_json() == before
 
+    for url in ("/api/v1/cases?q=%00", "/api/v1/process-models/a%00b/versions"):  # PostgreSQL holds no NUL
+        r = client.get(url, headers=h.token("clerk"))
+        assert r.status_code == 400 and "NUL" in r.get_json()["message"], url
+    r = client.post("/api/v1/auth/token", data={"username": "clerk\x00", "password": "pw"})
+    assert r.status_code == 400 and "form" in r.get_json()["message"]
+
     r = client.get("/api/v1/accountability?since=0001-01-01", headers=h.token("watch"))
     assert r.status_code == 422 and "since" in r.get_json()["errors"]
     h.user("root", roles=["admin"])

@@ -8,13 +8,14 @@ import json
 import re
 
 import orjson
-from flask import current_app
+from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.routing import IntegerConverter
 
+from engine.errors import HallError
 from engine.hall import Hall
 from engine.models import Base
 
@@ -97,6 +98,22 @@ def _check_json(value) -> None:
                 raise BadJSON(f"nested deeper than {MAX_JSON_DEPTH} levels")
             items = [*v.keys(), *v.values()] if isinstance(v, dict) else v
             pending.extend((item, depth + 1) for item in items)
+
+
+def refuse_nul() -> None:
+    """Before every request: no NUL character in the path, the query or a form (PostgreSQL
+    cannot hold one in text, and no real input has one). JSON bodies are checked as read."""
+    where = ("the path" if "\x00" in request.path else
+             "the query" if b"%00" in request.query_string or b"\x00" in request.query_string else
+             "a form field" if request.mimetype in _FORM_TYPES and (
+                 any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
+                 or any("\x00" in (f.filename or "") for f in request.files.values())) else None)
+    if where:
+        raise HallError(f"a NUL character (\\u0000) in {where}: not accepted",
+                        errors={"request": [f"NUL in {where}"]})
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class IdConverter(IntegerConverter):
