@@ -237,7 +237,9 @@ def test_hostile_input_is_refused_by_name_and_stores_nothing(client, deployed):
                       (b'{"data": {"decision": "accept", "note": "a\\u0000b"}}', "NUL"),
                       (b'{"data": {"pages": ' + b"1" * 5000 + b"}}", "4300 digits"),
                       (b'{"data": {"x": ' + b"[" * 40 + b"]" * 40 + b"}}", "nested deeper"),
-                      (b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested deeper")):
+                      (b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested deeper"),
+                      (b'{"data": {"decision": "accept", "pages": NaN}}', "NaN is not"),
+                      (b'{"data": {"decision": "accept", "pages": 1e400}}', "beyond what a number")):
         r = client.post(url, data=body, headers=json_type)
         assert r.status_code == 400 and why in r.get_json()["message"], (why, r.status_code, r.get_json())
     r = client.post(url, json={"data": {"decision": "accept", "pages": 3, "received_on": "0001-01-01"}},

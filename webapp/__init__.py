@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 import re
 
 import orjson
@@ -68,9 +69,10 @@ _ESCAPED_SURROGATE_OR_NUL = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 def load_request_json(body: bytes | str):
     """A request's JSON body. Refused (BadJSON) when it is not JSON, or holds what could
     not be stored or sent back: a lone surrogate (\\ud800) or a NUL (\\u0000) in a
-    string, an integer of more than 4300 digits, nesting deeper than MAX_JSON_DEPTH."""
+    string, NaN, Infinity or a number beyond a float, an integer of more than 4300 digits,
+    nesting deeper than MAX_JSON_DEPTH."""
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_not_a_number, parse_float=_finite)
     except RecursionError:
         raise BadJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as e:  # not JSON, not UTF-8, or an integer too long to read
@@ -80,6 +82,17 @@ def load_request_json(body: bytes | str):
     # brackets are counted in C; the walk runs only when nesting could be too deep
     if escapes or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
         _check_json(value)
+    return value
+
+
+def _not_a_number(name: str):
+    raise BadJSON(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadJSON(f"{text} is beyond what a number can hold")
     return value
 
 
