@@ -79,7 +79,8 @@ class Repository:
             raise Invalid("no file uploaded; send one or more 'file' parts (.bpmn, .dmn)",
                           [{"element_id": None, "message": "no file"}])
         if len(uploads) > bpmn.MAX_FILES:
-            raise Invalid(f"at most {bpmn.MAX_FILES} files per deployment", [])
+            raise Invalid(f"at most {bpmn.MAX_FILES} files per deployment",
+                          [{"element_id": None, "message": f"{len(uploads)} files; at most {bpmn.MAX_FILES}"}])
         files = {}
         for name, content in uploads.items():
             if not name.lower().endswith((".bpmn", ".dmn", ".xml")):

@@ -55,7 +55,9 @@ class ConveneForm(Schema):
         if len(set(depts)) != len(depts):
             errors["departments"] = ["参会部门不能重复"]
         at = data.get("meeting_at")
-        if at is not None and at <= clock.now():
+        if at is not None and not clock.FIRST_DAY <= at.date() <= clock.LAST_DAY:  # before _local_time converts it
+            errors["meeting_at"] = [f"must lie between {clock.FIRST_DAY} and {clock.LAST_DAY}"]
+        elif at is not None and at <= clock.now():
             errors["meeting_at"] = ["会审时间应晚于现在"]
         if errors:
             raise ValidationError(errors)

@@ -113,6 +113,14 @@ def test_deploy_refuses_bad_files(client, hall_users, content, needle):
     assert client.get("/api/v1/process-models", headers=hall_users.token("clerk")).get_json() == []
 
 
+def test_deploy_refuses_too_many_files(client, hall_users):
+    files = [(io.BytesIO(FORM), f"f{i}.bpmn") for i in range(21)]
+    r = client.post("/api/v1/process-models", data={"file": files}, headers=hall_users.token("owner"),
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "21 files" in r.get_json()["errors"][0]["message"]
+    assert client.get("/api/v1/process-models", headers=hall_users.token("clerk")).get_json() == []
+
+
 def test_deploy_lint_names_the_element(client, hall_users):
     bad = FORM.replace(b'<bpmn:conditionExpression>${decision == "accept"}',
                        b'<bpmn:conditionExpression>__import__("os")')

@@ -311,6 +311,7 @@ def test_convene_form_errors(h, p):
         ({"lead_window": "工商"}, "lead_window"),
         ({"meeting_at": "下周一"}, "meeting_at"),
         ({"meeting_at": "2026-11-26T09:00:00"}, "meeting_at"),  # already past
+        ({"meeting_at": "9999-12-31T23:59:59-12:00"}, "meeting_at"),  # no deadline counts from there
         ({"related_case": "12345"}, "related_case"),
         ({"place": None}, "place"),
         ({"chairman": "王主任"}, "chairman"),
