@@ -270,7 +270,7 @@ class Deadlines:
         if not actor.has("coordinator", "director"):
             raise Forbidden("this needs the coordinator role")
 
-    def extend(self, actor: Actor, task_id: int, workdays: int, reason: str):
+    def extend(self, actor: Actor, task_id: int, workdays: int, reason: str, read=None):
         """Give a task `workdays` more working days; the timers that enforce its deadline
         move with it. Recorded, with its reason, for accountability."""
         self._coordinator(actor)
@@ -303,7 +303,7 @@ class Deadlines:
             act.log("extended", task.element_id, task.id, detail={"workdays": workdays, "reason": reason.strip(),
                                                                   "due": new_due.isoformat()})
 
-        return self.runtime.act(actor, change, case_id=task.case_id)
+        return self.runtime.act(actor, change, case_id=task.case_id, read=read)
 
     def escalate(self, actor: Actor, task_id: int, note: str = ""):
         """Send a task up to the executive deputy director now."""
@@ -345,7 +345,7 @@ class Deadlines:
             history.record(s, [history.event(case_id, actor.username, "supervision_note", task_id=task_id,
                                              detail={"text": text.strip()})])
 
-    def pause(self, actor: Actor, case_id: int, reason: str):
+    def pause(self, actor: Actor, case_id: int, reason: str, read=None):
         """Stop a case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
         if not actor.has("staff", "coordinator", "director"):
             raise Forbidden("stopping a case's clock is for hall staff")
@@ -355,16 +355,16 @@ class Deadlines:
         def change(act):
             act.pause = reason.strip()
 
-        return self.runtime.act(actor, change, case_id=case_id)
+        return self.runtime.act(actor, change, case_id=case_id, read=read)
 
-    def resume(self, actor: Actor, case_id: int):
+    def resume(self, actor: Actor, case_id: int, read=None):
         if not actor.has("staff", "coordinator", "director"):
             raise Forbidden("starting a case's clock is for hall staff")
 
         def change(act):
             act.resume = True
 
-        return self.runtime.act(actor, change, case_id=case_id)
+        return self.runtime.act(actor, change, case_id=case_id, read=read)
 
     # reading -------------------------------------------------------------------------
     def dashboard(self, actor: Actor, limit: int = 500) -> dict:

@@ -10,6 +10,7 @@ from flask import Response, request
 from engine import calendar
 from engine.clock import FIRST_DAY, LAST_DAY
 from engine.errors import Invalid
+from engine.runtime import read_page
 from webapp import hall
 from webapp.api import Blueprint
 from webapp.api.schemas import (
@@ -27,7 +28,7 @@ from webapp.api.schemas import (
     ReassignTask,
     TaskOut,
 )
-from webapp.api.views import case_json, respond, task_json
+from webapp.api.views import case_json, page_json, respond, task_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = ""
@@ -40,8 +41,8 @@ blp = Blueprint("api_deadlines", __name__, description="Deadlines, supervision, 
 @blp.response(200, CaseOut)
 def extend(body, task_id):
     """Give a task more working days, with a reason (coordinator); its timers move too."""
-    case = hall().deadlines.extend(current_actor(), task_id, body["workdays"], body["reason"])
-    return respond(case_json(case.id))
+    return respond(page_json(hall().deadlines.extend(current_actor(), task_id, body["workdays"], body["reason"],
+                                                     read=read_page)))
 
 
 @blp.route("/tasks/<int:task_id>/escalate", methods=["POST"])
@@ -80,8 +81,7 @@ def note(body, case_id):
 @blp.response(200, CaseOut)
 def pause(body, case_id):
     """Stop the case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
-    hall().deadlines.pause(current_actor(), case_id, body["reason"])
-    return respond(case_json(case_id))
+    return respond(page_json(hall().deadlines.pause(current_actor(), case_id, body["reason"], read=read_page)))
 
 
 @blp.route("/cases/<int:case_id>/resume", methods=["POST"])
@@ -89,8 +89,7 @@ def pause(body, case_id):
 @blp.response(200, CaseOut)
 def resume(case_id):
     """Start the case's clock again; its deadlines move by the working time it stood."""
-    hall().deadlines.resume(current_actor(), case_id)
-    return respond(case_json(case_id))
+    return respond(page_json(hall().deadlines.resume(current_actor(), case_id, read=read_page)))
 
 
 @blp.route("/notifications", methods=["GET"])
