@@ -289,6 +289,8 @@ class Deadlines:
         def change(act):
             t = _spiff(act, task)
             new_due = cal.add_working_seconds(task.due_at, seconds)
+            if new_due.astimezone(calendar.TZ).date() > clock.LAST_DAY:
+                raise Invalid(f"the deadline would move past {clock.LAST_DAY}", {"workdays": ["too far"]})
             parent = t.parent
             if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
                 for c in parent.children:
@@ -341,6 +343,13 @@ class Deadlines:
         if not (text or "").strip():
             raise Invalid("the note is empty", {"text": ["required"]})
         self.runtime.case(case_id)
+        if task_id is not None:
+            try:
+                owner = self.tasks.row(task_id).case_id
+            except NotFound:
+                owner = None
+            if owner != case_id:
+                raise Invalid(f"case {case_id} has no task {task_id}", {"task_id": ["not a task of this case"]})
         with db.write(self.session) as s:
             history.record(s, [history.event(case_id, actor.username, "supervision_note", task_id=task_id,
                                              detail={"text": text.strip()})])

@@ -250,6 +250,11 @@ def test_hostile_input_is_refused_by_name_and_stores_nothing(client, deployed):
                       (b'{"data": {"decision": "accept", "pages": 1e400}}', "beyond what a number")):
         r = client.post(url, data=body, headers=json_type)
         assert r.status_code == 400 and why in r.get_json()["message"], (why, r.status_code, r.get_json())
+    # a lone surrogate encoded as bytes, not escaped: in UTF-8 (CESU) and in UTF-16
+    utf16 = '{"data": {"note": "X"}}'.encode("utf-16-le").replace("X".encode("utf-16-le"), b"\x00\xd8")
+    for body in (b'{"data": {"note": "\xed\xa0\x80"}}', utf16):
+        r = client.post(url, data=body, headers=json_type)
+        assert r.status_code == 400 and "decode" in r.get_json()["message"], body
     r = client.post(url, json={"data": {"decision": "accept", "pages": 3, "received_on": "0001-01-01"}},
                     headers=h.token("clerk"))
     assert r.status_code == 422 and "received_on" in r.get_json()["errors"]

@@ -140,8 +140,32 @@ def test_coordination_refuses_what_cannot_be(setup):
     message = client.get("/api/v1/notifications", headers=h.token("director")).get_json()[0]["message"]
     assert len(message) == 512 and message.endswith("…")
 
+    other = client.post("/api/v1/cases", json={"process_id": "deadlines", "data": {"immediate": False}},
+                        headers=h.token("clerk")).get_json()
+    for foreign in (other["open_tasks"][0]["id"], 424242):
+        r = client.post(f"/api/v1/cases/{case['id']}/notes", json={"text": "t", "task_id": foreign},
+                        headers=h.token("coord"))
+        assert r.status_code == 422 and "task_id" in r.get_json()["errors"]
     r = client.post(url + "/complete", json={"data": {"decision": "accept"}}, headers=h.token("clerk"))
     assert r.status_code == 200
     assert client.post(url + "/escalate", json={"note": "x"}, headers=h.token("coord")).status_code == 409
     r = client.post(url + "/extend", json={"workdays": 1, "reason": "r"}, headers=h.token("coord"))
     assert r.status_code == 409
+
+
+def test_a_deadline_is_not_extended_past_the_last_day_counted(h, client):
+    """Extensions add up; none may carry a deadline past 2199, where the calendar's
+    arithmetic (and every recount after a calendar change) would have to follow it."""
+    clock.freeze(dt.datetime(2199, 11, 2, 10, tzinfo=TZ))
+    try:
+        h.deploy(DIAGRAMS / "deadlines.bpmn")
+        h.user("clerk", groups=["window"])
+        h.user("coord", groups=["管理办"], roles=["staff", "coordinator"])
+        case = client.post("/api/v1/cases", json={"process_id": "deadlines", "data": {"immediate": False}},
+                           headers=h.token("clerk")).get_json()
+        url = f"/api/v1/tasks/{case['open_tasks'][0]['id']}/extend"
+        r = client.post(url, json={"workdays": 60, "reason": "r"}, headers=h.token("coord"))
+        assert r.status_code == 422 and "workdays" in r.get_json()["errors"]
+        assert client.post(url, json={"workdays": 5, "reason": "r"}, headers=h.token("coord")).status_code == 200
+    finally:
+        clock.freeze(None)

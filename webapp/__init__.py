@@ -72,12 +72,13 @@ def load_request_json(body: bytes | str):
     string, NaN, Infinity or a number beyond a float, an integer of more than 4300 digits,
     nesting deeper than MAX_JSON_DEPTH."""
     try:
-        value = json.loads(body, parse_constant=_not_a_number, parse_float=_finite)
+        # decoded here, strictly: json.loads would let encoded lone surrogates through
+        text = body if isinstance(body, str) else body.decode(json.detect_encoding(body))
+        value = json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
     except RecursionError:
         raise BadJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
-    except ValueError as e:  # not JSON, not UTF-8, or an integer too long to read
+    except ValueError as e:  # not JSON, not Unicode text, or an integer too long to read
         raise BadJSON(str(e)) from None
-    text = body if isinstance(body, str) else body.decode(json.detect_encoding(body), "replace")
     escapes = _ESCAPED_SURROGATE_OR_NUL.search(text) is not None
     # brackets are counted in C; the walk runs only when nesting could be too deep
     if escapes or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
