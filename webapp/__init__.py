@@ -118,14 +118,23 @@ def _check_json(value) -> None:
 def refuse_nul() -> None:
     """Before every request: no NUL character in the path, the query or a form (PostgreSQL
     cannot hold one in text, and no real input has one). JSON bodies are checked as read."""
-    where = ("the path" if "\x00" in request.path else
-             "the query" if b"%00" in request.query_string or b"\x00" in request.query_string else
-             "a form field" if request.mimetype in _FORM_TYPES and (
-                 any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
-                 or any("\x00" in (f.filename or "") for f in request.files.values())) else None)
+    where = _nul_in_request()
     if where:
         raise HallError(f"a NUL character (\\u0000) in {where}: not accepted",
                         errors={"request": [f"NUL in {where}"]})
+
+
+def _nul_in_request() -> str | None:
+    if "\x00" in request.path:
+        return "the path"
+    if b"%00" in request.query_string or b"\x00" in request.query_string:
+        return "the query"
+    if request.mimetype in _FORM_TYPES:
+        if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+            return "a form field"
+        if any("\x00" in (f.filename or "") for f in request.files.values()):
+            return "a file name"
+    return None
 
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
