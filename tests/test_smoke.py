@@ -86,6 +86,25 @@ def test_stored_json_reads_back_exactly(h):
         assert value != value
 
 
+def test_request_json_reads_as_json_does():
+    """Request bodies go through orjson when it reads them as json would: long integers
+    stay integers, a surrogate pair is text, and what either refuses is refused."""
+    from webapp import BadJSON, load_request_json
+
+    for body, value in ((b'{"n": 123456789012345678901234567890}', {"n": 123456789012345678901234567890}),
+                        (b'{"n": -9223372036854775809, "m": 18446744073709551616}',
+                         {"n": -9223372036854775809, "m": 18446744073709551616}),
+                        (b'{"x": 1.5, "y": 1e-400, "s": "\\ud83d\\ude00"}', {"x": 1.5, "y": 0.0, "s": "\U0001f600"}),
+                        ('{"a": "二"}'.encode("utf-16"), {"a": "二"}),
+                        (b'\xef\xbb\xbf{"a": 1}', {"a": 1})):
+        got = load_request_json(body)
+        assert got == value and all(type(got[k]) is type(value[k]) for k in value), body
+    for body in (b'{"x": NaN}', b'{"x": 1e400}', b'{"s": "\\u0000"}', b'{"s": "\\udc00"}', b'[' * 33 + b']' * 33,
+                 b'{"s": "\xed\xa0\x80"}', b'{"a": 1,}', b""):
+        with pytest.raises(BadJSON):
+            load_request_json(body)
+
+
 def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):
     """A completion leaves next_alert_at out of its UPDATE when the task had none when read
     (naming it would rewrite its index); if one was given in between, it is still cleared,

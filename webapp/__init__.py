@@ -64,6 +64,7 @@ class BadJSON(ValueError):
 
 MAX_JSON_DEPTH = 32
 _ESCAPED_SURROGATE_OR_NUL = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+_ESCAPED_SURROGATE_OR_NUL_BYTES = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
 
 
 def load_request_json(body: bytes | str):
@@ -71,6 +72,20 @@ def load_request_json(body: bytes | str):
     not be stored or sent back: a lone surrogate (\\ud800) or a NUL (\\u0000) in a
     string, NaN, Infinity or a number beyond a float, an integer of more than 4300 digits,
     nesting deeper than MAX_JSON_DEPTH."""
+    if isinstance(body, bytes) and not _long_integer_in(body):
+        # orjson, several times faster, reads UTF-8 as strictly and refuses NaN, Infinity,
+        # numbers beyond a float and lone surrogates itself; it would make an integer of
+        # 19 digits or more a float, so those go the slower way. Whatever it refuses goes
+        # there too, which says what is wrong.
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if (_ESCAPED_SURROGATE_OR_NUL_BYTES.search(body) is not None
+                    or body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH):
+                _check_json(value)
+            return value
     try:
         # decoded here, strictly: json.loads would let encoded lone surrogates through
         text = body if isinstance(body, str) else body.decode(json.detect_encoding(body))
@@ -84,6 +99,15 @@ def load_request_json(body: bytes | str):
     if escapes or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
         _check_json(value)
     return value
+
+
+_AS_DIGIT_RUNS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))  # each digit a "0", the rest " "
+
+
+def _long_integer_in(body: bytes) -> bool:
+    """A run of 19 digits or more in `body` (found in C: a regex search would cost several
+    times orjson's whole read)."""
+    return b"0" * 19 in body.translate(_AS_DIGIT_RUNS)
 
 
 def _not_a_number(name: str):
