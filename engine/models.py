@@ -125,7 +125,7 @@ class Case(Base):
     ended_at: Mapped[dt.datetime | None]
     # optimistic lock: every write checks and bumps it
     revision: Mapped[int] = mapped_column(default=0)
-    # SpiffWorkflow state without the spec, zlib-compressed JSON (see engine.state)
+    # SpiffWorkflow state without the spec, compressed JSON (see engine.state)
     state: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # earliest pending timer: the scheduler reads only rows whose time has come

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import decimal
+import zlib
 
 import pytest
 from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
@@ -100,6 +101,9 @@ def test_data_values_survive_a_round_trip():
     back = state.loads(state.dumps(wf), b.spec, b.subprocess_specs)
     got = back.get_tasks(state=TaskState.READY, manual=True)[0].data
     assert got == value
+    # a state written before LZ4, as zlib, still reads
+    older = zlib.compress(state.to_json(state.dumps(wf)).encode(), 1)
+    assert state.loads(older, b.spec, b.subprocess_specs).get_tasks(state=TaskState.READY, manual=True)[0].data == value
 
 
 def test_a_correction_loop_repeated_a_thousand_times(h):
