@@ -48,6 +48,10 @@ def test_token_and_unauthorized(client, hall_users):
     h = hall_users
     assert client.get("/api/v1/cases").status_code == 401
     assert client.get("/api/v1/cases", headers={"Authorization": "Bearer nope"}).status_code == 401
+    # the routes served directly check the token as well, before reading the body
+    assert client.get("/api/v1/cases/1").status_code == 401
+    r = client.post("/api/v1/tasks/1/complete", data=b"{not json", content_type="application/json")
+    assert r.status_code == 401
     r = client.post("/api/v1/auth/token", json={"username": "clerk", "password": "wrong"})
     assert r.status_code == 401 and r.get_json()["message"]
     r = client.post("/api/v1/auth/token", json={"username": "clerk"})
@@ -190,6 +194,40 @@ def test_start_case_bad_input(client, deployed):
     r = client.post("/api/v1/cases", json=[1, 2], headers=h.token("clerk"))
     assert r.status_code in (400, 422)
     assert client.get("/api/v1/cases", headers=h.token("clerk")).get_json() == []
+
+
+def test_direct_routes_read_bodies_as_webargs_does(app):
+    """Routes served directly read and refuse a body exactly as webargs does for the
+    others: the same value, or the same status and message."""
+    from functools import partial
+
+    from werkzeug.exceptions import HTTPException
+
+    from engine.errors import HallError
+    from webapp.api import api
+    from webapp.api.cases import blp
+    from webapp.api.schemas import CompleteTask, StartCase
+
+    def outcome(read):
+        try:
+            return read()
+        except HTTPException as e:
+            return e.code, api.handle_http_exception(e).get_json()
+        except HallError as e:
+            return e.status, e.payload()
+
+    json_type = "application/json"
+    for schema in (CompleteTask(), StartCase()):
+        for body, content_type in ((b'{"data": {"a": 1}}', json_type), (b'{"process_id": "p", "data": [1]}', json_type),
+                                   (b'{"data": {}, "bogus": 1}', json_type), (b"[1, 2]", json_type), (b"7", json_type),
+                                   (b"", json_type), (b"{not json", json_type), (b'{"data": NaN}', json_type),
+                                   (b'{"data": {"a": 1}}', "text/plain"), (b"a=1", "application/x-www-form-urlencoded"),
+                                   (b'{"process_id": 5}', "application/merge-patch+json")):
+            with app.test_request_context("/api/v1/cases", method="POST", data=body, content_type=content_type):
+                direct = outcome(partial(blp._json_body, schema))
+            with app.test_request_context("/api/v1/cases", method="POST", data=body, content_type=content_type):
+                webargs = outcome(partial(blp.ARGUMENTS_PARSER.parse, schema, location="json"))
+            assert direct == webargs, (type(schema).__name__, body, content_type, direct, webargs)
 
 
 def test_starting_is_limited_to_starter_groups(client, deployed):

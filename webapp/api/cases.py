@@ -19,6 +19,7 @@ def _object(value, field="data"):
 
 
 @blp.route("", methods=["POST"])
+@blp.direct
 @token_required
 @blp.arguments(StartCase())
 @blp.response(201, CaseOut)
@@ -43,6 +44,7 @@ def list_cases(query, pagination_parameters):
 
 
 @blp.route("/<int:case_id>", methods=["GET"])
+@blp.direct
 @token_required
 @blp.response(200, CaseOut)
 def get_case(case_id):
@@ -51,6 +53,7 @@ def get_case(case_id):
 
 
 @blp.route("/<int:case_id>/messages/<name>", methods=["POST"])
+@blp.direct
 @token_required
 @blp.arguments(Message())
 @blp.response(200, CaseOut)

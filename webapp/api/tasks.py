@@ -28,6 +28,7 @@ def inbox(query, pagination_parameters):
 
 
 @blp.route("/<int:task_id>", methods=["GET"])
+@blp.direct
 @token_required
 @blp.response(200, TaskDetail)
 def get_task(task_id):
@@ -42,6 +43,7 @@ def get_task(task_id):
 
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])
+@blp.direct
 @token_required
 @blp.response(200, TaskOut)
 @blp.alt_response(409, description="someone else holds the task, or it is no longer open")
@@ -69,6 +71,7 @@ def assign(body, task_id):
 
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])
+@blp.direct
 @token_required
 @blp.arguments(CompleteTask())
 @blp.response(200, CaseOut)

@@ -34,15 +34,20 @@ def bearer_actor() -> Actor | None:
     return hall().identity.actor_for_token(token.strip())
 
 
+def authenticated_actor() -> Actor:
+    """The caller of an API request, by its bearer token; 401 without a valid one."""
+    actor = bearer_actor()
+    if actor is None:
+        raise Unauthorized("a valid bearer token is required (POST /api/v1/auth/token)")
+    return actor
+
+
 def token_required(view):
     """The API's guard: a valid bearer token, or 401."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        actor = bearer_actor()
-        if actor is None:
-            raise Unauthorized("a valid bearer token is required (POST /api/v1/auth/token)")
-        g.actor = actor
+        g.actor = authenticated_actor()
         return view(*args, **kwargs)
 
     return wrapper
