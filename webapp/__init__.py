@@ -64,7 +64,7 @@ class BadJSON(ValueError):
 
 MAX_JSON_DEPTH = 32
 _ESCAPED_SURROGATE_OR_NUL = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
-_ESCAPED_SURROGATE_OR_NUL_BYTES = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_ESCAPED_SURROGATE_OR_NUL_BYTES = re.compile(_ESCAPED_SURROGATE_OR_NUL.pattern.encode())
 
 
 def load_request_json(body: bytes | str):
