@@ -22,7 +22,7 @@ from engine import bpmn, scheduler
 from engine import db as engine_db
 from engine.deadlines import Policy
 from engine.hall import Hall
-from webapp import IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate, refuse_nul
+from webapp import HallFlask, IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate, refuse_nul
 
 ROOT = Path(__file__).resolve().parent
 
@@ -113,7 +113,7 @@ def _init_pages(app: Flask) -> None:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")),
+    app = HallFlask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")),
                 template_folder=str(ROOT / "webapp" / "templates"), static_folder=str(ROOT / "webapp" / "static"))
     app.json = JSONProvider(app)
     app.session_interface = LazyCookieSessions()

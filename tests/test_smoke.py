@@ -71,6 +71,39 @@ def test_an_in_memory_sqlite_database_still_makes_an_app():
     assert app.test_client().get("/api/v1/openapi.json").status_code == 200
 
 
+def test_views_and_hooks_are_asked_once_whether_they_are_coroutines():
+    """A plain function or method is called as is; a coroutine function goes to Flask's
+    async_to_sync, whatever it does (without asgiref: the error that says so)."""
+    import re
+
+    from flask import Flask
+
+    from webapp import HallFlask
+
+    app = HallFlask(__name__)
+
+    def view():
+        return "x"
+
+    async def later():
+        return "x"
+
+    class Hooks:
+        def hook(self):
+            return None
+
+    assert app.ensure_sync(view) is view and app.ensure_sync(view) is view
+    bound = Hooks().hook
+    assert app.ensure_sync(bound) is bound and app.ensure_sync(Hooks().hook) is not bound
+    try:
+        expected = Flask.ensure_sync(app, later)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=re.escape(str(e))):
+            app.ensure_sync(later)
+    else:
+        assert type(app.ensure_sync(later)) is type(expected) and app.ensure_sync(later) is not later
+
+
 def test_stored_json_reads_back_exactly(h):
     """Integers beyond 64 bits stay integers (a faster reader would make them floats), and
     what the fast writer refuses is still written."""

@@ -7,9 +7,11 @@ import decimal
 import json
 import math
 import re
+from inspect import iscoroutinefunction
+from types import MethodType
 
 import orjson
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
@@ -30,6 +32,27 @@ migrate = Migrate()
 def hall() -> Hall:
     """The engine of the current app."""
     return current_app.extensions["hall"]
+
+
+class HallFlask(Flask):
+    """Flask, asking once per function whether it is a coroutine function. Flask asks at
+    every call of a view or a hook, five or six times a request, each time through five
+    layers of `inspect`."""
+
+    _SYNC_LIMIT = 10_000  # functions remembered; views and hooks number a few hundred
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        key = func.__func__ if type(func) is MethodType else func  # a bound method is made anew each time
+        sync = self._sync.get(key)
+        if sync is None:
+            sync = not iscoroutinefunction(func)
+            if len(self._sync) < self._SYNC_LIMIT:
+                self._sync[key] = sync
+        return func if sync else self.async_to_sync(func)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -149,14 +172,15 @@ def refuse_nul() -> None:
 
 
 def _nul_in_request() -> str | None:
-    if "\x00" in request.path:
+    req = request._get_current_object()  # once, not through the proxy at every look
+    if "\x00" in req.path:
         return "the path"
-    if b"%00" in request.query_string or b"\x00" in request.query_string:
+    if b"%00" in req.query_string or b"\x00" in req.query_string:
         return "the query"
-    if request.mimetype in _FORM_TYPES:
-        if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+    if req.mimetype in _FORM_TYPES:
+        if any("\x00" in k or "\x00" in v for k, v in req.form.items(multi=True)):
             return "a form field"
-        if any("\x00" in (f.filename or "") for f in request.files.values()):
+        if any("\x00" in (f.filename or "") for f in req.files.values()):
             return "a file name"
     return None
 
