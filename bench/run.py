@@ -471,13 +471,13 @@ def main() -> None:
         print("  each figure is measured in turn with raw SpiffWorkflow, ten cases at a time; ratios are to that raw")
         print(f"  raw SpiffWorkflow, in memory        {raw:8.0f} completions/s  "
               f"(with its loggers as installed: {as_installed:.0f})")
-        print(f"  engine, persisted to SQLite         {engine:8.0f} completions/s  {engine / raw:5.2f} x raw")
-        print(f"  REST API, 1 gunicorn worker         {rest:8.0f} completions/s  {rest / raw_rest:5.2f} x raw"
+        print(f"  engine, persisted to SQLite         {engine:8.0f} completions/s  {engine / raw:6.3f} x raw")
+        print(f"  REST API, 1 gunicorn worker         {rest:8.0f} completions/s  {rest / raw_rest:6.3f} x raw"
               "  (GET case + POST complete each)")
-        print(f"  empty Flask GET+POST, same server   {floor:8.0f} pairs/s        {floor / raw_floor:5.2f} x raw"
+        print(f"  empty Flask GET+POST, same server   {floor:8.0f} pairs/s        {floor / raw_floor:6.3f} x raw"
               "  (the web stack's floor)")
         # the floor's share of raw differs from machine to machine; this ratio does not depend on it
-        print(f"  REST API against the floor          {(rest / raw_rest) / (floor / raw_floor):5.2f} x floor"
+        print(f"  REST API against the floor          {(rest / raw_rest) / (floor / raw_floor):6.3f} x floor"
               "  (the goal, 0.15 x raw with the floor at 0.4 x raw, is 0.375 x floor)")
         print(f"  补正 loop: completion #5 {early * 1000:.2f} ms, #{rounds} {late * 1000:.2f} ms"
               f"  -> {late / early:.2f} x")
