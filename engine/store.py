@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from types import SimpleNamespace
@@ -51,11 +53,54 @@ def _end_read_snapshot(session) -> None:
     session.expire_all()
 
 
+class _ThreadConnection(threading.local):
+    """This thread's connection to a SQLite file, kept from one Store transaction to the
+    next. Borrowing a connection from SQLAlchemy's pool and giving it back runs more Python
+    than a case read's SQL, and in a server that code is out of the caches at every request.
+    The connection used last also has the pages it read still valid. PostgreSQL connections
+    stay pooled (they can drop; the pool checks them), and so does an in-memory database
+    (each connection would be a database of its own), or a transaction inside another."""
+
+    pool = None  # the engine's pool when the connection was made: dispose() makes a new one
+    pid = None  # a connection never crosses a fork
+    conn = None  # a DB-API connection, detached from the pool
+    busy = False
+
+    def take(self, bind):
+        if self.busy or bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:"):
+            return bind.raw_connection()
+        if self.conn is None or self.pool is not bind.pool or self.pid != os.getpid():
+            if self.conn is not None and self.pid == os.getpid():
+                self.conn.close()
+            elif self.conn is not None:
+                _FORKED.append(self.conn)  # the parent's: closing it here could disturb the parent's database
+            fairy = bind.raw_connection()
+            fairy.detach()
+            self.conn, self.pool, self.pid = fairy.dbapi_connection, bind.pool, os.getpid()
+        self.busy = True
+        return self.conn
+
+    def give(self, raw) -> None:
+        """Back after its transaction ended (committed or rolled back)."""
+        if raw is not self.conn:
+            raw.close()
+            return
+        self.busy = False
+        if raw.in_transaction:  # one that could not be ended: the next takes a new connection
+            self.conn = None
+            raw.close()
+
+
+_CONNECTION = _ThreadConnection()
+_FORKED: list = []
+
+
 @contextmanager
 def transaction(session, bind):
-    """A write transaction on its own pooled connection of `bind`; yields a Store."""
+    """A write transaction on a connection of `bind` of its own (`_ThreadConnection`);
+    yields a Store."""
     _end_read_snapshot(session)
-    raw = bind.raw_connection()
+    raw = _CONNECTION.take(bind)
     try:
         store = Store(raw, bind.dialect.name == "postgresql")
         yield store
@@ -64,19 +109,21 @@ def transaction(session, bind):
         raw.rollback()
         raise
     finally:
-        raw.close()
+        _CONNECTION.give(raw)
         _end_read_snapshot(session)
 
 
 @contextmanager
 def reading(bind):
-    """A Store that reads, in one short transaction on a pooled connection of its own."""
-    raw = bind.raw_connection()
+    """A Store that reads, in one short transaction on a connection of its own."""
+    raw = _CONNECTION.take(bind)
     try:
         yield Store(raw, bind.dialect.name == "postgresql", write=False)
     finally:
-        raw.rollback()
-        raw.close()
+        try:
+            raw.rollback()
+        finally:
+            _CONNECTION.give(raw)
 
 
 _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "

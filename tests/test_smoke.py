@@ -61,6 +61,60 @@ def test_sqlite_hands_out_the_connection_used_last(h):
         again.close()
 
 
+@pytest.mark.sqlite_only  # PostgreSQL connections stay pooled
+def test_a_thread_keeps_its_sqlite_connection_between_transactions(h):
+    """Store transactions of one thread run on one connection of its own. A transaction
+    inside another, another thread, an engine disposed of and a forked process each get
+    another connection, and all of them see the same database."""
+    import os
+    import threading
+
+    from engine.store import reading, transaction
+
+    bind, session = h.hall.bind, h.hall.session
+    borrowed = bind.pool.checkedout()
+    with reading(bind) as st:
+        first = st.cur.connection
+        assert bind.pool.checkedout() == borrowed  # not the pool's
+        with transaction(session, bind) as inner:
+            assert inner.cur.connection is not first
+            inner._run("INSERT INTO groups (name) VALUES ('nested')")
+    with transaction(session, bind) as st:
+        assert st.cur.connection is first
+
+    def count(st):
+        return st._run("SELECT count(*) FROM groups WHERE name = 'nested'").fetchone()[0]
+
+    seen = []
+
+    def other_thread():
+        with reading(bind) as st:
+            seen.append((st.cur.connection, count(st)))
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen[0][0] is not first and seen[0][1] == 1
+
+    bind.dispose()
+    with reading(bind) as st:
+        second = st.cur.connection
+        assert second is not first and count(st) == 1
+
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a connection of its own, never the parent's
+        try:
+            with reading(bind) as st:
+                os.write(writable, b"1" if st.cur.connection is not second and count(st) == 1 else b"0")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(readable, 1) == b"1"
+    with transaction(session, bind) as st:
+        assert st.cur.connection is second and count(st) == 1
+
+
 def test_an_in_memory_sqlite_database_still_makes_an_app():
     """The LIFO pool option is only for a file database: SQLAlchemy refuses it for the one
     connection of an in-memory database."""
