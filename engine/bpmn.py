@@ -157,7 +157,25 @@ class HallParallelGateway(ParallelGateway):
         workflow = my_task.workflow
         if workflow.top_workflow.subprocesses:
             return super()._check_threshold_unstructured(my_task)
+        tasks = workflow.tasks
         waiting_inputs = set(self.inputs)
+        # my_task's ancestors, walked up once; ids as integers (a UUID's own hash is Python code)
+        mine, above = my_task.id.int, set()
+        up = my_task._parent
+        while up is not None:
+            above.add(up.int)
+            up = getattr(tasks.get(up), "_parent", None)
+
+        def below_mine(task):
+            # task.is_descendant_of(my_task), stopping where task's line meets mine above it
+            up = task._parent
+            while up is not None:
+                if up.int == mine:
+                    return True
+                if up.int in above:
+                    return False
+                up = getattr(tasks.get(up), "_parent", None)
+            return False
 
         def remove_ancestor(task):
             # up the task's ancestors to the first that is one of the inputs
@@ -165,12 +183,12 @@ class HallParallelGateway(ParallelGateway):
                 if task.task_spec in waiting_inputs:
                     waiting_inputs.remove(task.task_spec)
                     return
-                task = task.parent
+                task = tasks.get(task._parent) if task._parent is not None else None
 
-        for task in [t for t in workflow.tasks.values() if t.task_spec is self]:
-            if task.is_descendant_of(my_task):  # a loop's first pass: not reached before this join completes
+        for task in [t for t in tasks.values() if t.task_spec is self]:
+            if below_mine(task):  # a loop's first pass: not reached before this join completes
                 remove_ancestor(task)
-            elif my_task.is_descendant_of(task):  # a later pass: earlier passes' inputs do not count
+            elif task.id.int in above:  # a later pass: earlier passes' inputs do not count
                 continue
             elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
                 waiting_inputs.remove(task.parent.task_spec)

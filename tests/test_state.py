@@ -80,9 +80,10 @@ def test_the_engines_steps_run_what_spiffworkflows_do():
     for name, data in (("loop.bpmn", {}), ("parallel5.bpmn", {}), ("gateways.bpmn", {"bank": True}),
                        ("gateways.bpmn", {"bank": False}), ("race.bpmn", {})):
         b = bpmn.build({name: (DIAGRAMS / name).read_text()})
-        ours = _drive(b, 5, prune=True, roundtrip=False, steps=steps, data=data)
-        assert ours == _drive(b, 5, prune=True, roundtrip=False, data=data, new=spiffs_own), name
-        assert ours[0], name  # people had work to do
+        for prune in (True, False):  # unpruned, a loop's earlier passes are still in the tree
+            ours = _drive(b, 5, prune=prune, roundtrip=False, steps=steps, data=data)
+            assert ours == _drive(b, 5, prune=prune, roundtrip=False, data=data, new=spiffs_own), name
+            assert ours[0], name  # people had work to do
     assert True in joins and False in joins
 
 
