@@ -17,6 +17,7 @@ import os
 import re
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
 
@@ -53,54 +54,81 @@ def _end_read_snapshot(session) -> None:
     session.expire_all()
 
 
-class _ThreadConnection(threading.local):
-    """This thread's connection to a SQLite file, kept from one Store transaction to the
+@dataclass(slots=True)
+class _Kept:
+    pool: object  # the engine's pool when the connection was made: dispose() makes a new one
+    pid: int  # a connection never crosses a fork
+    conn: object  # a DB-API connection, detached from the pool
+    busy: bool = False
+
+
+class _ThreadConnections:
+    """Each thread's connection to a SQLite file, kept from one Store transaction to the
     next. Borrowing a connection from SQLAlchemy's pool and giving it back runs more Python
     than a case read's SQL, and in a server that code is out of the caches at every request.
     The connection used last also has the pages it read still valid. PostgreSQL connections
     stay pooled (they can drop; the pool checks them), and so does an in-memory database
-    (each connection would be a database of its own), or a transaction inside another."""
+    (each connection would be a database of its own), or a transaction inside another.
 
-    pool = None  # the engine's pool when the connection was made: dispose() makes a new one
-    pid = None  # a connection never crosses a fork
-    conn = None  # a DB-API connection, detached from the pool
-    busy = False
+    Kept by thread id, not in thread-local storage: after a fork the child holds on to the
+    parent's connections instead of closing them as their threads' storage goes, which
+    SQLite forbids (closing may clean up files the parent still uses)."""
+
+    def __init__(self):
+        self._kept: dict[int, _Kept] = {}  # by thread id (a later thread may get an ended one's)
+        self._forked: list = []  # in a forked child, its parent's: never closed
 
     def take(self, bind):
-        if self.busy or bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:"):
+        if bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:"):
             return bind.raw_connection()
-        if self.conn is None or self.pool is not bind.pool or self.pid != os.getpid():
-            if self.conn is not None and self.pid == os.getpid():
-                self.conn.close()
-            elif self.conn is not None:
-                _FORKED.append(self.conn)  # the parent's: closing it here could disturb the parent's database
-            fairy = bind.raw_connection()
-            fairy.detach()
-            self.conn, self.pool, self.pid = fairy.dbapi_connection, bind.pool, os.getpid()
-        self.busy = True
-        return self.conn
+        kept = self._kept.get(threading.get_ident())
+        if kept is not None and kept.busy:
+            return bind.raw_connection()
+        if kept is None or kept.pool is not bind.pool or kept.pid != os.getpid():
+            kept = self._connect(bind)
+        kept.busy = True
+        return kept.conn
 
     def give(self, raw) -> None:
         """Back after its transaction ended (committed or rolled back)."""
-        if raw is not self.conn:
+        kept = self._kept.get(threading.get_ident())
+        if kept is None or raw is not kept.conn:
             raw.close()
             return
-        self.busy = False
+        kept.busy = False
         if raw.in_transaction:  # one that could not be ended: the next takes a new connection
-            self.conn = None
-            raw.close()
+            self._drop(self._kept.pop(threading.get_ident()))
+
+    def _connect(self, bind) -> _Kept:
+        """A new connection for this thread (the engine was disposed of, or this is a forked
+        child, or the thread had none); those of threads that ended go."""
+        me = threading.get_ident()
+        live = {t.ident for t in threading.enumerate()}
+        for ident in [i for i in list(self._kept) if i == me or i not in live]:
+            kept = self._kept.pop(ident, None)
+            if kept is not None:
+                self._drop(kept)
+        fairy = bind.raw_connection()
+        fairy.detach()
+        kept = self._kept[me] = _Kept(bind.pool, os.getpid(), fairy.dbapi_connection)
+        return kept
+
+    def _drop(self, kept: _Kept) -> None:
+        if kept.pid == os.getpid():
+            kept.conn.close()
+        else:
+            self._forked.append(kept.conn)
 
 
-_CONNECTION = _ThreadConnection()
-_FORKED: list = []
+_CONNECTIONS = _ThreadConnections()
 
 
 @contextmanager
 def transaction(session, bind):
-    """A write transaction on a connection of `bind` of its own (`_ThreadConnection`);
+    """A write transaction on a connection of `bind` of its own (`_ThreadConnections`);
     yields a Store."""
     _end_read_snapshot(session)
-    raw = _CONNECTION.take(bind)
+    raw = _CONNECTIONS.take(bind)
     try:
         store = Store(raw, bind.dialect.name == "postgresql")
         yield store
@@ -109,21 +137,21 @@ def transaction(session, bind):
         raw.rollback()
         raise
     finally:
-        _CONNECTION.give(raw)
+        _CONNECTIONS.give(raw)
         _end_read_snapshot(session)
 
 
 @contextmanager
 def reading(bind):
     """A Store that reads, in one short transaction on a connection of its own."""
-    raw = _CONNECTION.take(bind)
+    raw = _CONNECTIONS.take(bind)
     try:
         yield Store(raw, bind.dialect.name == "postgresql", write=False)
     finally:
         try:
             raw.rollback()
         finally:
-            _CONNECTION.give(raw)
+            _CONNECTIONS.give(raw)
 
 
 _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "

@@ -65,11 +65,13 @@ def test_sqlite_hands_out_the_connection_used_last(h):
 def test_a_thread_keeps_its_sqlite_connection_between_transactions(h):
     """Store transactions of one thread run on one connection of its own. A transaction
     inside another, another thread, an engine disposed of and a forked process each get
-    another connection, and all of them see the same database."""
+    another connection, and all of them see the same database. A thread's connection is
+    closed once the thread has ended; a forked child never closes its parent's."""
     import os
+    import sqlite3
     import threading
 
-    from engine.store import reading, transaction
+    from engine.store import _CONNECTIONS, reading, transaction
 
     bind, session = h.hall.bind, h.hall.session
     borrowed = bind.pool.checkedout()
@@ -85,31 +87,44 @@ def test_a_thread_keeps_its_sqlite_connection_between_transactions(h):
     def count(st):
         return st._run("SELECT count(*) FROM groups WHERE name = 'nested'").fetchone()[0]
 
-    seen = []
+    seen, release = [], threading.Event()
 
-    def other_thread():
+    def other_thread(wait):
         with reading(bind) as st:
             seen.append((st.cur.connection, count(st)))
+        if wait:
+            release.wait(30)
 
-    thread = threading.Thread(target=other_thread)
-    thread.start()
-    thread.join()
+    ended = threading.Thread(target=other_thread, args=(False,))
+    ended.start()
+    ended.join()
     assert seen[0][0] is not first and seen[0][1] == 1
 
     bind.dispose()
     with reading(bind) as st:
         second = st.cur.connection
         assert second is not first and count(st) == 1
+    with pytest.raises(sqlite3.ProgrammingError):  # the ended thread's, closed
+        seen[0][0].execute("SELECT 1")
 
+    waiting = threading.Thread(target=other_thread, args=(True,))
+    waiting.start()
+    while len(seen) < 2:
+        waiting.join(0.01)
     readable, writable = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: a connection of its own, never the parent's
+    if pid == 0:  # the child: a connection of its own; the parent's are kept, not closed
         try:
             with reading(bind) as st:
-                os.write(writable, b"1" if st.cur.connection is not second and count(st) == 1 else b"0")
+                ok = st.cur.connection is not second and count(st) == 1
+            kept = [id(c) for c in _CONNECTIONS._forked]
+            ok = ok and id(second) in kept and id(seen[1][0]) in kept
+            os.write(writable, b"1" if ok else b"0")
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+    release.set()
+    waiting.join()
     assert os.read(readable, 1) == b"1"
     with transaction(session, bind) as st:
         assert st.cur.connection is second and count(st) == 1
