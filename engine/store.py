@@ -3,10 +3,10 @@ straight through the DB-API.
 
 A completion reads and writes a handful of rows; through SQLAlchemy each statement costs
 some 45 µs of Python before the database sees it (its session's transaction more), through
-the DB-API about 5 µs. So each case action runs in `transaction()`: one pooled connection,
-one transaction, plain SQL; a case's page reads through `reader()`; everything else uses
-SQLAlchemy. Values are written in the form SQLAlchemy reads back: UTC datetimes (naive
-text on SQLite), JSON as text.
+the DB-API about 5 µs. So each case action runs in `transaction()`: one connection (on
+SQLite the thread's own, `_ThreadConnections`), one transaction, plain SQL; a case's page
+reads through `reading()`; everything else uses SQLAlchemy. Values are written in the form
+SQLAlchemy reads back: UTC datetimes (naive text on SQLite), JSON as text.
 """
 
 from __future__ import annotations
