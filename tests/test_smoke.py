@@ -122,10 +122,12 @@ def test_a_thread_keeps_its_sqlite_connection_between_transactions(h):
             os.write(writable, b"1" if ok else b"0")
         finally:
             os._exit(0)
+    os.close(writable)  # a child that wrote nothing then reads as b"", not a hang
     os.waitpid(pid, 0)
     release.set()
     waiting.join()
     assert os.read(readable, 1) == b"1"
+    os.close(readable)
     with transaction(session, bind) as st:
         assert st.cur.connection is second and count(st) == 1
 
