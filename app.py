@@ -141,7 +141,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # a server's connections can drop; check each one as it leaves the pool
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    elif make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database not in (None, "", ":memory:"):
+    elif engine_db.is_sqlite_file(make_url(app.config["SQLALCHEMY_DATABASE_URI"])):
         # the connection used last, again: its page cache is still valid (a connection that
         # another one wrote after reads every page it needs again); an in-memory database
         # has one connection and no pool to order

@@ -17,6 +17,12 @@ from sqlalchemy.orm import scoped_session
 WRITE = {"hall_write": True}
 
 
+def is_sqlite_file(url) -> bool:
+    """A SQLite database in a file (not in memory, where each connection has a database of
+    its own): WAL, a pool used last-in first-out, connections kept by thread."""
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
 def configure(engine: Engine) -> None:
     """Install the SQLite settings (WAL, foreign keys, explicit BEGIN) on `engine`."""
     if engine.dialect.name != "sqlite" or getattr(engine, "_hall_configured", False):
@@ -29,7 +35,7 @@ def configure(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if engine.url.database not in (None, "", ":memory:"):
+        if is_sqlite_file(engine.url):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             # the scheduler checkpoints every second (checkpoint()); a commit only has to

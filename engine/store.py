@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import orjson
 from sqlalchemy.orm import scoped_session
 
+from engine.db import is_sqlite_file
 from engine.models import NEVER_DUE, Notification
 
 UTC = dt.UTC
@@ -79,7 +80,7 @@ class _ThreadConnections:
         self._forked: list = []  # in a forked child, its parent's: never closed
 
     def take(self, bind):
-        if bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:"):
+        if not is_sqlite_file(bind.url):
             return bind.raw_connection()
         kept = self._kept.get(threading.get_ident())
         if kept is not None and kept.busy:
@@ -91,13 +92,14 @@ class _ThreadConnections:
 
     def give(self, raw) -> None:
         """Back after its transaction ended (committed or rolled back)."""
-        kept = self._kept.get(threading.get_ident())
+        me = threading.get_ident()
+        kept = self._kept.get(me)
         if kept is None or raw is not kept.conn:
             raw.close()
             return
         kept.busy = False
         if raw.in_transaction:  # one that could not be ended: the next takes a new connection
-            self._drop(self._kept.pop(threading.get_ident()))
+            self._drop(self._kept.pop(me))
 
     def _connect(self, bind) -> _Kept:
         """A new connection for this thread (the engine was disposed of, or this is a forked
