@@ -1,5 +1,9 @@
+import datetime as dt
+
+import pytest
 import sqlalchemy as sa
 
+from engine import clock
 from engine.identity import actor_of
 from engine.models import Case
 from webapp.demo import USERS, load
@@ -13,12 +17,31 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     assert {u.username for u in hall.identity.users()} == {u[0] for u in USERS}
     cases = hall.session.scalar(sa.select(sa.func.count()).select_from(Case))
     assert cases >= 7
-    # 督办 has late and nearly late work to show
-    board = hall.deadlines.dashboard(actor_of(hall.identity.user("xietiao")))
-    warnings = {t.warning for tasks in board["groups"].values() for t in tasks}
-    assert warnings == {"red", "yellow"}, board
+    assert _warnings(hall) == {"red", "yellow"}
     load(out.append)  # again: nothing doubles
     assert hall.session.scalar(sa.select(sa.func.count()).select_from(Case)) == cases
     assert all(p["latest_version"] == 1 for p in hall.repository.processes())
     qiye = next(u for u in hall.identity.users() if u.username == "qiye")
     assert qiye.role_set == {"applicant"}
+
+
+def _warnings(hall):
+    """What 督办 shows: late (red) and nearly late (yellow) work."""
+    board = hall.deadlines.dashboard(actor_of(hall.identity.user("xietiao")))
+    return {t.warning for tasks in board["groups"].values() for t in tasks}
+
+
+@pytest.mark.parametrize("local", [
+    "2026-11-30T08:30",  # a Monday before opening
+    "2026-11-30T09:01",  # just after opening: the working day is nearly whole
+    "2026-11-30T12:30",  # lunch
+    "2026-11-30T17:30",  # closing
+    "2026-11-30T20:00",  # evening
+    "2026-11-28T12:00",  # a Saturday
+    "2026-10-01T10:00",  # 国庆, a week of holiday
+])
+def test_demo_has_late_and_nearly_late_work_at_any_hour(hall, local):
+    moment = dt.datetime.fromisoformat(local).replace(tzinfo=clock.HALL_TZ)
+    clock.set_offset(moment - dt.datetime.now(dt.UTC))
+    load(lambda line: None)
+    assert _warnings(hall) == {"red", "yellow"}

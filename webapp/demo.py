@@ -125,11 +125,14 @@ def _sample_cases(h, a) -> None:
         "enterprise": {"name": "远航电子科技有限公司", "credit_code": "91320115MA1P4R7T2K", "annual_tax": 3200.0,
                        "annual_output": 56000.0, "employees": 1200},
         "destination": "苏州工业园区", "reasons": "用地扩张受限，外地给予土地和税收优惠", "urgency": "紧急"})
-    # 并联审批 accepted earlier: the departments are late on one and near their limit on the
-    # other, so 督办 and 通知 have something to show
-    now, cal = clock.now(), calendar.current()
-    for name, workdays_ago in (("闽侯食品有限公司", 7), ("仓山文化传媒有限公司", 4)):
-        with clock.frozen_at(cal.subtract_working_seconds(now, workdays_ago * cal.day_seconds)):
+    # 并联审批 accepted earlier, so 督办 and 通知 have something to show at whatever hour the
+    # demo is loaded: the departments' reviews (5 working days, counted from the next day) fell
+    # due two working days ago on one case and fall due at the next close of office hours,
+    # less than a working day away, on the other
+    cal = calendar.current()
+    next_close = cal.add_workdays(clock.now(), 0)
+    for name, workdays_before in (("闽侯食品有限公司", 7.5), ("仓山文化传媒有限公司", 5.5)):
+        with clock.frozen_at(cal.subtract_working_seconds(next_close, workdays_before * cal.day_seconds)):
             c = rt.start(a["qiye"], "parallel_approval", one_form(name))
             _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
             _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
