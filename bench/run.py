@@ -347,6 +347,7 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
                         queue)
         if c % 1000 == 999:
             con.commit()
+    con.execute("INSERT INTO queue_counts SELECT group_name, count(*) FROM task_queue GROUP BY group_name")
     con.commit()
     con.close()  # no ANALYZE: the hall never runs one, so neither does its benchmark
     reader = Actor(id=1, username="reader", roles=frozenset({"staff"}), groups=frozenset(groups[:2]))
@@ -360,8 +361,8 @@ def bench_inbox(tmp: Path, open_tasks: int) -> dict:
                 h.tasks.inbox(reader, per_page=50, **kwargs)
             for _ in range(200):
                 t0 = time.perf_counter()
-                counts = h.tasks.counts(reader)  # the navigation bar's counts come with every page
-                rows, total = h.tasks.inbox(reader, per_page=50, counts=counts, **kwargs)
+                h.tasks.counts(reader)  # the navigation bar's counts come with every page
+                rows, total = h.tasks.inbox(reader, per_page=50, **kwargs)
                 times.append(time.perf_counter() - t0)
                 h.session.rollback()
             times.sort()

@@ -216,6 +216,17 @@ class TaskQueue(Base):
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
+class QueueCount(Base):
+    """How many rows each group has in `task_queue`: the inbox's and the navigation bar's
+    counts, read from one row rather than counted over a queue of tens of thousands.
+    Whoever writes the queue adds what it changed here, in the same transaction
+    (`engine.store.count_queued`)."""
+
+    __tablename__ = "queue_counts"
+    group_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    queued: Mapped[int] = mapped_column(default=0)
+
+
 class Event(Base):
     """Audit trail: every action on a case (and every deployment), with actor and time."""
 

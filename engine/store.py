@@ -16,6 +16,7 @@ import json
 import os
 import re
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -134,6 +135,7 @@ def transaction(session, bind):
     try:
         store = Store(raw, bind.dialect.name == "postgresql")
         yield store
+        store.count_queued()
         raw.commit()
     except BaseException:
         raw.rollback()
@@ -180,6 +182,7 @@ class Store:
     def __init__(self, raw, pg: bool, write: bool = True):
         self.pg = pg
         self.cur = raw.cursor()
+        self.queued = Counter()  # rows this transaction added to (or took from) each group's queue
         if not pg:  # SQLite: take the write lock now, not halfway; reads see one snapshot
             self.cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         if self.pg:
@@ -398,10 +401,17 @@ class Store:
         self.cur.executemany(
             self._sql("INSERT INTO task_queue (group_name, rank_at, created_at, task_id) VALUES (?, ?, ?, ?)"),
             [(g, self.ts(due or NEVER_DUE), self.ts(at), tid) for g, due, at, tid in rows])
+        self.queued.update(g for g, *_ in rows)
 
     def dequeue(self, task_ids: list[int]) -> None:
         marks = ", ".join("?" * len(task_ids))
-        self._run(f"DELETE FROM task_queue WHERE task_id IN ({marks})", task_ids)
+        self.queued.subtract(g for g, in self._run(
+            f"DELETE FROM task_queue WHERE task_id IN ({marks}) RETURNING group_name", task_ids).fetchall())
+
+    def count_queued(self) -> None:
+        """Add what this transaction did to the queues to their counts; last, just before the commit."""
+        count_queued(self.cur, self.pg, self.queued)
+        self.queued.clear()
 
     # deadlines -------------------------------------------------------------------
     def open_dues(self, case_id: int) -> list[SimpleNamespace]:
@@ -503,6 +513,18 @@ def _dumps(value) -> str:
         return orjson.dumps(value).decode()
     except TypeError:  # what only json writes: integers beyond 64 bits, keys that are not strings
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def count_queued(cur, pg: bool, changes: Counter) -> None:
+    """Add `changes` (group: rows added to its queue, or taken away when negative) to
+    `queue_counts`, on the DB-API cursor of the transaction that made them. Every writer
+    does this last and in the groups' order, so on PostgreSQL two transactions that wait
+    for each other's count rows cannot deadlock: neither holds a row the other took first."""
+    items = sorted((g, n) for g, n in changes.items() if n)
+    if items:
+        sql = (f"INSERT INTO queue_counts (group_name, queued) VALUES {', '.join(['(?, ?)'] * len(items))} "
+               "ON CONFLICT (group_name) DO UPDATE SET queued = queue_counts.queued + excluded.queued")
+        cur.execute(_pg_sql(sql) if pg else sql, [v for item in items for v in item])
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ Task rows come back as plain rows with the assignee's username as `assignee`.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -17,8 +18,8 @@ import forms as forms_pkg
 from engine import calendar, clock, db, deadlines, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor, actor_of
-from engine.models import NEVER_DUE, Case, Group, Task, TaskQueue, User
-from engine.store import reading
+from engine.models import NEVER_DUE, Case, Group, QueueCount, Task, TaskQueue, User
+from engine.store import count_queued, reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
 WORKING_ROLES = ("staff", "coordinator", "director", "admin")  # who may be given any task
@@ -72,17 +73,16 @@ class Tasks:
 
     def inbox(self, actor: Actor, scope: str | None = None, process_id: str | None = None,
               case_id: int | None = None, page: int = 1, per_page: int = 50, group: str | None = None,
-              search: str | None = None, sort: str = "urgency", counts: dict | None = None):
+              search: str | None = None, sort: str = "urgency"):
         """Open tasks the actor may work: assigned to them (scope 'mine') and unclaimed tasks
         of their groups ('group', or one `group` of theirs). `search` matches the case number
         or the enterprise/applicant. Returns (tasks, total).
 
         Sorted most urgent first (due soonest, undated last, then oldest), each group's
         queue and the actor's own list are read in index order only as far as the page
-        needs, and merged: the cost follows the page, not the number of open tasks. Other
-        sorts ('oldest', 'newest', 'number') and searches query the table. `counts`, this
-        actor's `counts()` already read for the navigation bar, saves counting the groups'
-        queues again."""
+        needs, and merged, and the groups' totals are kept counts (`QueueCount`): the cost
+        follows the page, not the number of open tasks. Other sorts ('oldest', 'newest',
+        'number') and searches query the table."""
         if scope not in (None, "mine", "group"):
             raise Invalid("scope must be 'mine' or 'group'", {"scope": ["must be 'mine' or 'group'"]})
         if sort not in INBOX_SORTS:
@@ -110,21 +110,18 @@ class Tasks:
             rows = s.execute(own).all()  # one person's held tasks: few
             streams.append(sorted(rows)[:want])
             total += len(rows)
+        # per group: a task open to two of one's groups counts in each (an exact distinct
+        # count over a large queue costs ten times more)
         join = process_id or case_id
-        counted = counts is not None and not join and group is None
-        if counted and groups:
-            total += counts["group"]
+        if not join:
+            total += sum(self._queued(groups).values())
         for g in groups:
             q = sa.select(q_.rank_at, q_.created_at, q_.task_id).where(q_.group_name == g)
-            count = sa.select(sa.func.count()).select_from(TaskQueue.__table__).where(q_.group_name == g)
             if join:
                 q = filtered(q.join(_T, _T.c.id == q_.task_id))
-                count = filtered(count.join(_T, _T.c.id == q_.task_id))
+                total += s.scalar(filtered(sa.select(sa.func.count()).select_from(TaskQueue.__table__)
+                                           .join(_T, _T.c.id == q_.task_id).where(q_.group_name == g)))
             streams.append(s.execute(q.order_by(q_.rank_at, q_.created_at, q_.task_id).limit(want)).all())
-            # per group: a task open to two of one's groups counts in each (an exact
-            # distinct count over a large queue costs ten times more)
-            if not counted:
-                total += s.scalar(count)
         seen, ids = set(), []
         for *_, task_id in heapq.merge(*streams):
             if task_id not in seen:
@@ -163,10 +160,14 @@ class Tasks:
         """What the navigation bar shows: tasks held by the actor, unclaimed tasks of their groups."""
         mine = self.session.scalar(sa.select(sa.func.count()).select_from(_T).where(
             _T.c.assignee_id == actor.id, _T.c.status == "open")) if actor.id is not None else 0
-        q_ = TaskQueue.__table__.c
-        group = sum(self.session.scalar(sa.select(sa.func.count()).select_from(TaskQueue.__table__)
-                                        .where(q_.group_name == g)) for g in actor.groups)
-        return {"mine": mine, "group": group}
+        return {"mine": mine, "group": sum(self._queued(actor.groups).values())}
+
+    def _queued(self, groups) -> dict[str, int]:
+        """How many tasks wait unclaimed in each of `groups`' queues."""
+        if not groups:
+            return {}
+        return dict(self.session.execute(sa.select(QueueCount.group_name, QueueCount.queued)
+                                         .where(QueueCount.group_name.in_(groups))).all())
 
     def done_by(self, actor: Actor, page: int = 1, per_page: int = 50):
         q = sa.select(_T.c.id).where(_T.c.completed_by_id == actor.id, _T.c.status == "completed")
@@ -215,11 +216,15 @@ class Tasks:
         """Give the task to `user_id` (None: back to its groups' queues)."""
         task.assignee_id = user_id
         task.claimed_at = clock.now() if user_id else None
-        s.execute(sa.delete(TaskQueue).where(TaskQueue.task_id == task.id))
+        changes = Counter()
+        changes.subtract(s.scalars(sa.delete(TaskQueue).where(TaskQueue.task_id == task.id)
+                                   .returning(TaskQueue.group_name)).all())
         if user_id is None and task.candidate_groups:
             s.execute(sa.insert(TaskQueue), [{"group_name": g, "rank_at": task.due_at or NEVER_DUE,
                                               "created_at": task.created_at, "task_id": task.id}
                                              for g in task.candidate_groups])
+            changes.update(task.candidate_groups)
+        count_queued(s.connection().connection.cursor(), db.is_postgres(s), changes)
 
     def _holder(self, s, task: Task) -> str:
         return s.scalar(sa.select(User.username).where(User.id == task.assignee_id)) or "someone else"

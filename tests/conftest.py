@@ -118,8 +118,17 @@ def app(db_url, tmp_path):
     with app.app_context():
         yield app
         db.session.remove()
+        _queue_counts_kept(db.engine)
         db.engine.dispose()
     clock.reset()
+
+
+def _queue_counts_kept(engine):
+    """Whatever a test did, each group's kept count of queued tasks is its queue's length."""
+    with engine.connect() as conn:
+        kept = {g: n for g, n in conn.execute(sa.text("SELECT group_name, queued FROM queue_counts")) if n}
+        queued = dict(conn.execute(sa.text("SELECT group_name, count(*) FROM task_queue GROUP BY group_name")).all())
+    assert kept == queued, "queue_counts differs from task_queue"
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from engine import clock
 from engine.errors import Invalid
+from engine.models import TaskQueue
 from tests.conftest import DIAGRAMS
 
 
@@ -49,11 +51,41 @@ def test_filters_search_and_sorts(hall3):
         h.hall.tasks.inbox(clerk, sort="random")
 
 
-def test_the_navigation_counts_serve_as_the_inbox_total(hall3):
-    h, clerk, cases, _urgent = hall3
-    h.hall.tasks.claim(clerk, h.open_tasks(cases[2].id)[0].id)
-    counts = h.hall.tasks.counts(clerk)
-    for kwargs in ({}, {"scope": "mine"}, {"scope": "group"}, {"group": "window"}, {"process_id": "timers"},
-                   {"group": "coord"}):
-        assert h.hall.tasks.inbox(clerk, counts=counts, **kwargs) == h.hall.tasks.inbox(clerk, **kwargs), kwargs
-    assert h.hall.tasks.inbox(clerk, counts=counts)[1] == 4
+def test_group_counts_follow_every_change_to_the_queues(hall3, tmp_path):
+    h, clerk, _cases, _urgent = hall3
+    two = tmp_path / "two_groups.bpmn"  # its review is open to both of the clerk's groups
+    two.write_text((DIAGRAMS / "form_task.bpmn").read_text(encoding="utf-8")
+                   .replace('id="form_task"', 'id="two_groups"').replace('candidateGroups="window"',
+                                                                        'candidateGroups="window,coord"'),
+                   encoding="utf-8")
+    h.deploy(two)
+    h.user("other", groups=["window", "coord"])
+    coordinator = h.user("coordinator", roles=["coordinator"])
+    starter = h.actor("starter")
+
+    def queued(*groups):
+        rows = h.hall.session.execute(sa.select(TaskQueue.group_name, sa.func.count()).group_by(TaskQueue.group_name))
+        return sum(n for g, n in rows if g in groups)
+
+    def check(group, held=0):
+        assert h.hall.tasks.counts(clerk) == {"mine": held, "group": group}
+        assert group == queued("window", "coord")
+        assert h.hall.tasks.inbox(clerk, scope="group")[1] == group
+        assert h.hall.tasks.inbox(clerk, group="coord")[1] == queued("coord")
+
+    check(4)
+    both = h.hall.runtime.start(starter, "two_groups", {"company": "两组企业"})
+    task = h.open_tasks(both.id)[0]
+    check(6)  # one task, counted in each of its two groups
+    h.hall.tasks.claim(clerk, task.id)
+    check(4, held=1)
+    h.hall.tasks.unclaim(clerk, task.id)
+    check(6)
+    h.hall.tasks.assign(coordinator, task.id, "other")
+    check(4)
+    h.hall.tasks.complete(h.actor("other"), task.id, {"decision": "reject", "pages": 3})
+    check(4)
+    clock.advance(dt.timedelta(hours=3))  # the urgent review times out: 督办 (coord) instead
+    h.hall.runtime.fire_due_timers()
+    check(4)
+    assert queued("coord") == 1

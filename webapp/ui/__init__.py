@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required
@@ -53,7 +53,7 @@ def _navigation():
         return {}
     actor = page_actor()
     h = hall()
-    return {"nav_counts": g.get("nav_counts") or h.tasks.counts(actor), "me": current_user,
+    return {"nav_counts": h.tasks.counts(actor), "me": current_user,
             "unread": h.deadlines.unread(actor),
             "calendar_missing": sorted(h.deadlines.missing_years()) if actor.has("admin") else []}
 
@@ -90,10 +90,9 @@ def inbox():
     group = args.get("group") or None
     sort = args.get("sort") if args.get("sort") in ("urgency", "oldest", "newest", "number") else "urgency"
     h = hall()
-    g.nav_counts = h.tasks.counts(actor)  # the navigation bar's, and the page's total
     rows, total = h.tasks.inbox(actor, scope=scope, process_id=args.get("process") or None,
                                 group=group if group in actor.groups else None, search=args.get("q") or None,
-                                sort=sort, page=_page(), per_page=PER_PAGE, counts=g.nav_counts)
+                                sort=sort, page=_page(), per_page=PER_PAGE)
     return render_template("inbox.html", tasks=rows, total=total, page=_page(), pages=_pages(total),
                            processes=_process_names(), groups=sorted(actor.groups), now=runtime.clock.now(),
                            args=args, sort=sort)
