@@ -62,3 +62,47 @@ def test_parallel_branches_completed_concurrently_lose_nothing_and_double_nothin
         assert all(f"by_{t.id}" in case.data for t in reviews), case.data
         completed = [e for e in h.hall.runtime.events(case_id) if e.action == "completed"]
         assert len(completed) == 1 + 4
+
+
+def test_claims_of_tasks_open_to_the_same_groups_in_either_order_never_deadlock(app, h, tmp_path):
+    # each review open to two groups, named in the opposite order by its neighbour: the
+    # counts of both groups' queues change in every claim and unclaim
+    crossed = tmp_path / "crossed.bpmn"
+    text = (DIAGRAMS / "parallel5.bpmn").read_text(encoding="utf-8").replace('id="parallel5"', 'id="crossed"')
+    for one, other in (("gs", "gt"), ("dt", "zj")):
+        text = text.replace(f'candidateGroups="{one}"', f'candidateGroups="{one},{other}"') \
+            .replace(f'candidateGroups="{other}"', f'candidateGroups="{other},{one}"')
+    crossed.write_text(text, encoding="utf-8")
+    clerks = [h.user(f"clerk{i}", groups=["window", "gs", "gt", "dt", "zj"]) for i in range(6)]
+    h.deploy(crossed)
+    task_ids = []
+    for n in range(4):
+        case = h.hall.runtime.start(clerks[0], "crossed", {"n": n})
+        h.complete(clerks[0], case.id, "accept", {})
+        task_ids += [t.id for t in h.open_tasks(case.id)]
+    errors: list = []
+    barrier = threading.Barrier(len(clerks))
+
+    def worker(clerk, seed):
+        rnd = random.Random(seed)
+        with app.app_context():
+            tasks = current_hall().tasks
+            barrier.wait()
+            for _ in range(40):
+                task_id = rnd.choice(task_ids)
+                try:
+                    tasks.claim(clerk, task_id)
+                    tasks.unclaim(clerk, task_id)
+                except Conflict:
+                    pass  # another clerk holds it
+                except Exception as e:  # a deadlock, or anything else
+                    errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(c, i)) for i, c in enumerate(clerks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    db.session.rollback()
+    assert h.hall.tasks.counts(clerks[0]) == {"mine": 0, "group": 2 * len(task_ids)}
