@@ -220,7 +220,7 @@ class QueueCount(Base):
     """How many rows each group has in `task_queue`: the inbox's and the navigation bar's
     counts, read from one row rather than counted over a queue of tens of thousands.
     Whoever writes the queue adds what it changed here, in the same transaction
-    (`engine.store.count_queued`)."""
+    (`engine.store.add_to_queue_counts`)."""
 
     __tablename__ = "queue_counts"
     group_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)

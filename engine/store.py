@@ -410,7 +410,7 @@ class Store:
 
     def count_queued(self) -> None:
         """Add what this transaction did to the queues to their counts; last, just before the commit."""
-        count_queued(self.cur, self.pg, self.queued)
+        add_to_queue_counts(self.cur, self.pg, self.queued)
         self.queued.clear()
 
     # deadlines -------------------------------------------------------------------
@@ -515,7 +515,7 @@ def _dumps(value) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def count_queued(cur, pg: bool, changes: Counter) -> None:
+def add_to_queue_counts(cur, pg: bool, changes: Counter) -> None:
     """Add `changes` (group: rows added to its queue, or taken away when negative) to
     `queue_counts`, on the DB-API cursor of the transaction that made them. Every writer
     does this last and in the groups' order, so on PostgreSQL two transactions that wait

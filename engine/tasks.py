@@ -19,7 +19,7 @@ from engine import calendar, clock, db, deadlines, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor, actor_of
 from engine.models import NEVER_DUE, Case, Group, QueueCount, Task, TaskQueue, User
-from engine.store import count_queued, reading
+from engine.store import add_to_queue_counts, reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
 WORKING_ROLES = ("staff", "coordinator", "director", "admin")  # who may be given any task
@@ -224,7 +224,7 @@ class Tasks:
                                               "created_at": task.created_at, "task_id": task.id}
                                              for g in task.candidate_groups])
             changes.update(task.candidate_groups)
-        count_queued(s.connection().connection.cursor(), db.is_postgres(s), changes)
+        add_to_queue_counts(s.connection().connection.cursor(), db.is_postgres(s), changes)
 
     def _holder(self, s, task: Task) -> str:
         return s.scalar(sa.select(User.username).where(User.id == task.assignee_id)) or "someone else"
