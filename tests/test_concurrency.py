@@ -12,6 +12,15 @@ from webapp import hall as current_hall
 REVIEWS = ("r1", "r2", "r3", "r4")
 
 
+def _side_by_side(worker, clerks):
+    """worker(clerk, i) for every clerk, each in a thread of its own; back when all are done."""
+    threads = [threading.Thread(target=worker, args=(c, i)) for i, c in enumerate(clerks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+
 def test_parallel_branches_completed_concurrently_lose_nothing_and_double_nothing(app, h):
     clerks = [h.user(f"clerk{i}", groups=["window", "gs", "gt", "dt", "zj"]) for i in range(6)]
     h.deploy(DIAGRAMS / "parallel5.bpmn")
@@ -44,11 +53,7 @@ def test_parallel_branches_completed_concurrently_lose_nothing_and_double_nothin
                 except Exception as e:  # anything else is a failure of the engine
                     errors.append(repr(e))
 
-    threads = [threading.Thread(target=worker, args=(c, i)) for i, c in enumerate(clerks)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _side_by_side(worker, clerks)
     assert not errors, errors[:3]
     assert results["ok"] == len(task_ids)
     assert all(len(v) == 1 for v in done_by.values())
@@ -98,11 +103,7 @@ def test_claims_of_tasks_open_to_the_same_groups_in_either_order_never_deadlock(
                 except Exception as e:  # a deadlock, or anything else
                     errors.append(repr(e))
 
-    threads = [threading.Thread(target=worker, args=(c, i)) for i, c in enumerate(clerks)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _side_by_side(worker, clerks)
     assert not errors, errors[:3]
     db.session.rollback()
     assert h.hall.tasks.counts(clerks[0]) == {"mine": 0, "group": 2 * len(task_ids)}
