@@ -522,9 +522,14 @@ def add_to_queue_counts(cur, pg: bool, changes: Counter) -> None:
     for each other's count rows cannot deadlock: neither holds a row the other took first."""
     items = sorted((g, n) for g, n in changes.items() if n)
     if items:
-        sql = (f"INSERT INTO queue_counts (group_name, queued) VALUES {', '.join(['(?, ?)'] * len(items))} "
-               "ON CONFLICT (group_name) DO UPDATE SET queued = queue_counts.queued + excluded.queued")
+        sql = _add_to_queue_counts_sql(len(items))
         cur.execute(_pg_sql(sql) if pg else sql, [v for item in items for v in item])
+
+
+@lru_cache(maxsize=64)
+def _add_to_queue_counts_sql(groups: int) -> str:
+    return (f"INSERT INTO queue_counts (group_name, queued) VALUES {', '.join(['(?, ?)'] * groups)} "
+            "ON CONFLICT (group_name) DO UPDATE SET queued = queue_counts.queued + excluded.queued")
 
 
 @lru_cache(maxsize=256)
