@@ -209,6 +209,25 @@ def test_request_json_reads_as_json_does():
             load_request_json(body)
 
 
+def test_an_api_answer_is_what_jsonify_would_send(app):
+    """`respond` writes the JSON bytes itself, as jsonify would: ISO times, Chinese as is, a
+    trailing newline; an integer beyond 64 bits goes the way only json can write it."""
+    import datetime as dt
+
+    from flask import jsonify
+
+    from webapp.api.views import respond
+
+    at = dt.datetime(2026, 11, 30, 9, 30, 0, 123456, tzinfo=dt.UTC)
+    for body in ({"number": "BL-20261130-00001", "name": "网上预审", "at": at, "day": at.date(), "none": None,
+                  "tasks": [{"id": 1, "x": 1.5, "ok": True}]},
+                 {"big": 123456789012345678901234567890}):
+        with app.test_request_context():
+            ours, theirs = respond(body, 201), jsonify(body)
+            assert ours.get_data() == theirs.get_data() and ours.status_code == 201
+            assert ours.mimetype == theirs.mimetype == "application/json"
+
+
 def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):
     """A completion leaves next_alert_at out of its UPDATE when the task had none when read
     (naming it would rewrite its index); if one was given in between, it is still cleared,
