@@ -72,25 +72,23 @@ def raw_case():
     return one
 
 
-def alongside_raw(one, cases: int, warmup: int = 20, chunk: int = 10) -> tuple[float, float]:
-    """(raw completions/s, `one`'s completions/s). `one()` runs a case to its end and says
-    how many tasks it completed. It runs in turn with raw SpiffWorkflow, `chunk` cases of
-    each at a time: a change of the machine's pace hits both alike, and each chunk is long
-    enough that neither pays much for the caches the other left."""
-    raw = raw_case()
+def alongside_raw(runs: dict, cases: int, warmup: int = 20, chunk: int = 10) -> dict[str, float]:
+    """Completions/s of each of `runs` (name -> `one`) and of raw SpiffWorkflow ("raw").
+    `one()` runs a case to its end and says how many tasks it completed. Each runs in turn
+    with the others, `chunk` cases at a time: a change of the machine's pace hits all alike,
+    and each chunk is long enough that none pays much for the caches another left."""
+    runs = {"raw": raw_case(), **runs}
     for _ in range(warmup):
-        raw()
-        one()
-    raw_time = own_time = 0.0
-    raw_done = own_done = 0
+        for one in runs.values():
+            one()
+    spent = dict.fromkeys(runs, 0.0)
+    done = dict.fromkeys(runs, 0)
     for _ in range(max(1, cases // chunk)):
-        t0 = time.perf_counter()
-        raw_done += sum(raw() for _ in range(chunk))
-        t1 = time.perf_counter()
-        own_done += sum(one() for _ in range(chunk))
-        own_time += time.perf_counter() - t1
-        raw_time += t1 - t0
-    return raw_done / raw_time, own_done / own_time
+        for name, one in runs.items():
+            t0 = time.perf_counter()
+            done[name] += sum(one() for _ in range(chunk))
+            spent[name] += time.perf_counter() - t0
+    return {name: done[name] / spent[name] for name in runs}
 
 
 def bench_raw_as_installed(cases: int) -> float:
@@ -147,8 +145,8 @@ def seed(app):
         return clerk
 
 
-def bench_engine(app, clerk, cases: int) -> tuple[float, float]:
-    """(raw, engine) completions/s."""
+def bench_engine(app, clerk, cases: int) -> dict[str, float]:
+    """Completions/s of raw SpiffWorkflow and of the engine."""
     from webapp import hall
 
     with app.app_context():
@@ -162,7 +160,7 @@ def bench_engine(app, clerk, cases: int) -> tuple[float, float]:
                 n += 1
             return n
 
-        return alongside_raw(one, cases)
+        return alongside_raw({"engine": one}, cases)
 
 
 def bench_loop(app, clerk, rounds: int) -> tuple[float, float]:
@@ -233,29 +231,6 @@ class Client:
         return json.loads(data)
 
 
-def bench_rest(db_path: Path, cases: int) -> tuple[float, float]:
-    """(raw, REST) completions/s."""
-    server = Gunicorn("app:create_app()", {"DATABASE_URL": f"sqlite:///{db_path}", "HALL_SECRET_KEY": "bench",
-                                           "HALL_INSTANCE": str(db_path.parent / "instance")})
-    try:
-        call = Client(server.port).call
-        token = call("POST", "/api/v1/auth/token", {"username": "clerk", "password": "pw"})["token"]
-
-        def one() -> int:
-            case = call("POST", "/api/v1/cases", {"process_id": "parallel5", "data": {"x": 1}}, token)
-            n = 0
-            while case["status"] == "running":
-                case = call("GET", f"/api/v1/cases/{case['id']}", token=token)  # as a client does
-                task = case["open_tasks"][0]["id"]
-                case = call("POST", f"/api/v1/tasks/{task}/complete", {"data": {"v": n}}, token)
-                n += 1
-            return n
-
-        return alongside_raw(one, cases, warmup=5)
-    finally:
-        server.stop()
-
-
 FLOOR_APP = '''
 from flask import Flask, jsonify, request
 app = Flask(__name__)
@@ -271,23 +246,41 @@ def post_thing(i):
 '''
 
 
-def bench_floor(tmp: Path, cases: int) -> tuple[float, float]:
-    """(raw completions/s, GET+POST pairs/s); a "case" here is six pairs, as many as the
+def bench_web(db_path: Path, tmp: Path, cases: int) -> dict[str, float]:
+    """Completions/s of raw SpiffWorkflow and of the REST API ("rest"), and GET+POST pairs/s
+    of an empty Flask app ("floor"), each on a gunicorn worker of its own, measured in turn:
+    the REST API's share of the floor does not depend on how fast this machine's web
+    stack happens to be during the run. A floor "case" is six pairs, as many as the
     diagram has completions."""
     (tmp / "floor_app.py").write_text(FLOOR_APP)
-    server = Gunicorn("floor_app:app", {"PYTHONPATH": str(tmp)})
+    rest_server = Gunicorn("app:create_app()", {"DATABASE_URL": f"sqlite:///{db_path}", "HALL_SECRET_KEY": "bench",
+                                                "HALL_INSTANCE": str(db_path.parent / "instance")})
+    floor_server = Gunicorn("floor_app:app", {"PYTHONPATH": str(tmp)})
     try:
-        call = Client(server.port).call
+        call = Client(rest_server.port).call
+        token = call("POST", "/api/v1/auth/token", {"username": "clerk", "password": "pw"})["token"]
+        floor_call = Client(floor_server.port).call
 
-        def one() -> int:
+        def rest() -> int:
+            case = call("POST", "/api/v1/cases", {"process_id": "parallel5", "data": {"x": 1}}, token)
+            n = 0
+            while case["status"] == "running":
+                case = call("GET", f"/api/v1/cases/{case['id']}", token=token)  # as a client does
+                task = case["open_tasks"][0]["id"]
+                case = call("POST", f"/api/v1/tasks/{task}/complete", {"data": {"v": n}}, token)
+                n += 1
+            return n
+
+        def floor() -> int:
             for i in range(6):
-                call("GET", f"/thing/{i}")
-                call("POST", f"/thing/{i}", {"data": {"v": i}})
+                floor_call("GET", f"/thing/{i}")
+                floor_call("POST", f"/thing/{i}", {"data": {"v": i}})
             return 6
 
-        return alongside_raw(one, cases)
+        return alongside_raw({"rest": rest, "floor": floor}, cases, warmup=5)
     finally:
-        server.stop()
+        rest_server.stop()
+        floor_server.stop()
 
 
 # ------------------------------------------------------------------------------------
@@ -462,23 +455,25 @@ def main() -> None:
         tmp = Path(d)
         app = make_app(tmp / "hall.db")
         clerk = seed(app)
-        raw, engine = bench_engine(app, clerk, cases)
+        engine = bench_engine(app, clerk, cases)
         early, late = bench_loop(app, clerk, rounds)
         app.extensions["hall_scheduler"].shutdown(wait=True)  # its jobs would run on through the rest
         as_installed = bench_raw_as_installed(cases)
-        raw_rest, rest = bench_rest(tmp / "hall.db", rest_cases)
-        raw_floor, floor = bench_floor(tmp, rest_cases)
+        web = bench_web(tmp / "hall.db", tmp, rest_cases)
         print(f"\nHall benchmark ({'quick' if args.quick else 'full'}), python {sys.version.split()[0]}")
         print("  each figure is measured in turn with raw SpiffWorkflow, ten cases at a time; ratios are to that raw")
-        print(f"  raw SpiffWorkflow, in memory        {raw:8.0f} completions/s  "
+        print(f"  raw SpiffWorkflow, in memory        {engine['raw']:8.0f} completions/s  "
               f"(with its loggers as installed: {as_installed:.0f})")
-        print(f"  engine, persisted to SQLite         {engine:8.0f} completions/s  {engine / raw:6.3f} x raw")
-        print(f"  REST API, 1 gunicorn worker         {rest:8.0f} completions/s  {rest / raw_rest:6.3f} x raw"
+        print(f"  engine, persisted to SQLite         {engine['engine']:8.0f} completions/s  "
+              f"{engine['engine'] / engine['raw']:6.3f} x raw")
+        print(f"  REST API, 1 gunicorn worker         {web['rest']:8.0f} completions/s  "
+              f"{web['rest'] / web['raw']:6.3f} x raw"
               "  (GET case + POST complete each)")
-        print(f"  empty Flask GET+POST, same server   {floor:8.0f} pairs/s        {floor / raw_floor:6.3f} x raw"
-              "  (the web stack's floor)")
-        # the floor's share of raw differs from machine to machine; this ratio does not depend on it
-        print(f"  REST API against the floor          {(rest / raw_rest) / (floor / raw_floor):6.3f} x floor"
+        print(f"  empty Flask GET+POST, same gunicorn {web['floor']:8.0f} pairs/s        "
+              f"{web['floor'] / web['raw']:6.3f} x raw"
+              "  (the web stack's floor, measured in turn with the REST API)")
+        # the floor's share of raw differs from machine to machine and from run to run; this ratio does not
+        print(f"  REST API against the floor          {web['rest'] / web['floor']:6.3f} x floor"
               "  (the goal, 0.15 x raw with the floor at 0.4 x raw, is 0.375 x floor)")
         print(f"  补正 loop: completion #5 {early * 1000:.2f} ms, #{rounds} {late * 1000:.2f} ms"
               f"  -> {late / early:.2f} x")
