@@ -5,11 +5,13 @@ measured in that run (these machines are noisy; ratios travel, absolute numbers 
     .venv/bin/python bench/run.py --quick    # smaller counts, for a smoke check
 
 Measures, on the 5-user-task parallel diagram (accept -> 4 parallel reviews -> decide):
-  raw        SpiffWorkflow alone, in memory (the baseline: it runs case by case in turn with each of
-             the next three, and each ratio is to the raw figure of its own run)
+  raw        SpiffWorkflow alone, in memory (the baseline: it runs in turn with the engine, and again
+             with the REST API and the floor, ten cases at a time; each ratio is to the raw figure
+             of its own loop)
   engine     Hall's engine, persisted to SQLite (start + 5 completions per case)
   rest       the REST API on one gunicorn worker; a client reads the case before each completion
-  floor      an empty Flask app's GET+POST pair on one gunicorn worker (the web stack's floor)
+  floor      an empty Flask app's GET+POST pair on one gunicorn worker (the web stack's floor), in
+             the same loop as the REST API, so that the REST API's share of it is taken at one pace
 and also
   loop       the cost of the 500th completion of a long 补正 loop against the 5th
   inbox      a group's inbox page (50 rows) with 1,000,000 open tasks in the database, p95, through the
