@@ -112,6 +112,25 @@ def due_in_workdays(task) -> bool:
             and any(_in_workdays(d.expression) for c in parent.children if c is not task for d in _timer_defs(c)))
 
 
+ARMED = "hall_armed"  # when (by the hall's clock) a timer was armed: its working time counts from then
+
+
+def stamp_armed(wf, now: dt.datetime) -> None:
+    """Note, by the hall's clock, when each timer armed in this action was armed.
+    SpiffWorkflow's own `last_state_change` is the server's wall time, which the hall's
+    clock need not follow (a test's, a demo's), so it cannot say where a timer's count began."""
+    for t in wf.event_manager.tasks.values():
+        if ARMED not in t.internal_data and "event_value" in t.internal_data and _timer_defs(t):
+            t.internal_data[ARMED] = now.astimezone(dt.UTC).isoformat()
+
+
+def _armed_at(task) -> dt.datetime:
+    stamp = task.internal_data.get(ARMED)
+    if stamp:
+        return dt.datetime.fromisoformat(stamp)
+    return dt.datetime.fromtimestamp(task.last_state_change, dt.UTC)  # armed before the stamp existed
+
+
 def recount_timers(wf, moved) -> int:
     """Move each armed (or held) timer counted in working days to `moved(at, began)`, `began`
     being when the timer was armed. Returns how many moved."""
@@ -119,7 +138,7 @@ def recount_timers(wf, moved) -> int:
     for t in list(wf.event_manager.tasks.values()):
         if not any(_in_workdays(d.expression) for d in _timer_defs(t)):
             continue
-        began = dt.datetime.fromtimestamp(t.last_state_change, dt.UTC)
+        began = _armed_at(t)
         for key in ("hall_held", "event_value"):
             value = t.internal_data.get(key)
             when = value.get("next") if isinstance(value, dict) else value

@@ -323,6 +323,7 @@ class Runtime:
                     detail={"name": end.task_spec.bpmn_name} if end else None)
         else:
             case.data = jsonable(case_data(wf))
+        deadlines.stamp_armed(wf, now)
         case.next_timer_at = next_timer(wf, now)
         case.state = state.dumps(wf)
         case.updated_at = now

@@ -3,10 +3,16 @@
 `--db sqlite|postgresql|both` (default both) picks the databases; PostgreSQL is the
 server at 127.0.0.1:5432 (database `test`, or HALL_TEST_PG). An unreachable server is an
 error, never a skip.
+
+No test reads the real date: the hall's clock starts every test at a set moment (`MOMENTS`,
+`--moment`, default a plain Tuesday morning) and runs on from there. The deadline and
+process tests run again at each awkward moment (on SQLite), so that none of them passes
+only at some hours or on some dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -27,12 +33,28 @@ from webapp import hall as current_hall
 HERE = Path(__file__).resolve().parent
 DIAGRAMS = HERE / "diagrams"
 PROCESSES = HERE.parent / "processes"
+# Moments in the hall's time zone at which the hall's clock starts a test.
+MOMENTS = {
+    "plain": "2026-12-01T10:00",           # a Tuesday morning: every test's default
+    "friday-1729": "2026-12-04T17:29",     # a minute before the weekend
+    "spring-eve": "2026-02-13T16:00",      # the last weekday before Spring Festival's holiday
+    "makeup-saturday": "2026-02-28T10:00",  # a make-up working Saturday (调休)
+    "new-year-eve": "2026-12-31T17:00",    # the turn of the year, into an unpublished one
+    "sunday-night": "2026-12-06T22:30",
+    "unpublished": "2027-03-10T10:00",     # a Wednesday in a year without a schedule yet
+}
+# the tests that run at every moment: deadlines, timers and the hall's processes
+AT_EVERY_MOMENT = ("tests/test_deadlines.py", "tests/test_api_deadlines.py", "tests/test_timers_messages.py",
+                   "tests/processes/")
 PG_URL = os.environ.get("HALL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def pytest_addoption(parser):
     parser.addoption("--db", default=os.environ.get("HALL_TEST_DB", "both"),
                      choices=("sqlite", "postgresql", "both"), help="databases to run the tests on")
+    parser.addoption("--moment", default=os.environ.get("HALL_TEST_MOMENT"), choices=[*MOMENTS, "all"],
+                     help="the moment the hall's clock starts each test at (default: plain, and every "
+                          "moment for the deadline and process tests)")
 
 
 def pytest_generate_tests(metafunc):
@@ -43,6 +65,29 @@ def pytest_generate_tests(metafunc):
                 or "/ui/" in str(metafunc.definition.path):
             backends = [b for b in backends if b == "sqlite"] or ["sqlite"]
         metafunc.parametrize("backend", backends, scope="session")
+    if "moment" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--moment")
+        path = Path(metafunc.definition.path).relative_to(HERE.parent).as_posix()
+        if chosen and chosen != "all":
+            moments = [chosen]
+        elif chosen == "all" or path.startswith(AT_EVERY_MOMENT):
+            moments = list(MOMENTS)
+        else:
+            moments = ["plain"]
+        metafunc.parametrize("moment", moments, indirect=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The awkward moments run on SQLite: the engine's dates do not depend on the database."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params else {}
+        pg_at_awkward = params.get("backend") == "postgresql" and params.get("moment", "plain") != "plain"
+        (drop if pg_at_awkward and not config.getoption("--moment") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_configure(config):
@@ -57,6 +102,17 @@ def _migrate(app):
     with app.app_context():
         upgrade(directory=str(HERE.parent / "migrations"))
         db.engine.dispose()  # SQLite: checkpoints the WAL into the file we copy
+
+
+@pytest.fixture(autouse=True)
+def moment(request):
+    """The hall's clock for the test: it starts at the moment's time and runs on."""
+    name = request.param if hasattr(request, "param") else "plain"
+    start = dt.datetime.fromisoformat(MOMENTS[name]).replace(tzinfo=clock.HALL_TZ)
+    clock.reset()
+    clock.set_offset(start - dt.datetime.now(dt.UTC))
+    yield name
+    clock.reset()
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +167,7 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def app(db_url, tmp_path):
+def app(db_url, tmp_path, moment):
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test", "TESTING": True,
                       "HALL_SCHEDULER": "off", "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
     app.test_client_class = FreshContextClient
@@ -120,7 +176,6 @@ def app(db_url, tmp_path):
         db.session.remove()
         _queue_counts_kept(db.engine)
         db.engine.dispose()
-    clock.reset()
 
 
 def _queue_counts_kept(engine):
