@@ -182,6 +182,7 @@ def create_app(config: dict | None = None) -> Flask:
         def housekeeping() -> None:
             with app.app_context():
                 h = hall()
+                h.runtime.recount_deadlines(limit=50)  # cases a calendar change has not reached yet
                 h.deadlines.sweep()
                 h.deadlines.send_emails(app.config.get("HALL_SMTP"))
                 engine_db.checkpoint(h.bind)

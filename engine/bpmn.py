@@ -14,6 +14,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
@@ -223,6 +224,7 @@ class Bundle:
     documents: dict = field(default_factory=dict)  # filename -> parsed root
     _human: dict | None = None
     _elements: frozenset | None = None
+    _message_forms: dict | None = None
 
     @property
     def elements(self) -> frozenset:
@@ -234,12 +236,29 @@ class Bundle:
                 and etree.QName(e).localname not in ("definitions", "process", "sequenceFlow", "lane", "laneSet"))
         return self._elements
 
+    def message_form(self, name: str) -> str | None:
+        """The form key (property `messageForm` of the events that catch it) a message's
+        data is checked with; None: any JSON object."""
+        if self._message_forms is None:
+            self._message_forms = {
+                d.name: ts.extensions["messageForm"]
+                for spec in (self.spec, *self.subprocess_specs.values()) for ts in spec.task_specs.values()
+                if (ts.extensions if isinstance(getattr(ts, "extensions", None), dict) else {}).get("messageForm")
+                for d in event_definitions(ts) if isinstance(d, MessageEventDefinition)}
+        return self._message_forms.get(name)
+
     def human_task(self, element_id: str):
         """The spec of the user (or manual) task with this BPMN id, in any of the processes."""
         if self._human is None:
             self._human = {ts.bpmn_id: ts for spec in (self.spec, *self.subprocess_specs.values())
                            for ts in spec.task_specs.values() if getattr(ts, "manual", False)}
         return self._human.get(element_id)
+
+
+def event_definitions(task_spec) -> list:
+    """The event definitions of an event's spec (those of a multiple event, each)."""
+    d = getattr(task_spec, "event_definition", None)
+    return list(d.event_definitions) if isinstance(d, MultipleEventDefinition) else [d]
 
 
 def _process_property(node, name: str) -> str | None:
@@ -473,6 +492,18 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
             if coll is not None:
                 for p in scripting.check(coll):
                     add(mi, f"collection '{coll}': {p}")
+        message_forms: dict[str, str] = {}
+        message_names = {m.get("id"): m.get("name") or m.get("id") for m in root.iterfind(f"{{{ns['bpmn']}}}message")}
+        for prop in root.xpath(".//bpmn:*[bpmn:messageEventDefinition]/bpmn:extensionElements/camunda:properties/"
+                               "camunda:property[@name='messageForm']", namespaces=ns):
+            key = (prop.get("value") or "").strip()
+            event = prop.getparent().getparent().getparent()
+            ref = event.find(f"{{{ns['bpmn']}}}messageEventDefinition").get("messageRef")
+            name = message_names.get(ref, ref)
+            if not forms.has(key):
+                add(prop, f"messageForm '{key}' has no registered form")
+            elif name and message_forms.setdefault(name, key) != key:
+                add(prop, f"messageForm '{key}': message '{name}' is checked with '{message_forms[name]}' elsewhere")
         for msg in root.xpath(".//bpmn:messageEventDefinition[@camunda:expression]", namespaces=ns):
             for p in scripting.check(msg.get(camunda("expression"))):
                 add(msg, f"message expression: {p}")

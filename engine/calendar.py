@@ -3,8 +3,11 @@
 The base is the State Council's schedule of public holidays and make-up working days
 (调休) as the `chinesecalendar` package knows it; the hall's own overrides (an extra
 closure, a make-up day, a whole year as soon as its schedule is published) come on top.
-A year neither knows yet is counted provisionally, Monday to Friday: its deadlines then
-come early, never late, and are counted again when an admin enters the year
+A year neither knows yet is counted provisionally: Monday to Friday without the statutory
+holidays the law fixes in advance (全国年节及纪念日放假办法: 元旦, 春节 from its eve, 清明,
+劳动节, 端午, 中秋, 国庆; the lunar ones from `lunardate`, 清明 from chinesecalendar's
+solar terms). Its weekend swaps are not known, so its deadlines may still come a little
+early, never late; they are counted again when an admin enters the year
 (`Runtime.recount_deadlines`). Work is never held up for want of a calendar.
 
 Conventions (the hall's):
@@ -12,8 +15,13 @@ Conventions (the hall's):
   working day after that moment's day (the day itself does not count: 次日起算);
 - 0 working days (即办件) end at the close of the same working day, or of the next one if
   the moment is past closing or on a day off;
-- working time runs only during office hours on working days; a pause of the clock is
-  made good by moving deadlines forward by the working time it lasted.
+- a stop of the clock (补正, or a special procedure: 听证, 检验检测, 鉴定, 专家评审, which
+  行政许可法 art. 45 leaves out of the limit) is counted in whole working days, as a limit
+  is: the working days after the day it stopped, up to and including the day it ran
+  again (the same day: none). Deadlines move by that many working days and keep their
+  time of day, so a limit stays a working day's close of business;
+- lateness is counted in working days begun after the deadline, at least one: done a
+  second late is one working day late, never zero.
 """
 
 from __future__ import annotations
@@ -21,10 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
-import time
 from collections.abc import Iterable
 
 import chinese_calendar
+from chinese_calendar.solar_terms import SolarTerms
+from lunardate import LunarDate
 
 from engine import clock, scripting
 from engine.errors import Invalid
@@ -48,6 +57,26 @@ def parse_hours(text: str) -> list[tuple[dt.time, dt.time]]:
     return periods
 
 
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """The public holidays the law fixes for every year (全国年节及纪念日放假办法, as of
+    2025): what a year whose schedule is not published yet surely has off."""
+    days = {dt.date(year, 1, 1), dt.date(year, 5, 1), dt.date(year, 5, 2),
+            dt.date(year, 10, 1), dt.date(year, 10, 2), dt.date(year, 10, 3)}
+    try:
+        new_year = LunarDate(year, 1, 1).to_solar_date()
+        days.update(new_year + dt.timedelta(days=n) for n in range(-1, 3))  # 除夕 to 初三
+        days.add(LunarDate(year, 5, 5).to_solar_date())  # 端午
+        days.add(LunarDate(year, 8, 15).to_solar_date())  # 中秋
+    except ValueError:  # beyond the lunar tables (2099): the solar holidays alone
+        pass
+    try:
+        days.update(d for d, term in chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 30))
+                    if term == SolarTerms.pure_brightness.value[1])  # 清明
+    except NotImplementedError:  # beyond 2100
+        pass
+    return frozenset(days)
+
+
 class BeyondReach(Invalid):
     """Working time counted more than ten years away: no deadline the hall keeps lies there
     (with no working day for ten years, the count would not end)."""
@@ -68,6 +97,7 @@ class Calendar:
         self.day_seconds = sum(_seconds(s, e) for s, e in self.periods)
         self._days: dict[dt.date, bool] = {}  # chinesecalendar scans its tables on every call
         self._years: dict[int, bool] = {}
+        self._statutory: dict[int, frozenset[dt.date]] = {}
 
     # days ------------------------------------------------------------------------
     def knows(self, year: int) -> bool:
@@ -81,9 +111,15 @@ class Calendar:
         return known
 
     def provisional(self, moment: dt.datetime) -> int | None:
-        """The year of `moment` if that year is only counted provisionally (Monday to Friday)."""
+        """The year of `moment` if that year is only counted provisionally (its schedule is
+        not published: Monday to Friday without the statutory holidays)."""
         year = moment.astimezone(TZ).year
         return None if self.knows(year) else year
+
+    def due_note(self, due: dt.datetime | None) -> str | None:
+        """A deadline's note: "calendar:YEAR" while it lies in a year counted provisionally."""
+        year = self.provisional(due) if due is not None else None
+        return f"calendar:{year}" if year else None
 
     def is_workday(self, day: dt.date) -> bool:
         known = self._days.get(day)
@@ -98,8 +134,10 @@ class Calendar:
             return day.weekday() < 5  # a published year: weekends off unless an override says otherwise
         try:
             return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5  # provisional, until the year's schedule is entered
+        except NotImplementedError:  # provisional, until the year's schedule is entered
+            if day.year not in self._statutory:
+                self._statutory[day.year] = statutory_holidays(day.year)
+            return day.weekday() < 5 and day not in self._statutory[day.year]
 
     def next_workday(self, day: dt.date) -> dt.date:
         day += dt.timedelta(days=1)
@@ -130,6 +168,38 @@ class Calendar:
         for _ in range(n):
             day = self.next_workday(day)
         return self.close(day)
+
+    def workdays_between(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Working days after `start`'s day, up to and including `end`'s day (0 when `end`
+        is on `start`'s day or earlier): how many working days a stop of the clock took."""
+        day, last = start.astimezone(TZ).date(), end.astimezone(TZ).date()
+        if last <= day:
+            return 0
+        if (last - day).days > 3660:
+            raise BeyondReach()
+        count = 0
+        while day < last:
+            day += dt.timedelta(days=1)
+            count += self.is_workday(day)
+        return count
+
+    def shift_workdays(self, moment: dt.datetime, n: int) -> dt.datetime:
+        """`moment` moved on by n working days, at the same time of day: a limit at a working
+        day's close stays at a close."""
+        if n <= 0:
+            return moment
+        local = moment.astimezone(TZ)
+        day = local.date()
+        for _ in range(n):
+            day = self.next_workday(day)
+        return dt.datetime.combine(day, local.timetz().replace(tzinfo=None), TZ)
+
+    def late_workdays(self, due: dt.datetime, done: dt.datetime) -> int:
+        """How late `done` is for `due`, in working days begun after the deadline: 0 when on
+        time, else at least 1 (a second late is a day late)."""
+        if done <= due:
+            return 0
+        return max(1, self.workdays_between(due, done))
 
     # working time ----------------------------------------------------------------
     def _periods_of(self, day: dt.date):
@@ -219,29 +289,57 @@ def _seconds(a: dt.time, b: dt.time) -> float:
 
 
 # ---------------------------------------------------------------------------------------
-# The calendar in force: built from the database's overrides, refreshed every few seconds
-# (another node may have changed them) and at once after a change here.
+# The calendar in force, by revision. Every change to the calendar (a day, a year) is a new
+# revision, written in the same transaction as the change, with the calendar as it was
+# before. Every transaction that counts deadlines first reads the revision (one row) and
+# follows it, so a change made on any node or from the command line counts from the next
+# transaction on; a case remembers the revision it was counted under, and is counted
+# again from that calendar when it is behind.
 
 class Holder:
-    def __init__(self, load, hours: str = DEFAULT_HOURS, ttl: float = 30.0):
-        self._load = load  # () -> (overrides, published years)
+    def __init__(self, load, load_past, hours: str = DEFAULT_HOURS):
+        self._load = load  # () -> (revision, overrides, published years): the latest
+        self._load_past = load_past  # revision -> (overrides, published years) in force at it
         self._hours = hours
-        self._ttl = ttl
         self._calendar: Calendar | None = None
-        self._loaded = 0.0
+        self.revision = -1
+        self._past: dict[int, Calendar] = {}
         self._lock = threading.Lock()
 
     def get(self) -> Calendar:
-        with self._lock:
-            if self._calendar is None or time.monotonic() - self._loaded > self._ttl:
-                overrides, years = self._load()
-                self._calendar = Calendar(overrides, years, self._hours)
-                self._loaded = time.monotonic()
-            return self._calendar
+        calendar = self._calendar
+        if calendar is None:
+            with self._lock:
+                if self._calendar is None:
+                    self._reload()
+                calendar = self._calendar
+        return calendar
 
-    def changed(self) -> None:
+    def follow(self, revision: int) -> Calendar:
+        """The calendar of `revision` (read in the caller's transaction): loaded again when
+        this process holds an older one."""
+        if revision != self.revision or self._calendar is None:
+            with self._lock:
+                if revision != self.revision or self._calendar is None:
+                    self._reload()
+        return self._calendar
+
+    def _reload(self) -> None:
+        revision, overrides, years = self._load()
+        self._calendar = Calendar(overrides, years, self._hours)
+        self.revision = revision
+        self._past[revision] = self._calendar
+
+    def at(self, revision: int) -> Calendar:
+        """The calendar as it was at `revision` (what a case counted then was counted with)."""
         with self._lock:
-            self._calendar = None
+            calendar = self._past.get(revision)
+            if calendar is None:
+                overrides, years = self._load_past(revision)
+                calendar = self._past[revision] = Calendar(overrides, years, self._hours)
+                while len(self._past) > 16:
+                    del self._past[next(iter(self._past))]
+            return calendar
 
 
 _ACTIVE: Holder | None = None
@@ -255,6 +353,21 @@ def activate(holder: Holder) -> None:
 def current() -> Calendar:
     """The calendar in force (the base alone until an engine activates its own)."""
     return _ACTIVE.get() if _ACTIVE is not None else _BASE
+
+
+def revision() -> int:
+    """The revision of the calendar in force (0: the base, never changed)."""
+    return _ACTIVE.revision if _ACTIVE is not None and _ACTIVE.revision >= 0 else 0
+
+
+def follow(revision: int) -> None:
+    """Use the calendar of `revision`, which a transaction has just read."""
+    if _ACTIVE is not None:
+        _ACTIVE.follow(revision)
+
+
+def at(revision: int) -> Calendar:
+    return _ACTIVE.at(revision) if _ACTIVE is not None else _BASE
 
 
 _BASE = Calendar()

@@ -15,6 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session
 
 WRITE = {"hall_write": True}
+# PostgreSQL advisory lock key of the working calendar: every write transaction takes it
+# shared, a change to the calendar exclusively (engine.store.Store.follow_calendar)
+CALENDAR_LOCK = 0x4A11CA1
 
 
 def is_sqlite_file(url) -> bool:

@@ -33,7 +33,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import calendar, clock, db, history
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
-from engine.models import Accountability, CalendarDay, CalendarYear, Case, Notification, Task, User
+from engine.models import Accountability, CalendarDay, CalendarRevision, CalendarYear, Case, Notification, Task, User
 from engine.store import reading, transaction
 
 log = logging.getLogger("hall.deadlines")
@@ -196,8 +196,8 @@ def hold_timers(wf, stopping_element: str | None) -> int:
     return held
 
 
-def release_timers(wf, cal: calendar.Calendar, seconds: float) -> int:
-    """Re-arm held timers, each moved forward by `seconds` of working time."""
+def release_timers(wf, cal: calendar.Calendar, workdays: int) -> int:
+    """Re-arm held timers, each moved on by the working days the clock stood still."""
     released = 0
     for t in list(wf.event_manager.tasks.values()):
         value = t.internal_data.pop("hall_held", None)
@@ -206,7 +206,7 @@ def release_timers(wf, cal: calendar.Calendar, seconds: float) -> int:
         when = value.get("next") if isinstance(value, dict) else value
         try:
             at = TimerEventDefinition.parse_time_or_duration(when)
-            moved = cal.add_working_seconds(at, seconds).astimezone(dt.UTC).isoformat()
+            moved = cal.shift_workdays(at, workdays).astimezone(dt.UTC).isoformat()
         except Exception:
             moved = when
         t.internal_data["event_value"] = {**value, "next": moved} if isinstance(value, dict) else moved
@@ -235,11 +235,11 @@ class Deadlines:
         """Move warnings, escalate and notify for tasks whose next alert time has come.
         On PostgreSQL rows another node holds are skipped: nothing is escalated twice."""
         now = clock.now()
-        cal = calendar.current()
         with reading(self.bind) as st:
             if not st.alert_due(now):
                 return 0
         with transaction(self.session, self.bind) as st:
+            cal = calendar.current()
             rows = st.due_alerts(now, limit)
             if not rows:
                 return 0
@@ -302,25 +302,24 @@ class Deadlines:
             raise Conflict(f"task {task_id} is {task.status}")
         if task.due_at is None:
             raise Invalid("this task has no deadline to extend", {"workdays": ["the task has no deadline"]})
-        cal = calendar.current()
-        seconds = workdays * cal.day_seconds
-
         def change(act):
+            cal = calendar.current()
             t = _spiff(act, task)
-            new_due = cal.add_working_seconds(task.due_at, seconds)
+            new_due = cal.shift_workdays(act.due_of(task), workdays)
             if new_due.astimezone(calendar.TZ).date() > clock.LAST_DAY:
                 raise Invalid(f"the deadline would move past {clock.LAST_DAY}", {"workdays": ["too far"]})
             parent = t.parent
             if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
                 for c in parent.children:
                     if c is not t and _timer_defs(c) and _timer_due(c):
-                        c.internal_data["event_value"] = cal.add_working_seconds(
-                            _timer_due(c), seconds).astimezone(dt.UTC).isoformat()
+                        c.internal_data["event_value"] = cal.shift_workdays(
+                            _timer_due(c), workdays).astimezone(dt.UTC).isoformat()
             warning, next_at = alert_state(cal, self.policy, new_due, act.now, 0)
-            act.store.set_task_due(task.id, new_due, warning, 0, next_at)
+            act.store.set_task_due(task.id, new_due, warning, 0, next_at, cal.due_note(new_due))
             act.store.insert_accountability([{
-                "case_id": task.case_id, "task_id": task.id, "kind": "extension", "department": department(task),
-                "person": task.assignee, "days_over": float(workdays), "reason": reason.strip(), "at": act.now}])
+                "case_id": task.case_id, "task_id": task.id, "kind": "extension",
+                "department": department(task), "person": task.assignee, "days_over": None,
+                "days_granted": workdays, "granted_by": actor.username, "reason": reason.strip(), "at": act.now}])
             act.log("extended", task.element_id, task.id, detail={"workdays": workdays, "reason": reason.strip(),
                                                                   "due": new_due.isoformat()})
 
@@ -409,7 +408,7 @@ class Deadlines:
         for r in rows:
             groups.setdefault(department(r) or "—", []).append(r)
         now = clock.now()
-        cal = calendar.current()
+        cal = self.calendar()
         c = Case.__table__.c
         cases = list(self.session.execute(sa.select(c.id, c.number, c.title, c.process_id, c.due_at, c.paused_since)
                                           .where(c.status == "running", c.due_at.is_not(None))
@@ -427,9 +426,12 @@ class Deadlines:
                        page=1, per_page=100):
         if not actor.has("supervisor", "coordinator", "director"):
             raise Forbidden("accountability records are for supervisors")
-        a = Accountability.__table__.c
-        c = Case.__table__.c
-        q = sa.select(*a, c.number.label("case_number"), c.title.label("case_title")).join(Case, c.id == a.case_id)
+        a, c, t = Accountability.__table__.c, Case.__table__.c, Task.__table__.c
+        answers, grants = User.__table__.alias("answers"), User.__table__.alias("grants")
+        q = sa.select(*a, c.number.label("case_number"), c.title.label("case_title"), t.name.label("task_name"),
+                      answers.c.display_name.label("person_name"), grants.c.display_name.label("granted_by_name")) \
+            .join(Case, c.id == a.case_id).outerjoin(Task, t.id == a.task_id) \
+            .outerjoin(answers, answers.c.username == a.person).outerjoin(grants, grants.c.username == a.granted_by)
         if kind:
             q = q.where(a.kind == kind)
         if department:
@@ -449,12 +451,14 @@ class Deadlines:
         rows, _ = self.accountability(actor, per_page=1_000_000, **filters)
         out = io.StringIO()
         w = csv.writer(out)
-        w.writerow(["时间", "办件编号", "企业/申请人", "类别", "部门", "责任人", "超期工作日", "原因"])
+        w.writerow(["时间", "办件编号", "企业/申请人", "环节", "环节编号", "类别", "部门", "责任人", "超期工作日",
+                    "延期工作日", "批准人", "原因"])
         kinds = {"late": "超期办结", "extension": "延期", "rejection": "不予办理"}
         for r in rows:
             w.writerow([r.at.astimezone(clock.HALL_TZ).strftime("%Y-%m-%d %H:%M"), r.case_number, r.case_title or "",
-                        kinds.get(r.kind, r.kind), r.department or "", r.person or "",
-                        f"{r.days_over:.1f}" if r.days_over is not None else "", r.reason or ""])
+                        r.task_name or "", r.task_id or "", kinds.get(r.kind, r.kind), r.department or "",
+                        _named(r.person_name, r.person), _days(r.days_over), _days(r.days_granted),
+                        _named(r.granted_by_name, r.granted_by), r.reason or ""])
         return "\ufeff" + out.getvalue()  # a BOM, so that spreadsheet programs read the Chinese right
 
     # notifications ---------------------------------------------------------------
@@ -479,19 +483,38 @@ class Deadlines:
             s.execute(q.values(read_at=clock.now()))
 
     # the calendar ------------------------------------------------------------------
-    def load_calendar(self):
-        """(overrides, published years) for calendar.Holder."""
+    def load_calendar(self) -> tuple[int, dict[dt.date, bool], list[int]]:
+        """(revision, overrides, published years) of the latest calendar, for calendar.Holder.
+        The revision is read first: a change committed meanwhile is at worst loaded under
+        the older number, and loaded again at the next transaction."""
         with self.bind.connect() as conn:
+            revision = conn.scalar(sa.select(sa.func.max(CalendarRevision.revision))) or 0
             days = {r.day: r.workday for r in conn.execute(sa.select(CalendarDay.day, CalendarDay.workday))}
             years = [r.year for r in conn.execute(sa.select(CalendarYear.year))]
-        return days, years
+        return revision, days, years
+
+    def load_past_calendar(self, revision: int) -> tuple[dict[dt.date, bool], list[int]]:
+        """(overrides, published years) in force at `revision`: what the next change kept
+        as its `before`."""
+        with self.bind.connect() as conn:
+            before = conn.scalar(sa.select(CalendarRevision.before).where(CalendarRevision.revision > revision)
+                                 .order_by(CalendarRevision.revision).limit(1))
+        if before is None:  # nothing changed after it: the latest
+            _, days, years = self.load_calendar()
+            return days, years
+        return {dt.date.fromisoformat(d): w for d, w in before["overrides"].items()}, before["years"]
+
+    def calendar(self) -> calendar.Calendar:
+        """The calendar in force, as the database has it now (for pages and reports)."""
+        with reading(self.bind):
+            return calendar.current()
 
     def set_day(self, actor: Actor, day: dt.date, workday: bool | None, note: str | None = None) -> None:
         """Override one day (workday True/False), or remove the override (None)."""
         if not actor.has("admin"):
             raise Forbidden("the calendar is the admin's")
-        before = calendar.current()
-        with db.write(self.session) as s:
+
+        def change(s):
             row = s.get(CalendarDay, day)
             if workday is None:
                 if row is not None:
@@ -501,7 +524,8 @@ class Deadlines:
                                   updated_at=clock.now()))
             else:
                 row.workday, row.note, row.updated_by, row.updated_at = workday, note, actor.username, clock.now()
-        self.calendar_changed(before, day)
+
+        self._change_calendar(actor, day, change)
 
     def publish_year(self, actor: Actor, year: int, holidays: list[dt.date], workdays: list[dt.date],
                      note: str | None = None) -> None:
@@ -510,40 +534,52 @@ class Deadlines:
             raise Forbidden("the calendar is the admin's")
         if any(d.year != year for d in [*holidays, *workdays]):
             raise Invalid(f"every day must be in {year}", {"days": [f"not in {year}"]})
-        now = clock.now()
-        before = calendar.current()
-        with db.write(self.session) as s:
+
+        def change(s):
+            now = clock.now()
             for d in holidays:
                 s.merge(CalendarDay(day=d, workday=False, note=note, updated_by=actor.username, updated_at=now))
             for d in workdays:
                 s.merge(CalendarDay(day=d, workday=True, note=note, updated_by=actor.username, updated_at=now))
             if s.get(CalendarYear, year) is None:
                 s.add(CalendarYear(year=year, published_by=actor.username, published_at=now))
-        self.calendar_changed(before, dt.date(year, 1, 1))
 
-    def calendar_changed(self, before: calendar.Calendar, since: dt.date) -> None:
-        """Deadlines counted in working days that run past `since` are counted again."""
-        holder = getattr(calendar, "_ACTIVE", None)
-        if holder is not None:
-            holder.changed()
-        self.runtime.recount_deadlines(before, dt.datetime.combine(since, dt.time(), calendar.TZ))
+        self._change_calendar(actor, dt.date(year, 1, 1), change)
 
-    def missing_years(self) -> dict[int, int]:
-        """Years the calendar lacks, with how many open tasks are due in them (counted
-        provisionally, Monday to Friday, till the year is entered)."""
-        t = Task.__table__.c
-        rows = self.session.execute(sa.select(t.due_note, sa.func.count()).where(
-            t.status == "open", t.due_note.is_not(None)).group_by(t.due_note)).all()
-        out: dict[int, int] = {}
-        for note, n in rows:
-            year = int(note.split(":")[1]) if note.startswith("calendar:") else None
-            if year:
-                out[year] = out.get(year, 0) + n
-        cal = calendar.current()
+    def _change_calendar(self, actor: Actor, since: dt.date, change) -> None:
+        """Make `change(session)` to the calendar as a new revision, which every node and
+        the command line count with from their next transaction on; then count again the
+        deadlines that run past `since`. On PostgreSQL the calendar lock, taken exclusively
+        here, waits for the actions counting with the old calendar to finish, and holds
+        new ones until the change is in."""
+        with db.write(self.session) as s:
+            if db.is_postgres(s):
+                s.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": db.CALENDAR_LOCK})
+            latest = s.scalar(sa.select(sa.func.max(CalendarRevision.revision))) or 0
+            before = {"overrides": {r.day.isoformat(): r.workday for r in s.execute(
+                sa.select(CalendarDay.day, CalendarDay.workday).order_by(CalendarDay.day))},
+                "years": sorted(s.scalars(sa.select(CalendarYear.year)))}
+            change(s)
+            s.add(CalendarRevision(revision=latest + 1, since=since, before=before, changed_by=actor.username,
+                                   changed_at=clock.now()))
+        self.runtime.recount_deadlines(since=dt.datetime.combine(since, dt.time(), calendar.TZ))
+
+    def missing_years(self) -> dict[int, dict[str, int]]:
+        """Years the calendar lacks, with how many open tasks and running cases are due in
+        them (counted provisionally till the year is entered): {year: {"tasks", "cases"}}."""
+        out: dict[int, dict[str, int]] = {}
+        t, c = Task.__table__.c, Case.__table__.c
+        for kind, q in (("tasks", sa.select(t.due_note, sa.func.count()).where(
+                            t.status == "open", t.due_note.is_not(None)).group_by(t.due_note)),
+                        ("cases", sa.select(c.due_note, sa.func.count()).where(
+                            c.status == "running", c.due_note.is_not(None)).group_by(c.due_note))):
+            for note, n in self.session.execute(q):
+                if note.startswith("calendar:"):
+                    out.setdefault(int(note.split(":")[1]), {"tasks": 0, "cases": 0})[kind] += n
         next_year = clock.local_now().year + 1
-        if not cal.knows(next_year):
-            out.setdefault(next_year, 0)
-        return out
+        if not self.calendar().knows(next_year):
+            out.setdefault(next_year, {"tasks": 0, "cases": 0})
+        return dict(sorted(out.items()))
 
     # e-mail ------------------------------------------------------------------------
     def send_emails(self, smtp: dict | None) -> int:
@@ -576,6 +612,17 @@ class Deadlines:
         with db.write(self.session) as s:
             s.execute(sa.update(Notification).where(n.id.in_(sent)).values(emailed_at=clock.now()))
         return len(sent)
+
+
+def _named(name: str | None, username: str | None) -> str:
+    """A person as a supervisor reads them: "张三 (zhangsan)"."""
+    if not username:
+        return ""
+    return f"{name} ({username})" if name else username
+
+
+def _days(n: float | None) -> str:
+    return "" if n is None else f"{n:g}"
 
 
 def _spiff(act, task):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine import calendar
 from engine.deadlines import Deadlines, Policy
 from engine.identity import Identity
+from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime
 from engine.tasks import Tasks
@@ -24,4 +25,6 @@ class Hall:
         self.runtime = Runtime(session, bind, self.repository, forms, policy=policy)
         self.tasks = Tasks(session, self.runtime, forms)
         self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
-        calendar.activate(calendar.Holder(self.deadlines.load_calendar, office_hours))
+        self.ratings = Ratings(session, self.runtime)
+        calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
+                                          office_hours))

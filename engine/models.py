@@ -105,12 +105,20 @@ class ProcessVersion(Base):
     deployed_by: Mapped[str] = mapped_column(sa.String(64))
 
 
+def _only(condition: str) -> dict:
+    """A partial index's condition, for both databases."""
+    return {"postgresql_where": sa.text(condition), "sqlite_where": sa.text(condition)}
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         sa.Index("ix_cases_status_created", "status", "created_at"),
         sa.Index("ix_cases_process_status", "process_id", "status"),
         sa.Index("ix_cases_started_by", "started_by_id", "created_at"),
+        # running cases counted with an older calendar than the latest (see calendar_revisions)
+        sa.Index("ix_cases_calendar_behind", "calendar_revision", **_only("status = 'running'")),
+        sa.Index("ix_cases_due_note", "due_note", **_only("due_note IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -138,6 +146,12 @@ class Case(Base):
     paused_since: Mapped[dt.datetime | None]
     paused_reason: Mapped[str | None] = mapped_column(sa.String(128))
     paused_element: Mapped[str | None] = mapped_column(sa.String(128))  # None: paused by a person
+    # the calendar revision its deadlines were counted with; "calendar:YEAR" while its
+    # limit lies in a year counted provisionally
+    calendar_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    due_note: Mapped[str | None] = mapped_column(sa.String(256))
+    # the messages it waits for (补正材料, 重新提交): what its page offers to record
+    waiting: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
 
 
 class CaseCounter(Base):
@@ -147,11 +161,6 @@ class CaseCounter(Base):
     prefix: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     day: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
-
-
-def _only(condition: str) -> dict:
-    """A partial index's condition, for both databases."""
-    return {"postgresql_where": sa.text(condition), "sqlite_where": sa.text(condition)}
 
 
 class Task(Base):
@@ -256,7 +265,8 @@ class Pause(Base):
     started_by: Mapped[str] = mapped_column(sa.String(64))
     ended_at: Mapped[dt.datetime | None]
     ended_by: Mapped[str | None] = mapped_column(sa.String(64))
-    working_seconds: Mapped[float | None]
+    working_seconds: Mapped[float | None]  # office time it lasted
+    workdays: Mapped[int | None]  # what deadlines moved by (engine.calendar: whole working days)
 
 
 class CalendarDay(Base):
@@ -280,6 +290,18 @@ class CalendarYear(Base):
     published_at: Mapped[dt.datetime]
 
 
+class CalendarRevision(Base):
+    """Each change to the working calendar, numbered, with the calendar in force before it
+    (what deadlines counted until then were counted with) and the first day it touched."""
+
+    __tablename__ = "calendar_revisions"
+    revision: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    since: Mapped[dt.date]
+    before: Mapped[dict] = mapped_column(sa.JSON)  # {"overrides": {"YYYY-MM-DD": workday}, "years": [...]}
+    changed_by: Mapped[str] = mapped_column(sa.String(64))
+    changed_at: Mapped[dt.datetime]
+
+
 class Accountability(Base):
     """审批问责: a late completion, an extension or a rejection, and who answers for it."""
 
@@ -291,8 +313,26 @@ class Accountability(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))  # late|extension|rejection
     department: Mapped[str | None] = mapped_column(sa.String(64))
     person: Mapped[str | None] = mapped_column(sa.String(64))
-    days_over: Mapped[float | None]
+    days_over: Mapped[float | None]  # late: working days begun after the deadline
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    granted_by: Mapped[str | None] = mapped_column(sa.String(64))  # extension: the coordinator
+    days_granted: Mapped[int | None]  # extension: working days given
+    at: Mapped[dt.datetime]
+
+
+class Rating(Base):
+    """好差评: a rating of a finished case's service, by its applicant (on the portal or over
+    the API) or recorded by a clerk at the window for a walk-in applicant. Apart from the
+    case: a rating never holds a case open."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (sa.Index("ix_ratings_case", "case_id", "id"), sa.Index("ix_ratings_at", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    level: Mapped[int]  # 5 非常满意 .. 1 非常不满意; 1 and 2 are 差评
+    comment: Mapped[str | None] = mapped_column(sa.String(500))
+    channel: Mapped[str] = mapped_column(sa.String(16))  # api | portal | counter
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[dt.datetime]
 
 

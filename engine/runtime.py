@@ -24,7 +24,6 @@ from uuid import UUID
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -108,10 +107,19 @@ class Action:
     worked: SimpleNamespace | None = None  # the task row a person completes in this action
     pause: str | None = None  # a person stops the clock for this reason
     resume: bool = False  # a person starts it again
+    recounted: bool = False  # the case was behind the calendar: its deadlines were counted again first
     stored: dict = field(init=False)  # the case row's indexed columns as stored
 
     def __post_init__(self):
-        self.stored = {"status": self.case.status, "next_timer_at": self.case.next_timer_at}
+        self.stored = {k: getattr(self.case, k) for k in ("status", "next_timer_at", "calendar_revision", "due_note")}
+
+    def due_of(self, task) -> dt.datetime | None:
+        """A task row's due date as this action sees it (read before the action, it may
+        have been counted again since: `Runtime._catch_up`)."""
+        if not self.recounted:
+            return task.due_at
+        row = self.store.task(task.id)
+        return row["due_at"] if row is not None else task.due_at
 
     def log(self, action: str, element_id=None, task_id=None, detail=None, actor: str | None = None):
         self.events.append(history.event(self.case.id, actor or self.actor.username, action, element_id, task_id,
@@ -179,9 +187,11 @@ class Runtime:
                 "title": self._title(bundle, data), "started_by_id": actor.id, "created_at": now,
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
-                "paused_element": None,
+                "paused_element": None, "waiting": [],
             }
             case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
+            case["due_note"] = calendar.current().due_note(case["due_at"])
+            case["calendar_revision"] = calendar.revision()
             case["id"] = st.insert_case(case)
             act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
             act.log("started", detail={"version": pv.version})
@@ -262,6 +272,7 @@ class Runtime:
                         open_tasks = {sid: (tid, el) for tid, sid, el in st.open_tasks(case.id)}
                     act = Action(st, case, wf, actor, clock.now(), self.repository.bundle(case.version_id),
                                  open_tasks)
+                    self._catch_up(act)
                     change(act)
                     self._advance(act)
                     self._save(act)
@@ -323,7 +334,10 @@ class Runtime:
                     detail={"name": end.task_spec.bpmn_name} if end else None)
         else:
             case.data = jsonable(case_data(wf))
+        case.waiting = [] if wf.completed else sorted(waiting_messages(wf))
         deadlines.stamp_armed(wf, now)
+        case.due_note = calendar.current().due_note(case.due_at)
+        case.calendar_revision = calendar.revision()
         case.next_timer_at = next_timer(wf, now)
         case.state = state.dumps(wf)
         case.updated_at = now
@@ -400,7 +414,7 @@ class Runtime:
         """(due date, note): the task's dueDate, else its boundary timer's time; the note
         "calendar:YEAR" when the date lies in a year counted provisionally."""
         due = _due_at(getattr(t.task_spec, "due_date", None), t, now) or deadlines.boundary_due(t)
-        return due, _provisional(calendar.current(), due)
+        return due, calendar.current().due_note(due)
 
     def _run_clock(self, act: Action) -> None:
         """Stop or start the case's clock as the case (or a person) says."""
@@ -424,19 +438,18 @@ class Runtime:
             act.log("clock_stopped", element, detail={"reason": reason})
         elif not want and case.paused_since is not None:
             cal = calendar.current()
-            seconds = cal.working_seconds(case.paused_since, now)
-            deadlines.release_timers(wf, cal, seconds)
+            days = cal.workdays_between(case.paused_since, now)
+            deadlines.release_timers(wf, cal, days)
             for t in act.store.open_dues(case.id):
                 due = t.due_at
                 if due is not None and due > case.paused_since:
-                    due = cal.add_working_seconds(due, seconds)
+                    due = cal.shift_workdays(due, days)
                 warning, next_alert = deadlines.alert_state(cal, self.policy, due, now, 0)
-                act.store.set_task_due(t.id, due, warning, 0, next_alert, _provisional(cal, due))
+                act.store.set_task_due(t.id, due, warning, 0, next_alert, cal.due_note(due))
             if case.due_at is not None:
-                case.due_at = cal.add_working_seconds(case.due_at, seconds)
-            act.store.end_pause(case.id, now, act.actor.username, seconds)
-            act.log("clock_resumed", case.paused_element,
-                    detail={"reason": case.paused_reason, "workdays": round(seconds / cal.day_seconds, 2)})
+                case.due_at = cal.shift_workdays(case.due_at, days)
+            act.store.end_pause(case.id, now, act.actor.username, cal.working_seconds(case.paused_since, now), days)
+            act.log("clock_resumed", case.paused_element, detail={"reason": case.paused_reason, "workdays": days})
             case.paused_since = case.paused_reason = case.paused_element = None
 
     def _rejections(self, act: Action, passed) -> None:
@@ -448,7 +461,7 @@ class Runtime:
                 continue
             reason = t.data.get(ext["accountabilityReason"]) if ext.get("accountabilityReason") else None
             act.accountability.append({
-                "case_id": act.case.id, "task_id": None, "kind": "rejection",
+                "case_id": act.case.id, "task_id": act.worked.id if act.worked else None, "kind": "rejection",
                 "department": deadlines.department(act.worked) if act.worked else t.task_spec.lane,
                 "person": act.actor.username, "days_over": None,
                 "reason": str(reason) if reason else (t.task_spec.bpmn_name or t.task_spec.bpmn_id), "at": act.now})
@@ -457,6 +470,9 @@ class Runtime:
     # messages and timers
 
     def message(self, actor: Actor, case_id: int, name: str, data, read: Callable[[Store, int], Any] | None = None):
+        """Deliver message `name` with `data` to a case that waits for it: the applicant's
+        own (补正材料, 重新提交), or hall staff at the window for a walk-in applicant. The
+        data is checked with the message's form (`messageForm`) when it has one."""
         if data is not None and not isinstance(data, dict):
             raise Invalid("data must be a JSON object", {"data": ["must be a JSON object"]})
         case = self.visible_case(actor, case_id)
@@ -464,20 +480,22 @@ class Runtime:
             raise Forbidden("your role may not send messages to cases")
         if case.status != "running":
             raise Conflict(f"case {case.number} is {case.status}")
+        form = self.repository.bundle(case.version_id).message_form(name)
 
         def deliver(act: Action) -> None:
             waiting = waiting_messages(act.wf)
             if name not in waiting:
                 raise Conflict(f"case {act.case.number} is not waiting for message '{name}'"
                                + (f" (waiting for: {', '.join(sorted(waiting))})" if waiting else ""))
-            event = BpmnEvent(bpmn.HallMessageEventDefinition(name), payload={"payload": dict(data or {})})
+            values = dict(data or {}) if form is None else validate_form(self.forms.get(form), data or {})
+            event = BpmnEvent(bpmn.HallMessageEventDefinition(name), payload={"payload": values})
             try:
                 act.wf.send_event(event)
             except WorkflowException as e:
                 raise Conflict(str(e)) from e
             except (Exception, scripting.ScriptLimitExceeded) as e:
                 raise engine_failure(e) from e
-            act.log("message_received", detail={"message": name, "data": jsonable(data or {})})
+            act.log("message_received", detail={"message": name, "data": jsonable(values)})
 
         return self.act(actor, deliver, case_id=case_id, read=read)
 
@@ -506,6 +524,7 @@ class Runtime:
                 act = Action(st, case, wf, SYSTEM, now, bundle, open_tasks)
                 try:
                     with st.savepoint():
+                        self._catch_up(act)
                         self._fire(act)
                         if case.next_timer_at is not None and case.next_timer_at <= now:
                             # due by our clock, not yet by SpiffWorkflow's strict comparison
@@ -554,46 +573,73 @@ class Runtime:
     def events(self, case_id: int):
         return history.case_events(self.bind, case_id)
 
-    def recount_deadlines(self, before: calendar.Calendar, since: dt.datetime) -> int:
-        """After the working calendar changed (it was `before`) on days from `since` on:
-        count again every deadline counted in working days that runs past `since` (open
-        tasks' due dates, case limits, working-day timers), keeping the working time each
-        counts. A closure entered pushes them back, a make-up working day brings them
-        forward, a year entered replaces its provisional Monday-to-Friday count. Dates
-        given as dates (a meeting day, P30D) stay. Returns how many cases were looked at."""
-        from engine.models import Task
-
-        t, c = Task.__table__.c, Case.__table__.c
-        cases = set(self.session.scalars(sa.select(t.case_id).where(t.status == "open", t.due_at > since)))
-        cases.update(self.session.scalars(sa.select(c.id).where(
-            c.status == "running", sa.or_(c.due_at > since, c.next_timer_at > since))))
-        self.session.rollback()
-        after = calendar.current()
+    def _catch_up(self, act: Action) -> None:
+        """A case counted with an older calendar than the one in force is counted again
+        first: open tasks' due dates, its limit and its working-day timers, each keeping the
+        working time it counts (calendar.recount) from the first day the calendar changed
+        on. A closure entered pushes them back, a make-up working day brings them forward, a
+        year entered replaces its provisional count. Dates given as dates (a meeting day,
+        P30D) stay."""
+        case = act.case
+        now_revision = calendar.revision()
+        if case.calendar_revision == now_revision:
+            return
+        before, after = calendar.at(case.calendar_revision), calendar.current()
+        since = dt.datetime.combine(act.store.calendar_changed_since(case.calendar_revision), dt.time(), calendar.TZ)
 
         def moved(at: dt.datetime | None, began: dt.datetime) -> dt.datetime | None:
             start = max(since, began)
             return at if at is None or at <= start else calendar.recount(before, after, start, at)
 
-        def change(act):
-            case = act.case
-            if case.due_at is not None:
-                case.due_at = moved(case.due_at, case.created_at)
-            deadlines.recount_timers(act.wf, lambda at, began: moved(at, max(began, case.created_at)))
-            for row in act.store.open_dues(case.id):
-                task = spiff_task(act.wf, row.spiff_id)
-                if task is None or row.due_at is None or not deadlines.due_in_workdays(task):
-                    continue
-                due = moved(row.due_at, row.created_at)
-                warning, next_alert = deadlines.alert_state(after, self.policy, due, act.now, row.escalation)
-                act.store.set_task_due(row.id, due, warning, row.escalation,
-                                       None if case.paused_since else next_alert, _provisional(after, due))
+        changed = 0
+        if case.due_at is not None and (due := moved(case.due_at, case.created_at)) != case.due_at:
+            case.due_at, changed = due, changed + 1
+        changed += deadlines.recount_timers(act.wf, lambda at, began: moved(at, max(began, case.created_at)))
+        for row in act.store.open_dues(case.id):
+            task = spiff_task(act.wf, row.spiff_id)
+            if task is None or row.due_at is None or not deadlines.due_in_workdays(task):
+                continue
+            due = moved(row.due_at, row.created_at)
+            if due == row.due_at and row.due_note == after.due_note(due):
+                continue
+            warning, next_alert = deadlines.alert_state(after, self.policy, due, act.now, row.escalation)
+            act.store.set_task_due(row.id, due, warning, row.escalation,
+                                   None if case.paused_since else next_alert, after.due_note(due))
+            changed += 1
+        act.recounted = True
+        if changed:
+            act.log("deadlines_recounted", actor="system",
+                    detail={"calendar": [case.calendar_revision, now_revision], "moved": changed})
+        case.calendar_revision = now_revision
 
-        for case_id in sorted(cases):
+    def recount_deadlines(self, since: dt.datetime | None = None, limit: int | None = None) -> int:
+        """Count again the running cases counted with an older calendar than the latest
+        (`_catch_up`). With `since`, those with a deadline after it (what a change from that
+        day on moves: the admin's change counts these before it returns); with `limit`, that
+        many at most (the scheduler's housekeeping sees to the rest; an action on a case
+        that is behind counts it first anyway). Returns how many cases were counted again."""
+        from engine.models import Task
+
+        c, t = Case.__table__.c, Task.__table__.c
+        with reading(self.bind):
+            latest = calendar.revision()
+        q = sa.select(c.id).where(c.status == "running", c.calendar_revision < latest)
+        if since is not None:
+            q = q.where(sa.or_(c.due_at > since, c.next_timer_at > since, c.id.in_(
+                sa.select(t.case_id).where(t.status == "open", t.due_at > since))))
+        q = q.order_by(c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        cases = list(self.session.scalars(q))
+        self.session.rollback()
+        done = 0
+        for case_id in cases:
             try:
-                self.act(SYSTEM, change, case_id=case_id)
-            except HallError as e:
+                self.act(SYSTEM, lambda act: None, case_id=case_id)
+                done += 1
+            except HallError as e:  # ended meanwhile, or its diagram fails: leave it be
                 log.warning("deadlines not recounted", extra={"case_id": case_id, "error": e.message})
-        return len(cases)
+        return done
 
     def case_page(self, case_id: int, actor: Actor | None = None):
         """(case, its open tasks, its history), read together: what a case's page shows.
@@ -672,26 +718,15 @@ def _end_reached(wf):
     return max(ends, key=lambda t: t.last_state_change, default=None)
 
 
-def _definitions(task) -> list:
-    d = getattr(task.task_spec, "event_definition", None)
-    return list(d.event_definitions) if isinstance(d, MultipleEventDefinition) else [d]
-
-
 def _timers(task) -> list:
-    return [d for d in _definitions(task) if isinstance(d, TimerEventDefinition)]
+    return [d for d in bpmn.event_definitions(task.task_spec) if isinstance(d, TimerEventDefinition)]
 
 
 def waiting_messages(wf) -> set[str]:
     """Names of the messages the case waits for (catch events, receive tasks, boundary
     events and event-based gateways alike)."""
-    return {d.name for t in wf.event_manager.tasks.values() for d in _definitions(t)
+    return {d.name for t in wf.event_manager.tasks.values() for d in bpmn.event_definitions(t.task_spec)
             if isinstance(d, MessageEventDefinition)}
-
-
-def _provisional(cal: calendar.Calendar, due: dt.datetime | None) -> str | None:
-    """A task's due_note: "calendar:YEAR" while its due date lies in a provisional year."""
-    year = cal.provisional(due) if due is not None else None
-    return f"calendar:{year}" if year else None
 
 
 def next_timer(wf, now: dt.datetime) -> dt.datetime | None:

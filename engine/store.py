@@ -25,7 +25,8 @@ from types import SimpleNamespace
 import orjson
 from sqlalchemy.orm import scoped_session
 
-from engine.db import is_sqlite_file
+from engine import calendar, clock
+from engine.db import CALENDAR_LOCK, is_sqlite_file
 from engine.models import NEVER_DUE, Notification
 
 UTC = dt.UTC
@@ -36,7 +37,8 @@ TASK_COLUMNS = ("case_id", "spiff_id", "process_id", "case_number", "case_title"
 EVENT_COLUMNS = ("case_id", "task_id", "process_id", "at", "actor", "action", "element_id", "detail")
 CASE_COLUMNS = ("number", "process_id", "version_id", "version", "status", "title", "started_by_id",
                 "created_at", "updated_at", "ended_at", "revision", "state", "data", "next_timer_at", "error",
-                "visited", "due_at", "paused_since", "paused_reason", "paused_element")
+                "visited", "due_at", "paused_since", "paused_reason", "paused_element", "calendar_revision", "due_note",
+                "waiting")
 
 
 class Stale(Exception):
@@ -129,11 +131,12 @@ _CONNECTIONS = _ThreadConnections()
 @contextmanager
 def transaction(session, bind):
     """A write transaction on a connection of `bind` of its own (`_ThreadConnections`);
-    yields a Store."""
+    yields a Store, the calendar in force followed (`Store.follow_calendar`)."""
     _end_read_snapshot(session)
     raw = _CONNECTIONS.take(bind)
     try:
         store = Store(raw, bind.dialect.name == "postgresql")
+        store.follow_calendar()
         yield store
         store.count_queued()
         raw.commit()
@@ -150,7 +153,9 @@ def reading(bind):
     """A Store that reads, in one short transaction on a connection of its own."""
     raw = _CONNECTIONS.take(bind)
     try:
-        yield Store(raw, bind.dialect.name == "postgresql", write=False)
+        store = Store(raw, bind.dialect.name == "postgresql", write=False)
+        store.follow_calendar()
+        yield store
     finally:
         try:
             raw.rollback()
@@ -160,7 +165,7 @@ def reading(bind):
 
 _CASE_VIEW = ("SELECT c.id, c.number, c.process_id, c.version_id, c.version, c.status, c.title, c.started_by_id, "
               "c.created_at, c.updated_at, c.ended_at, c.revision, c.data, c.next_timer_at, c.error, c.visited, "
-              "c.due_at, c.paused_since, c.paused_reason, c.paused_element, "
+              "c.due_at, c.paused_since, c.paused_reason, c.paused_element, c.due_note, c.waiting, "
               "u.username AS started_by, u.display_name AS started_by_name "
               "FROM cases c LEFT JOIN users u ON u.id = c.started_by_id WHERE c.id = ?")
 _TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, t.case_title, t.element_id, "
@@ -173,7 +178,7 @@ _TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, 
 _EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM events WHERE case_id = ? ORDER BY id"
 _TIMES = {"created_at", "updated_at", "ended_at", "next_timer_at", "due_at", "claimed_at", "completed_at", "at",
           "paused_since", "started_at", "next_alert_at"}
-_JSONS = {"data", "candidate_groups", "detail", "context", "visited"}
+_JSONS = {"data", "candidate_groups", "detail", "context", "visited", "waiting"}
 _LONG_NUMBER = re.compile(r"\d{19}")
 MESSAGE_CHARS = Notification.__table__.c.message.type.length
 
@@ -181,6 +186,7 @@ MESSAGE_CHARS = Notification.__table__.c.message.type.length
 class Store:
     def __init__(self, raw, pg: bool, write: bool = True):
         self.pg = pg
+        self.write = write
         self.cur = raw.cursor()
         self.queued = Counter()  # rows this transaction added to (or took from) each group's queue
         if not pg:  # SQLite: take the write lock now, not halfway; reads see one snapshot
@@ -191,6 +197,17 @@ class Store:
             self._json = lambda v: Json(v, dumps=_dumps)
         else:
             self._json = _dumps
+
+    def follow_calendar(self) -> None:
+        """Count with the latest calendar: read its revision (one row) and load it if this
+        process holds an older one. A write transaction on PostgreSQL first takes the
+        calendar lock shared, which a change to the calendar takes exclusively: no deadline
+        is counted with a calendar that changes before the count is saved. (SQLite's write
+        transactions are one at a time already.)"""
+        if self.pg and self.write:
+            self._run("SELECT pg_advisory_xact_lock_shared(?)", (CALENDAR_LOCK,))
+        row = self._run("SELECT revision FROM calendar_revisions ORDER BY revision DESC LIMIT 1").fetchone()
+        calendar.follow(row[0] if row else 0)
 
     def _sql(self, text: str) -> str:
         return _pg_sql(text) if self.pg else text
@@ -302,6 +319,7 @@ class Store:
             case[k] = self.read_ts(case[k])
         case["data"] = self.read_json(case["data"])
         case["visited"] = self.read_json(case["visited"]) or []
+        case["waiting"] = self.read_json(case["waiting"]) or []
         return case
 
     def timer_due(self, now: dt.datetime) -> bool:
@@ -320,7 +338,8 @@ class Store:
         covers (status, next_timer_at): those are set only when they change, since SQLite
         rewrites a column's index entries whenever a SET names it, same value or not."""
         sets = [k for k in ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error",
-                            "visited", "due_at", "paused_since", "paused_reason", "paused_element")
+                            "visited", "due_at", "paused_since", "paused_reason", "paused_element",
+                            "calendar_revision", "due_note", "waiting")
                 if k not in stored or stored[k] != c[k]]
         cur = self._run(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ? AND revision = ?",
                         [*self._values(sets, c), c["id"], expected_revision])
@@ -474,18 +493,25 @@ class Store:
 
     def insert_accountability(self, rows: list[dict]) -> None:
         if rows:
-            cols = ("case_id", "task_id", "kind", "department", "person", "days_over", "reason", "at")
+            cols = ("case_id", "task_id", "kind", "department", "person", "days_over", "reason", "at", "granted_by",
+                    "days_granted")
             self.cur.executemany(
-                self._sql(f"INSERT INTO accountability ({', '.join(cols)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                [self._values(cols, r) for r in rows])
+                self._sql(f"INSERT INTO accountability ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"),
+                [self._values(cols, r, dict.get) for r in rows])
+
+    def calendar_changed_since(self, revision: int) -> dt.date:
+        """The first day any calendar change after `revision` touched."""
+        row = self._run("SELECT min(since) FROM calendar_revisions WHERE revision > ?", (revision,)).fetchone()
+        day = row[0] if row else None
+        return dt.date.fromisoformat(day) if isinstance(day, str) else day or clock.FIRST_DAY
 
     def start_pause(self, case_id: int, reason: str, element_id: str | None, at: dt.datetime, by: str) -> None:
         self._run("INSERT INTO pauses (case_id, reason, element_id, started_at, started_by) VALUES (?, ?, ?, ?, ?)",
                   (case_id, reason, element_id, self.ts(at), by))
 
-    def end_pause(self, case_id: int, at: dt.datetime, by: str, working_seconds: float) -> None:
-        self._run("UPDATE pauses SET ended_at = ?, ended_by = ?, working_seconds = ? "
-                  "WHERE case_id = ? AND ended_at IS NULL", (self.ts(at), by, working_seconds, case_id))
+    def end_pause(self, case_id: int, at: dt.datetime, by: str, working_seconds: float, workdays: int) -> None:
+        self._run("UPDATE pauses SET ended_at = ?, ended_by = ?, working_seconds = ?, workdays = ? "
+                  "WHERE case_id = ? AND ended_at IS NULL", (self.ts(at), by, working_seconds, workdays, case_id))
 
     def user_ids(self, usernames) -> dict[str, int]:
         names = list(usernames)

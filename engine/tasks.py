@@ -336,12 +336,12 @@ class Tasks:
                 raise runtime.engine_failure(e) from e
             act.completed.add(task.id)
             act.log("completed", task.element_id, task.id)
-            if task.due_at is not None and act.now > task.due_at:
-                over = -calendar.current().workdays_left(act.now, task.due_at)
+            due = act.due_of(task)
+            if due is not None and act.now > due:
                 act.accountability.append({
                     "case_id": task.case_id, "task_id": task.id, "kind": "late",
                     "department": deadlines.department(task), "person": actor.username,
-                    "days_over": round(over, 2), "reason": None, "at": act.now})
+                    "days_over": calendar.current().late_workdays(due, act.now), "reason": None, "at": act.now})
 
         return self.runtime.act(actor, finish, locate=locate, read=read)
 

@@ -172,6 +172,36 @@ class ApplicationForm(Schema):
                 "与统一社会信用代码第9-17位不一致 / must match characters 9-17 of the credit code"]}})
 
 
+class ResubmissionForm(ApplicationForm):
+    """重新提交: the sections of the one form the applicant corrected (each optional)."""
+
+    enterprise = fields.Nested(EnterpriseSection, metadata={"label": "企业基本信息"})
+    gongshang = fields.Nested(GongshangSection, metadata={"label": "工商登记"})
+    guoshui = fields.Nested(GuoshuiSection, metadata={"label": "国税登记"})
+    dishui = fields.Nested(DishuiSection, metadata={"label": "地税登记"})
+    zhijian = fields.Nested(ZhijianSection, metadata={"label": "质监（组织机构代码）"})
+    gongan = fields.Nested(GonganSection, metadata={"label": "公安（刻章备案）"})
+    bank = fields.Nested(BankSection, metadata={"label": "银行开户（选填）"})
+
+    @validates_schema
+    def _codes_agree(self, data, **kwargs):
+        if "enterprise" in data and "zhijian" in data:
+            super()._codes_agree(data, **kwargs)
+
+
+register("bl_resubmission")(ResubmissionForm)
+
+
+@register("bl_supplement")
+class SupplementForm(Schema):
+    """补正材料: what the applicant brought (at the window, or uploaded on the portal)."""
+
+    materials = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                            validate=validate.Length(min=1, max=50, error="列明补交的材料 / list the materials"),
+                            metadata={"label": "补交的材料"})
+    supplement_note = fields.String(validate=validate.Length(max=2000), metadata={"label": "补正说明", "multiline": True})
+
+
 # ---------------------------------------------------------------------------------------
 # 网上预审, 窗口受理, 即办件
 

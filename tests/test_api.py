@@ -145,6 +145,9 @@ def test_deploy_lint_script_timer_and_form_key(client, hall_users):
         b'<bpmn:sequenceFlow id="f1c" sourceRef="wait" targetRef="review"/>',
     ).replace(b'<bpmn:userTask id="review" name="review"', b'<bpmn:userTask id="review" name="review"')
     bad = bad.replace(b'<bpmn:userTask id="dept_a" name="', b'<bpmn:userTask id="dept_a" camunda:formKey="nope" name="')
+    bad = bad.replace(b'<bpmn:intermediateCatchEvent id="supplement" name="\xe8\xa1\xa5\xe6\xad\xa3\xe6\x9d\x90\xe6\x96\x99">',
+                      b'<bpmn:intermediateCatchEvent id="supplement" name="s"><bpmn:extensionElements><camunda:properties>'
+                      b'<camunda:property name="messageForm" value="nope2"/></camunda:properties></bpmn:extensionElements>')
     r = deploy(client, hall_users, bad)
     assert r.status_code == 422, r.get_json()
     errors = {}
@@ -153,6 +156,7 @@ def test_deploy_lint_script_timer_and_form_key(client, hall_users):
     assert "import" in errors["script"]
     assert "ISO 8601" in errors["wait"]
     assert "nope" in errors["dept_a"]
+    assert "messageForm 'nope2' has no registered form" in errors["supplement"]
 
 
 def test_deploy_unknown_process_id(client, hall_users):
@@ -401,6 +405,39 @@ def test_messages(client, deployed):
     assert body["data"]["补正材料"] == {"materials": ["章程"]}
     assert sorted(t["element_id"] for t in body["open_tasks"]) == ["dept_a", "dept_b"]
     assert client.post(url, json={"data": {}}, headers=h.token("ann")).status_code == 409
+
+
+def test_a_message_is_checked_with_its_form_and_a_finished_case_is_rated(client, hall_users):
+    h = hall_users
+    with_form = FORM.replace('<bpmn:intermediateCatchEvent id="supplement" name="补正材料">'.encode(),
+                             '<bpmn:intermediateCatchEvent id="supplement" name="补正材料"><bpmn:extensionElements>'
+                             '<camunda:properties><camunda:property name="messageForm" value="bl_supplement"/>'
+                             '</camunda:properties></bpmn:extensionElements>'.encode())
+    assert deploy(client, h, with_form).status_code == 201
+    case = start(client, h, user="ann").get_json()
+    assert case["waiting"] == []
+    client.post(f"/api/v1/tasks/{case['open_tasks'][0]['id']}/complete",
+                json={"data": {"decision": "accept", "pages": 1}}, headers=h.token("clerk"))
+    case = client.get(f"/api/v1/cases/{case['id']}", headers=h.token("ann")).get_json()
+    assert case["waiting"] == ["补正材料"]
+    url = f"/api/v1/cases/{case['id']}/messages/补正材料"
+    r = client.post(url, json={"data": {"x": 1}}, headers=h.token("ann"))
+    assert r.status_code == 422 and {"x", "materials"} <= set(r.get_json()["errors"])
+    r = client.post(url, json={"data": {"materials": ["章程"]}}, headers=h.token("clerk"))  # at the window
+    assert r.status_code == 200 and r.get_json()["waiting"] == []
+    rates = f"/api/v1/cases/{case['id']}/ratings"
+    assert client.post(rates, json={"level": 5}, headers=h.token("ann")).status_code == 409  # not finished
+    for task in r.get_json()["open_tasks"]:
+        user = "gs" if task["element_id"] == "dept_a" else "gt"
+        client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}, headers=h.token(user))
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=h.token("ann")).get_json()["status"] == "completed"
+    assert client.post(rates, json={"level": 6}, headers=h.token("ann")).status_code == 422
+    assert client.post(rates, json={"level": "5"}, headers=h.token("ann")).status_code == 422
+    assert client.post(rates, json={"level": 5}, headers=h.token("bob")).status_code == 403
+    r = client.post(rates, json={"level": 4, "comment": "很快"}, headers=h.token("ann"))
+    assert r.status_code == 201 and r.get_json()["level"] == 4 and r.get_json()["channel"] == "api"
+    assert client.post(rates, json={"level": 3}, headers=h.token("clerk")).get_json()["channel"] == "counter"
+    assert [x["level"] for x in client.get(rates, headers=h.token("ann")).get_json()] == [4, 3]
 
 
 def test_running_cases_keep_their_version(client, deployed):

@@ -38,13 +38,39 @@ def test_working_day_deadlines(start, days, due):
     assert calendar.Calendar().add_workdays(start, days) == due
 
 
-def test_a_year_nobody_entered_is_counted_monday_to_friday():
+def test_a_year_nobody_entered_is_counted_without_its_statutory_holidays():
+    """Until the State Council publishes 2027, it is counted Monday to Friday less the days
+    the law fixes: 元旦, 春节 from its eve (lunar), 清明 (solar term), 劳动节, 端午 and 中秋
+    (lunar), 国庆. Still provisional: early rather than late."""
     cal = calendar.Calendar()
-    # Friday 1 January 2027 counts until the year is entered: early, never late
-    assert cal.add_workdays(at(2026, 12, 20, 10), 15) == at(2027, 1, 8, 17, 30)
-    assert cal.provisional(at(2027, 1, 8, 17, 30)) == 2027 and cal.provisional(at(2026, 12, 31, 9)) is None
+    assert cal.add_workdays(at(2026, 12, 20, 10), 15) == at(2027, 1, 11, 17, 30)  # Friday 1 January is off
+    assert cal.provisional(at(2027, 1, 11, 17, 30)) == 2027 and cal.provisional(at(2026, 12, 31, 9)) is None
+    off = {dt.date(2027, 1, 1), dt.date(2027, 2, 5), dt.date(2027, 2, 8),  # 除夕 Fri 5 Feb .. 初三 Mon 8 Feb
+           dt.date(2027, 4, 5), dt.date(2027, 6, 9), dt.date(2027, 9, 15), dt.date(2027, 10, 1)}
+    assert not any(cal.is_workday(d) for d in off)
+    assert all(cal.is_workday(d) for d in (dt.date(2027, 2, 4), dt.date(2027, 2, 9), dt.date(2027, 4, 6)))
+    assert calendar.statutory_holidays(2027) >= off | {dt.date(2027, 5, 1), dt.date(2027, 5, 2)}
+    # Thursday 4 February 2027 + 1 working day: over Spring Festival's four days to Tuesday 9th
+    assert cal.add_workdays(at(2027, 2, 4, 10), 1) == at(2027, 2, 9, 17, 30)
+    # beyond the lunar tables, the solar holidays still count
+    assert not calendar.Calendar().is_workday(dt.date(2150, 10, 1))
     published = calendar.Calendar({dt.date(2027, 1, 1): False, dt.date(2027, 1, 2): True}, [2027])
     assert published.add_workdays(at(2026, 12, 31, 10), 2) == at(2027, 1, 4, 17, 30)
+
+
+def test_clock_stops_and_lateness_are_counted_in_whole_working_days():
+    cal = calendar.Calendar()
+    thu = at(2026, 12, 10, 10)
+    assert cal.workdays_between(thu, thu + dt.timedelta(seconds=3)) == 0  # the same day: nothing
+    assert cal.workdays_between(thu, at(2026, 12, 11, 9, 5)) == 1
+    assert cal.workdays_between(thu, at(2026, 12, 15, 9)) == 3  # Fri, Mon, Tue
+    limit = at(2026, 12, 10, 17, 30)
+    assert cal.shift_workdays(limit, 1) == at(2026, 12, 11, 17, 30)  # a close stays a close
+    assert cal.shift_workdays(limit, 0) == limit
+    assert cal.late_workdays(limit, limit) == 0
+    assert cal.late_workdays(limit, limit + dt.timedelta(seconds=1)) == 1  # a second late is a day late
+    assert cal.late_workdays(limit, at(2026, 12, 12, 11)) == 1  # Saturday: still the first day late
+    assert cal.late_workdays(limit, at(2026, 12, 14, 9, 1)) == 2
 
 
 def test_working_time_and_its_inverse():
@@ -201,16 +227,23 @@ def test_late_completion_extension_and_rejection_are_accounted_for(hall_x):
     assert total == 3
     by_kind = {r.kind: r for r in rows}
     assert by_kind["late"].person == "clerk" and by_kind["late"].department == "window"
-    assert by_kind["late"].days_over == pytest.approx(8 / 7, abs=0.01)  # all Thursday (7 h) and Fri 9:00-10:00
-    assert by_kind["extension"].reason == "需现场核查" and by_kind["extension"].days_over == 2
+    assert by_kind["late"].days_over == 2  # due Wednesday's close: Thursday, and Friday begun
+    extension = by_kind["extension"]
+    assert extension.reason == "需现场核查" and extension.days_granted == 2 and extension.days_over is None
+    assert extension.granted_by == "coord" and extension.person is None and extension.department == "dept"
     assert by_kind["rejection"].reason == "不属本中心受理范围"
     assert h.hall.deadlines.accountability(p["watch"], kind="late")[1] == 1
     with pytest.raises(Forbidden):
         h.hall.deadlines.accountability(p["clerk"])
     text = h.hall.deadlines.accountability_csv(p["watch"])
     table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert table[0][:4] == ["时间", "办件编号", "企业/申请人", "类别"]
-    assert {row[3] for row in table[1:]} == {"超期办结", "延期", "不予办理"}
+    assert table[0] == ["时间", "办件编号", "企业/申请人", "环节", "环节编号", "类别", "部门", "责任人", "超期工作日",
+                        "延期工作日", "批准人", "原因"]
+    rows = {row[5]: row for row in table[1:]}
+    assert set(rows) == {"超期办结", "延期", "不予办理"}
+    assert rows["超期办结"][3] == "受理审查" and rows["超期办结"][7:9] == ["clerk", "2"]
+    assert rows["延期"][3:5] == ["审批", str(approve.id)] and rows["延期"][6:11] == ["dept", "", "", "2", "coord"]
+    assert rows["不予办理"][3] == "受理审查"  # the task whose decision refused it
 
 
 def test_a_year_not_entered_is_provisional_then_counted_again(hall_x):
@@ -218,25 +251,28 @@ def test_a_year_not_entered_is_provisional_then_counted_again(hall_x):
     clock.freeze(at(2026, 12, 29, 10))
     case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
     h.complete(p["clerk"], case.id, "review", {"decision": "accept"})
-    # three working days, provisionally Wed 30, Thu 31 Dec and Fri 1 Jan
+    # three working days, provisionally Wed 30, Thu 31 Dec and (元旦 off by law) Mon 4 Jan
     approve = h.open_tasks(case.id, "approve")[0]
-    assert approve.due_at == at(2027, 1, 1, 17, 30) and approve.due_note == "calendar:2027"
-    assert h.hall.runtime.case(case.id).due_at == at(2027, 1, 5, 17, 30)
-    assert h.hall.runtime.case(case.id).next_timer_at == approve.due_at
-    assert h.hall.deadlines.missing_years() == {2027: 1}
+    assert approve.due_at == at(2027, 1, 4, 17, 30) and approve.due_note == "calendar:2027"
+    c = h.hall.runtime.case(case.id)
+    assert c.due_at == at(2027, 1, 6, 17, 30) and c.due_note == "calendar:2027"  # the case is marked too
+    assert c.next_timer_at == approve.due_at
+    assert h.hall.deadlines.missing_years() == {2027: {"tasks": 1, "cases": 1}}
     admin = h.user("admin", roles=["admin"])
     with pytest.raises(Forbidden):
         h.hall.deadlines.publish_year(p["coord"], 2027, [dt.date(2027, 1, 1)], [])
-    h.hall.deadlines.publish_year(admin, 2027, [dt.date(2027, 1, 1)], [])
-    # 1 January is a holiday: the task, its timer and the case limit move a working day on
+    # the published schedule also gives Monday 4 January off: the task, its timer and the
+    # case limit move a working day on, and are no longer provisional
+    h.hall.deadlines.publish_year(admin, 2027, [dt.date(2027, 1, 1), dt.date(2027, 1, 4)], [])
     approve = h.open_tasks(case.id, "approve")[0]
-    assert approve.due_at == at(2027, 1, 4, 17, 30) and approve.due_note is None
-    assert h.hall.runtime.case(case.id).next_timer_at == approve.due_at
-    assert h.hall.runtime.case(case.id).due_at == at(2027, 1, 6, 17, 30)
+    assert approve.due_at == at(2027, 1, 5, 17, 30) and approve.due_note is None
+    c = h.hall.runtime.case(case.id)
+    assert c.next_timer_at == approve.due_at
+    assert c.due_at == at(2027, 1, 7, 17, 30) and c.due_note is None
     assert h.hall.deadlines.missing_years() == {}
-    clock.freeze(at(2027, 1, 1, 18))
+    clock.freeze(at(2027, 1, 4, 18))
     assert h.hall.runtime.fire_due_timers() == 0
-    clock.freeze(at(2027, 1, 4, 17, 31))
+    clock.freeze(at(2027, 1, 5, 17, 31))
     h.hall.runtime.fire_due_timers()
     assert sorted(t.element_id for t in h.open_tasks(case.id)) == ["approve", "urge"]
 
@@ -249,7 +285,8 @@ def test_a_clock_stop_that_ends_in_a_year_not_entered(hall_x):
     clock.freeze(at(2026, 12, 25, 10))  # three working days later
     h.hall.runtime.message(p["clerk"], case.id, "补正材料", {"materials": ["章程"]})
     c = h.hall.runtime.case(case.id)
-    assert c.paused_since is None and c.due_at == at(2027, 1, 1, 17, 30)  # 29 Dec + 3, provisionally
+    # 29 Dec + 3 working days (Wed, Thu, Fri): 30, 31 Dec and, past 元旦, 4 Jan provisionally
+    assert c.paused_since is None and c.due_at == at(2027, 1, 4, 17, 30) and c.due_note == "calendar:2027"
     review = h.open_tasks(case.id, "review")[0]
     assert review.due_at == at(2026, 12, 29, 17, 30) and review.due_note is None
 
@@ -273,6 +310,64 @@ def test_a_closure_entered_moves_the_deadlines_that_run_past_it(hall_x):
     # a closure after a deadline leaves it alone
     h.hall.deadlines.set_day(admin, dt.date(2026, 12, 31), False)
     assert h.open_tasks(case.id, "approve")[0].due_at == at(2026, 12, 3, 17, 30)
+
+
+def test_a_case_counted_with_an_older_calendar_is_counted_again_before_anything_else(hall_x, monkeypatch):
+    """The calendar changed, and the recount that follows did not get to a case (the
+    server stopped halfway, say): the case keeps the revision it was counted under, and
+    whatever acts on it next counts it again first: an action, or the housekeeping."""
+    h, p = hall_x
+    admin = h.user("admin", roles=["admin"])
+    behind = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    also = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    with monkeypatch.context() as m:
+        m.setattr(h.hall.runtime, "recount_deadlines", lambda **kw: 0)  # the recount never ran
+        h.hall.deadlines.set_day(admin, dt.date(2026, 12, 1), False, "停电闭厅")
+        # a case started after the change is counted with it, and only once
+        fresh = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    assert h.open_tasks(behind.id, "review")[0].due_at == at(2026, 12, 2, 17, 30)  # not counted again yet
+    assert h.open_tasks(fresh.id, "review")[0].due_at == at(2026, 12, 3, 17, 30)
+    # completing the review late by the old count, on time by the new one: no 超期
+    clock.freeze(at(2026, 12, 3, 10))
+    h.complete(p["clerk"], behind.id, "review", {"decision": "accept"})
+    assert h.hall.deadlines.accountability(p["watch"])[1] == 0
+    assert h.hall.runtime.case(behind.id).due_at == at(2026, 12, 8, 17, 30)
+    assert ("system", "deadlines_recounted") in [(e.actor, e.action) for e in h.hall.runtime.events(behind.id)]
+    # the housekeeping counts the other one; the one started after the change stays put
+    assert h.hall.runtime.recount_deadlines(limit=10) == 1
+    assert h.open_tasks(also.id, "review")[0].due_at == at(2026, 12, 3, 17, 30)
+    assert h.open_tasks(fresh.id, "review")[0].due_at == at(2026, 12, 3, 17, 30)
+    assert h.hall.runtime.recount_deadlines(limit=10) == 0
+
+
+def test_a_calendar_change_waits_for_the_actions_counting_with_the_old_calendar(hall_x, app):
+    """While an action counts with the calendar, a change to it waits (PostgreSQL: the
+    calendar lock; SQLite: its one writer at a time); the next action counts with the change."""
+    import threading
+
+    from engine.store import transaction
+
+    h, p = hall_x
+    admin = h.user("admin", roles=["admin"])
+    case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+    changed = threading.Event()
+    bind, session = h.hall.bind, h.hall.session
+
+    def change():
+        with app.app_context():
+            h.hall.deadlines.set_day(admin, dt.date(2026, 12, 1), False)
+            session.remove()
+        changed.set()
+
+    with transaction(session, bind):  # an action in progress
+        worker = threading.Thread(target=change)
+        worker.start()
+        assert not changed.wait(0.5)
+    worker.join(30)
+    assert changed.is_set()
+    assert h.open_tasks(case.id, "review")[0].due_at == at(2026, 12, 3, 17, 30)
+    assert h.open_tasks(h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False}).id,
+                        "review")[0].due_at == at(2026, 12, 3, 17, 30)
 
 
 def test_a_case_limit_counted_from_an_element_it_does_not_have_is_refused(h):

@@ -1,6 +1,7 @@
 """Two app nodes on one database, both running the scheduler's work: no timer fires twice,
 no task escalates twice."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -10,13 +11,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine import clock
 from engine.models import Event, Notification
 from tests.conftest import DIAGRAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = """
-import os, time
+import datetime as dt, os, time
 from app import create_app
+from engine import clock
+clock.set_offset(dt.timedelta(seconds=float(os.environ["CLOCK_OFFSET"])))  # the test's clock
 from webapp import hall
 app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DB"], "SECRET_KEY": "x", "HALL_SCHEDULER": "off",
                   "HALL_LOG_LEVEL": "WARNING"})
@@ -38,7 +42,8 @@ def test_two_nodes_fire_and_escalate_each_thing_once(h, db_url):
     clerk = h.actor("clerk")
     cases = [h.hall.runtime.start(clerk, "race", {}).id for _ in range(30)]
     h.hall.session.remove()
-    env = {**os.environ, "DB": db_url, "FOR": "5", "PYTHONPATH": str(ROOT)}
+    offset = (clock.now() - dt.datetime.now(dt.UTC)).total_seconds()
+    env = {**os.environ, "DB": db_url, "FOR": "5", "PYTHONPATH": str(ROOT), "CLOCK_OFFSET": str(offset)}
     nodes = [subprocess.Popen([sys.executable, "-c", NODE], cwd=ROOT, env=env, stderr=subprocess.PIPE)
              for _ in range(2)]
     for node in nodes:
@@ -51,3 +56,54 @@ def test_two_nodes_fire_and_escalate_each_thing_once(h, db_url):
     assert len(escalated) == 30 and set(escalated.values()) == {1}  # every overdue review escalated, once
     per_coordinator = Counter(s.scalars(sa.select(Notification.user_id).where(Notification.kind == "escalated")))
     assert per_coordinator == {coords[0].id: 30, coords[1].id: 30}
+
+
+OTHER_NODE = """
+import datetime as dt, json, os, sys
+from app import create_app
+from engine import clock
+from webapp import hall
+clock.freeze(dt.datetime.fromisoformat(os.environ["CLOCK_AT"]))  # the test's clock
+app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DB"], "SECRET_KEY": "x", "HALL_SCHEDULER": "off",
+                  "HALL_LOG_LEVEL": "WARNING"})
+with app.app_context():
+    h = hall()
+    from engine.identity import actor_of
+    clerk = actor_of(h.identity.user("clerk"))
+
+    def due_of_a_new_case():
+        case = h.runtime.start(clerk, "deadlines", {"immediate": False})
+        return h.tasks.case_tasks(case.id)[0].due_at.isoformat()
+
+    print(json.dumps({"due": due_of_a_new_case()}), flush=True)  # this node now holds the calendar
+    sys.stdin.readline()  # ...while the other node changes it
+    overrides = {d.isoformat(): w for d, w in h.deadlines.calendar().overrides.items()}
+    print(json.dumps({"due": due_of_a_new_case(), "overrides": overrides}), flush=True)
+"""
+
+
+def test_a_calendar_change_counts_on_every_node_at_once(h, db_url):
+    """Node 2 holds the calendar in memory; node 1 closes a day. The very next case node 2
+    starts is counted with the closure, and node 2 shows it."""
+    import json
+
+    clock.freeze(dt.datetime(2026, 12, 1, 10, tzinfo=clock.HALL_TZ))  # Tuesday
+    h.deploy(DIAGRAMS / "deadlines.bpmn")
+    h.user("clerk", groups=["window"])
+    admin = h.user("admin", roles=["admin"])
+    h.hall.session.remove()
+    env = {**os.environ, "DB": db_url, "PYTHONPATH": str(ROOT), "CLOCK_AT": clock.now().isoformat()}
+    node = subprocess.Popen([sys.executable, "-c", OTHER_NODE], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        before = json.loads(node.stdout.readline() or "{}")
+        assert before.get("due") == "2026-12-03T09:30:00+00:00", node.stderr.read()[-2000:]  # Thursday 17:30
+        h.hall.deadlines.set_day(admin, dt.date(2026, 12, 3), False, "系统升级闭厅")
+        node.stdin.write("go\n")
+        node.stdin.flush()
+        after = json.loads(node.stdout.readline() or "{}")
+        assert after.get("due") == "2026-12-04T09:30:00+00:00", node.stderr.read()[-2000:]  # Friday instead
+        assert after["overrides"] == {"2026-12-03": False}
+    finally:
+        node.kill()
+        node.wait(10)

@@ -97,11 +97,10 @@ def init_app(app: Flask) -> None:
     @click.argument("year", type=int)
     def show_year(year):
         """Show a year's working days month by month, and the hall's overrides."""
-        from engine import calendar
-
-        c = calendar.current()
+        c = hall().deadlines.calendar()
         if not c.knows(year):
-            click.echo(f"{year} is not entered yet: counted Monday to Friday until `flask calendar publish {year}`")
+            click.echo(f"{year} is not entered yet: counted Monday to Friday less the statutory holidays until "
+                       f"`flask calendar publish {year}`")
         for month in range(1, 13):
             day = dt.date(year, month, 1)
             marks = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from engine import calendar, clock
+from engine import clock
 from engine.identity import actor_of
 from engine.models import Case
 from webapp import hall
@@ -129,7 +129,7 @@ def _sample_cases(h, a) -> None:
     # demo is loaded: the departments' reviews (5 working days, counted from the next day) fell
     # due two working days ago on one case and fall due at the next close of office hours,
     # less than a working day away, on the other
-    cal = calendar.current()
+    cal = h.deadlines.calendar()
     next_close = cal.add_workdays(clock.now(), 0)
     for name, workdays_before in (("闽侯食品有限公司", 7.5), ("仓山文化传媒有限公司", 5.5)):
         with clock.frozen_at(cal.subtract_working_seconds(next_close, workdays_before * cal.day_seconds)):

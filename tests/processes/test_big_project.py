@@ -289,8 +289,8 @@ def test_an_item_whose_deadline_falls_in_a_year_not_yet_entered(h, p):
     h.complete(p["coord"], case.id, "plan_approvals", {"approvals": [
         {"dept": "国税", "item": "税务登记", "days": 30}]})  # 30 working days from 30 Nov 2026: in 2027
     [task] = h.open_tasks(case.id, "department_approval")
-    # 23 working days left in December, then 2027 Monday to Friday until it is entered
-    assert task.due_at == at(2027, 1, 11, 17, 30) and task.due_note == "calendar:2027"
+    # 23 working days left in December, then 2027 Monday to Friday less 元旦 until it is entered
+    assert task.due_at == at(2027, 1, 12, 17, 30) and task.due_note == "calendar:2027"
 
 
 def test_received_from_investment_office_and_unknown_coordinator(h, p):

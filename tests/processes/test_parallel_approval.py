@@ -1,13 +1,14 @@
 """并联审批 (parallel_approval): one-form intake, online pre-review, acceptance at the window of
 the case's category, parallel review by the departments, consolidation by the lead
-department (工商), and the applicant's satisfaction evaluation (好差评).
+department (工商), then 办结: the case ends when its result is issued, and the applicant rates
+it afterwards (好差评, kept apart from the case).
 
 Every branch of processes/parallel_approval.bpmn is driven through the engine here. Its time
 limits are working days by the hall calendar (weekends, public holidays, make-up working
 days): the case 20 (即办件 the same working day), 网上预审 1, window acceptance 1 (内资,
 社会事务) or 2 (外资, 建设), department review 5 (bank 3), consolidation 2. The clock stops
-while the applicant revises (退回修改) or supplements (补正) and after 办结 while the case
-waits for the evaluation; every refusal is recorded for accountability (审批问责)."""
+while the applicant revises (退回修改) or supplements (补正); every refusal is recorded for
+accountability (审批问责)."""
 
 from __future__ import annotations
 
@@ -204,8 +205,15 @@ def test_prereview_return_waits_for_resubmission_then_reviews_again(pa):
     assert "重新提交" in e.value.message
 
     fixed = application()["enterprise"] | {"address": "福州市鼓楼区五四路 88 号 1201 室"}
-    # only the sections of the one form are taken from the resubmission, nothing else
-    h.hall.runtime.message(p.applicant, case.id, "重新提交", {"enterprise": fixed, "outcome": "approved"})
+    # a resubmission holds sections of the one form, nothing else (it is checked with its form)
+    with pytest.raises(Invalid) as e:
+        h.hall.runtime.message(p.applicant, case.id, "重新提交", {"enterprise": fixed, "outcome": "approved"})
+    assert "outcome" in e.value.extra["errors"]
+    with pytest.raises(Invalid) as e:
+        h.hall.runtime.message(p.applicant, case.id, "重新提交", {"enterprise": {**fixed, "registered_capital": -1}})
+    assert "registered_capital" in e.value.extra["errors"]["enterprise"]
+    assert h.hall.runtime.case(case.id).waiting == ["重新提交"]  # refused: nothing changed
+    h.hall.runtime.message(p.applicant, case.id, "重新提交", {"enterprise": fixed})
     task = only_task(h, case.id, "online_prereview")
     seen = shown(h, p.prereview, task)
     assert seen["enterprise"]["address"].endswith("1201 室")
@@ -273,12 +281,12 @@ def test_supplement_loop_twice_then_accept(pa):
     assert shown(h, p.windows["建设窗口"], task)["supplement"] == {"materials": ["施工图审查合格书"]}
 
     accept(p, case, "建设", "supplement", missing_materials=["消防设计审核意见"])
-    h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": ["消防设计审核意见"], "note": "已补齐"})
+    h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": ["消防设计审核意见"], "supplement_note": "已补齐"})
     accept(p, case, "建设", "accept")
     assert open_ids(h, case.id) == ["review_dishui", "review_gongan", "review_gongshang", "review_guoshui",
                                     "review_zhijian"]
     data = h.hall.runtime.case(case.id).data
-    assert data["missing_materials"] == [] and data["supplement"]["note"] == "已补齐"
+    assert data["missing_materials"] == [] and data["supplement"]["supplement_note"] == "已补齐"
     acts = actions(h, case.id)
     assert acts.count(("completed", "accept_construction")) == 3
     assert sum(1 for a, _ in acts if a == "message_received") == 2
@@ -332,8 +340,9 @@ def test_accepted_in_december_the_limit_runs_into_a_year_not_entered(pa):
     h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": ["章程"]})
     assert open_ids(h, case.id) == ["accept_domestic"]
     accept(p, case)
-    # 20 working days from 10 Dec: into 2027, Monday to Friday (1 Jan counted) until it is entered
-    assert h.hall.runtime.case(case.id).due_at == at(2027, 1, 7, 17, 30)
+    # 20 working days from 10 Dec: into 2027, Monday to Friday less 元旦 until it is entered
+    c = h.hall.runtime.case(case.id)
+    assert c.due_at == at(2027, 1, 8, 17, 30) and c.due_note == "calendar:2027"
 
 
 def test_an_immediate_item_sent_late_on_friday_is_not_late_before_it_is_accepted(pa):
@@ -361,9 +370,9 @@ def test_the_clock_stops_while_the_applicant_revises_after_online_prereview(pa):
     clock.freeze(at(2026, 11, 25, 15))
     h.hall.runtime.message(p.applicant, case.id, "重新提交", {"enterprise": application()["enterprise"]})
     row = h.hall.runtime.case(case.id)
-    # stopped 6 h on Monday, 7 h on Tuesday, 4.5 h on Wednesday: 2.5 working days
+    # stopped on Monday, running again on Wednesday: Tuesday and Wednesday, 2 working days
     assert clock_events(h, case.id) == [("clock_stopped", {"reason": "退回修改"}),
-                                        ("clock_resumed", {"reason": "退回修改", "workdays": 2.5})]
+                                        ("clock_resumed", {"reason": "退回修改", "workdays": 2})]
     assert row.paused_since is None and row.due_at is None  # not accepted yet
     assert only_task(h, case.id, "online_prereview").due_at == at(2026, 11, 26, 17, 30)  # reviewed afresh
 
@@ -396,24 +405,16 @@ def test_accepted_without_bank_account_is_reviewed_by_five_departments_and_licen
 
     assert task.due_at == at(2026, 12, 2, 17, 30)  # consolidation: two working days
     h.complete(p.depts["gongshang"], case.id, "issue_licences", {"licence_no": "350100000012345"})
+    # 办结: the licences are issued, the case is finished; nothing waits for a rating
     case = h.hall.runtime.case(case.id)
-    assert case.status == "running" and not h.open_tasks(case.id)
-    assert case.data["evaluation_status"] == "未评价"
-    assert case.next_timer_at == T0 + dt.timedelta(days=15)  # the applicant has 15 calendar days to rate
-    # 办结: the hall has kept its promise; the clock stops while the applicant may rate
-    assert (case.paused_reason, case.paused_since) == ("办结待评价", T0)
+    assert case.status == "completed" and case.ended_at == T0 and not h.open_tasks(case.id)
+    assert case.next_timer_at is None and case.waiting == [] and case.data["licence_no"] == "350100000012345"
+    assert ("ended", "end_completed") in actions(h, case.id)
     assert h.hall.deadlines.dashboard(p.watch)["cases"] == []
-
-    h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 5, "comment": "一次都没跑，点赞"})
-    case = h.hall.runtime.case(case.id)
-    assert case.status == "completed"
-    assert case.data["satisfaction"]["rating"] == 5
-    assert case.data["satisfaction"]["level"] == "非常满意"
-    assert case.data["satisfaction"]["comment"] == "一次都没跑，点赞"
-    assert case.data["evaluation_status"] == "已评价"
-    assert case.data["licence_no"] == "350100000012345"
-    assert clock_events(h, case.id) == [("clock_stopped", {"reason": "办结待评价"}),
-                                        ("clock_resumed", {"reason": "办结待评价", "workdays": 0.0})]
+    # ...and its applicant rates it afterwards
+    rating = h.hall.ratings.rate(p.applicant, case.id, 5, "一次都没跑，点赞")
+    assert (rating.level, rating.channel, rating.recorded_by) == (5, "api", "qiye")
+    assert h.hall.runtime.case(case.id).status == "completed"
     assert h.hall.deadlines.accountability(p.watch)[1] == 0  # approved, on time: nothing to account for
 
 
@@ -457,7 +458,7 @@ def test_a_department_rejecting_leads_to_a_consolidated_refusal(pa):
     h.hall.tasks.complete(p.depts["gongshang"], task.id, {"refusal_reason": "公安刻章备案不予通过"})
     case = h.hall.runtime.case(case.id)
     assert case.data["outcome"] == "refused" and case.data["refusal_reason"] == "公安刻章备案不予通过"
-    assert case.status == "running" and case.data["evaluation_status"] == "未评价"
+    assert case.status == "completed"  # a refusal issued is 办结 too
     # the refusal decision is on the accountability list, against the lead department
     [row] = h.hall.deadlines.accountability(p.watch)[0]
     assert (row.kind, row.department, row.person, row.reason) == (
@@ -507,11 +508,8 @@ def test_immediate_item_is_completed_at_the_window_the_same_day(pa, category):
     h.hall.tasks.complete(p.windows[WINDOW_GROUPS[category]], task.id,
                           {"outcome": "approved", "licence_no": "JB-2026-0001"})
     case = h.hall.runtime.case(case.id)
-    assert case.data["outcome"] == "approved" and case.data["evaluation_status"] == "未评价"
+    assert case.data["outcome"] == "approved" and case.status == "completed"  # done on the spot
     assert not any(e.element_id and e.element_id.startswith("review_") for e in h.hall.runtime.events(case.id))
-    h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 4})
-    case = h.hall.runtime.case(case.id)
-    assert case.status == "completed" and case.data["satisfaction"]["level"] == "满意"
 
 
 def test_immediate_item_can_be_refused_on_the_spot(pa):
@@ -524,7 +522,8 @@ def test_immediate_item_can_be_refused_on_the_spot(pa):
     assert h.hall.runtime.case(case.id).data["outcome"] == "refused"
     assert rejections(p) == [(case.id, "window_social", "不符合即办条件")]
     assert ("completed", "immediate_refused") not in actions(h, case.id)  # a milestone, not a task
-    assert h.hall.runtime.case(case.id).data["evaluation_status"] == "未评价"  # a refusal may be rated too
+    assert h.hall.runtime.case(case.id).status == "completed"
+    assert h.hall.ratings.rate(p.applicant, case.id, 2, "白跑一趟").level == 2  # a refusal may be rated too
 
 
 # ---------------------------------------------------------------------------------------
@@ -539,43 +538,37 @@ def _completed_case(p):
     return case
 
 
-def test_an_invalid_rating_keeps_the_case_waiting_until_a_valid_one(pa):
+def test_ratings_come_after_the_case_is_finished_and_never_hold_it_open(pa):
     p, h = pa, pa.h
-    case = _completed_case(p)
-    for bad in ({"rating": 9}, {"rating": "5"}, {"rating": True}, {"comment": "没打分"}):
-        h.hall.runtime.message(p.applicant, case.id, "好差评", bad)
-        c = h.hall.runtime.case(case.id)
-        assert c.status == "running" and c.data["evaluation_status"] == "未评价"
-        assert "satisfaction" not in c.data
+    case = start(p)
+    pass_prereview(p, case)
+    with pytest.raises(Conflict):  # not finished yet
+        h.hall.ratings.rate(p.applicant, case.id, 5)
+    accept(p, case)
+    review_all(p, case)
+    p.h.complete(p.depts["gongshang"], case.id, "issue_licences", {"licence_no": "350100000099999"})
+    assert h.hall.runtime.case(case.id).status == "completed"
+    for bad in (9, 0, "5", True, None):
+        with pytest.raises(Invalid) as e:
+            h.hall.ratings.rate(p.applicant, case.id, bad)
+        assert "level" in e.value.extra["errors"]
+    with pytest.raises(Invalid):
+        h.hall.ratings.rate(p.applicant, case.id, 3, "长" * 501)
+    other = p.h.user("qiye2", groups=["申请人"], roles=["applicant"])
+    with pytest.raises(Forbidden):  # another enterprise's case
+        h.hall.ratings.rate(other, case.id, 1)
+    with pytest.raises(Forbidden):  # a supervisor does not rate
+        h.hall.ratings.rate(p.watch, case.id, 1)
     clock.advance(dt.timedelta(days=3))
-    # the deadline is fixed at 办结: invalid ratings do not extend it
-    assert h.hall.runtime.case(case.id).next_timer_at == T0 + dt.timedelta(days=15)
-    h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 1, "comment": "窗口排队太久"})
-    c = h.hall.runtime.case(case.id)
-    assert c.status == "completed"
-    assert c.data["satisfaction"]["level"] == "非常不满意"
-    assert c.data["satisfaction"]["evaluated_at"].startswith("2026-12-03T09:00")
-
-
-def test_no_rating_within_15_days_closes_the_case_unrated(pa):
-    p, h = pa, pa.h
-    clock.freeze(at(2026, 9, 14, 9))  # a Monday; the 15 days cross the Mid-Autumn weekend
-    case = _completed_case(p)
-    assert h.hall.runtime.case(case.id).due_at == at(2026, 10, 16, 17, 30)
-    clock.advance(dt.timedelta(days=14, hours=23))
-    assert h.hall.runtime.fire_due_timers() == 0
-    clock.advance(dt.timedelta(hours=1, seconds=1))
-    assert h.hall.runtime.fire_due_timers() == 1
-    case = h.hall.runtime.case(case.id)
-    assert case.status == "completed"
-    # the evaluation wait is not the hall's time: the limit moved by the working time it lasted,
-    # eleven working days (the make-up Sunday 20 September among them) and the second past 09:00
-    assert clock_events(h, case.id)[-1] == ("clock_resumed", {"reason": "办结待评价", "workdays": 11.0})
-    assert case.due_at == at(2026, 11, 3, 9, 0, 1)
-    assert case.data["evaluation_status"] == "未评价" and "satisfaction" not in case.data
-    assert ("timer_fired", "evaluation_timeout") in actions(h, case.id)
-    with pytest.raises(Conflict):
-        h.hall.runtime.message(p.applicant, case.id, "好差评", {"rating": 5})
+    h.hall.ratings.rate(p.applicant, case.id, 1, "窗口排队太久")
+    # at the window, a clerk records what a walk-in applicant says: marked as recorded there
+    counter = h.hall.ratings.rate(p.windows["内资窗口"], case.id, 4)
+    assert counter.channel == "counter" and counter.recorded_by == "window_domestic"
+    rows = h.hall.ratings.of_case(p.applicant, case.id)
+    assert [(r.level, r.comment, r.channel) for r in rows] == [(1, "窗口排队太久", "api"), (4, None, "counter")]
+    assert rows[0].at == T0 + dt.timedelta(days=3)
+    assert [a for a in actions(h, case.id) if a[0] == "rated"] == [("rated", None), ("rated", None)]
+    assert h.hall.runtime.case(case.id).status == "completed"
 
 
 # ---------------------------------------------------------------------------------------

@@ -171,9 +171,9 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    from webapp.api import cases, deadlines, process_models, tasks, tokens
+    from webapp.api import cases, deadlines, process_models, ratings, tasks, tokens
 
-    for module in (tokens, process_models, cases, tasks, deadlines):
+    for module in (tokens, process_models, cases, tasks, deadlines, ratings):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)

@@ -7,7 +7,6 @@ import datetime as dt
 
 from flask import Response, request
 
-from engine import calendar
 from engine.clock import FIRST_DAY, LAST_DAY
 from engine.errors import Invalid
 from engine.runtime import read_page
@@ -140,7 +139,7 @@ def accountability_csv(query):
 def calendar_year(year):
     """The working-day calendar of a year: whether it is known, and the hall's overrides."""
     _counted_year(year)
-    cal = calendar.current()
+    cal = hall().deadlines.calendar()
     overrides = [{"day": d.isoformat(), "workday": w} for d, w in sorted(cal.overrides.items()) if d.year == year]
     return respond({"year": year, "known": cal.knows(year), "overrides": overrides,
                     "missing": hall().deadlines.missing_years()})

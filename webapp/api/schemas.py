@@ -8,7 +8,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from engine.clock import FIRST_DAY, LAST_DAY
-from engine.models import CalendarDay, Case
+from engine.models import CalendarDay, Case, Rating
 from webapp import ID_MAX
 
 CASE_STATUSES = ("running", "completed", "terminated", "error")
@@ -125,6 +125,10 @@ class CaseSummary(Schema):
     warning = fields.String(metadata={"description": "none | yellow | red, for the committed limit"})
     paused_since = fields.DateTime(allow_none=True, metadata={"description": "the clock stopped since"})
     paused_reason = fields.String(allow_none=True)
+    due_note = fields.String(allow_none=True, metadata={
+        "description": "\"calendar:YEAR\" while due_at lies in a year whose schedule is not entered yet"})
+    waiting = fields.List(fields.String(), metadata={
+        "description": "the messages the case waits for (补正材料, 重新提交): POST .../messages/<name>"})
 
 
 class CaseOut(CaseSummary):
@@ -162,6 +166,22 @@ class AssignTask(Schema):
 
 class Message(Schema):
     data = fields.Raw(load_default=dict)
+
+
+class RateCase(Schema):
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5), metadata={
+        "description": "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意 (1 and 2 are 差评)"})
+    comment = fields.String(load_default=None, validate=validate.Length(max=_chars(Rating.comment)))
+
+
+class RatingOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    level = fields.Integer()
+    comment = fields.String(allow_none=True)
+    channel = fields.String(metadata={"description": "api | portal | counter (recorded at the window)"})
+    at = fields.DateTime()
+    recorded_by = fields.String(allow_none=True)
 
 
 class ExtendTask(Schema):
@@ -217,10 +237,18 @@ class AccountabilityOut(Schema):
     case_number = fields.String()
     case_title = fields.String(allow_none=True)
     task_id = fields.Integer(allow_none=True)
-    kind = fields.String()
-    department = fields.String(allow_none=True)
-    person = fields.String(allow_none=True)
-    days_over = fields.Float(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    kind = fields.String(metadata={"description": "late | extension | rejection"})
+    department = fields.String(allow_none=True, metadata={"description": "the group answerable"})
+    person = fields.String(allow_none=True, metadata={
+        "description": "late: who completed it; extension: who held the task (none while unclaimed); "
+                       "rejection: who refused"})
+    person_name = fields.String(allow_none=True)
+    days_over = fields.Float(allow_none=True, metadata={
+        "description": "late: working days begun after the deadline, at least 1"})
+    days_granted = fields.Integer(allow_none=True, metadata={"description": "extension: working days given"})
+    granted_by = fields.String(allow_none=True, metadata={"description": "extension: the coordinator"})
+    granted_by_name = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
 
 

@@ -164,7 +164,7 @@ def calendar_page():
         except HallError as e:
             flash(engine_message(e), "error")
         return redirect(url_for("supervision.calendar_page", year=year))
-    cal = calendar.current()
+    cal = hall().deadlines.calendar()
     return render_template("supervision/calendar.html", year=year, months=_months(cal, year), known=cal.knows(year),
                            missing=hall().deadlines.missing_years(),
                            overrides=sorted((d, w) for d, w in cal.overrides.items() if d.year == year))
