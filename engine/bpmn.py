@@ -220,11 +220,13 @@ class Bundle:
     title_expression: str | None
     time_limit_expression: str | None  # working days for the whole case (承诺时限)
     time_limit_from: str | None  # the element whose passing starts that count (受理); None: the start
+    case_form: str | None  # the form that labels what the process writes into the case (`caseData`)
     main_file: str
     documents: dict = field(default_factory=dict)  # filename -> parsed root
     _human: dict | None = None
     _elements: frozenset | None = None
     _message_forms: dict | None = None
+    _names: dict | None = None
 
     @property
     def elements(self) -> frozenset:
@@ -235,6 +237,15 @@ class Bundle:
                 for e in root.iter() if isinstance(e.tag, str) and e.get("id")
                 and etree.QName(e).localname not in ("definitions", "process", "sequenceFlow", "lane", "laneSet"))
         return self._elements
+
+    @property
+    def element_names(self) -> dict[str, str]:
+        """{BPMN id: the name drawn on the diagram} of every named element, called processes included."""
+        if self._names is None:
+            self._names = {ts.bpmn_id: ts.bpmn_name for spec in (self.spec, *self.subprocess_specs.values())
+                           for ts in spec.task_specs.values()
+                           if getattr(ts, "bpmn_id", None) and getattr(ts, "bpmn_name", None)}
+        return self._names
 
     def message_form(self, name: str) -> str | None:
         """The form key (property `messageForm` of the events that catch it) a message's
@@ -369,6 +380,7 @@ def build(files: dict[str, str], process_id: str | None = None, validate: bool =
         title_expression=_process_property(pp.node, "caseTitle"),
         time_limit_expression=_process_property(pp.node, "caseTimeLimit"),
         time_limit_from=_process_property(pp.node, "caseTimeLimitFrom"),
+        case_form=_process_property(pp.node, "caseData"),
         main_file=main_file,
         documents=documents,
     )
@@ -511,6 +523,10 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
                                "camunda:property[@name='caseTitle' or @name='caseTimeLimit']", namespaces=ns):
             for p in scripting.check(prop.get("value") or ""):
                 add(prop, f"{prop.get('name')}: {p}")
+        for prop in root.xpath(".//bpmn:process/bpmn:extensionElements/camunda:properties/"
+                               "camunda:property[@name='caseData']", namespaces=ns):
+            if not forms.has((prop.get("value") or "").strip()):
+                add(prop, f"caseData '{prop.get('value')}' has no registered form")
         for prop in root.xpath(".//bpmn:process/bpmn:extensionElements/camunda:properties/"
                                "camunda:property[@name='caseTimeLimitFrom']", namespaces=ns):
             target = (prop.get("value") or "").strip()

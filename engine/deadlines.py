@@ -355,12 +355,16 @@ class Deadlines:
         return self.tasks.regroup(actor, task_id, group)
 
     def note(self, actor: Actor, case_id: int, text: str, task_id: int | None = None):
-        """A supervision note (督办意见) on a case or one of its tasks."""
+        """A supervision note (督办意见) on a case or one of its tasks. Whoever holds the task
+        (else its groups) is told; a note on the case reaches the holders of all its open tasks."""
         if not actor.has("coordinator", "director", "supervisor"):
             raise Forbidden("supervision notes are for coordinators, the director and supervisors")
         if not (text or "").strip():
             raise Invalid("the note is empty", {"text": ["required"]})
-        self.runtime.case(case_id)
+        case = self.runtime.case(case_id)
+        t = Task.__table__.c
+        tasks = list(self.session.execute(sa.select(t.id, t.case_id, t.name, t.assignee_id, t.candidate_groups)
+                                          .where(t.case_id == case_id, t.status == "open")))
         if task_id is not None:
             try:
                 owner = self.tasks.row(task_id).case_id
@@ -368,9 +372,23 @@ class Deadlines:
                 owner = None
             if owner != case_id:
                 raise Invalid(f"case {case_id} has no task {task_id}", {"task_id": ["not a task of this case"]})
-        with db.write(self.session) as s:
-            history.record(s, [history.event(case_id, actor.username, "supervision_note", task_id=task_id,
-                                             detail={"text": text.strip()})])
+            tasks = [r for r in tasks if r.id == task_id]
+        now = clock.now()
+        who = actor.display_name or actor.username
+        with transaction(self.session, self.bind) as st:
+            members = st.group_members({g for r in tasks for g in (r.candidate_groups or [])})
+            notes = []
+            for r in tasks:
+                r = SimpleNamespace(case_id=case_id, id=r.id, name=r.name, assignee_id=r.assignee_id,
+                                    candidate_groups=r.candidate_groups)
+                notes += [n for n in self._notify(r, members, "supervision", f"办件 {case.number}「{r.name}」"
+                                                  f"督办意见（{who}）：{text.strip()}", now)
+                          if n["user_id"] != actor.id]
+            st.insert_notifications(notes)
+            events = [history.event(case_id, actor.username, "supervision_note", task_id=task_id,
+                                    process_id=case.process_id, detail={"text": text.strip()}, at=now)]
+            st.insert_events(events)
+        history.log_events(events)
 
     def pause(self, actor: Actor, case_id: int, reason: str, read=None):
         """Stop a case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
@@ -473,6 +491,16 @@ class Deadlines:
         n = Notification.__table__.c
         return self.session.scalar(sa.select(sa.func.count()).select_from(Notification.__table__).where(
             n.user_id == actor.id, n.read_at.is_(None))) if actor.id is not None else 0
+
+    def open_notification(self, actor: Actor, notification_id: int):
+        """One of the actor's notifications, marked read."""
+        n = Notification.__table__.c
+        row = self.session.execute(sa.select(*n).where(n.id == notification_id, n.user_id == actor.id)).first()
+        if row is None:
+            raise NotFound(f"no notification {notification_id}")
+        if row.read_at is None:
+            self.mark_read(actor, [notification_id])
+        return row
 
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> None:
         n = Notification.__table__.c

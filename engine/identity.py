@@ -34,6 +34,12 @@ class Actor:
         return "admin" in self.roles or any(r in self.roles for r in roles)
 
     @property
+    def works_tasks(self) -> bool:
+        """Hall staff with an inbox (window staff, coordinators, the director): not an
+        applicant, a supervisor who reads, or an admin who keeps the system."""
+        return bool(self.roles & {"staff", "coordinator", "director"})
+
+    @property
     def is_applicant_only(self) -> bool:
         return self.roles <= {"applicant"}
 

@@ -344,7 +344,7 @@ class Notification(Base):
     __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(sa.String(16))  # new_task|escalated|due_soon|overdue
+    kind: Mapped[str] = mapped_column(sa.String(16))  # new_task|escalated|due_soon|overdue|supervision
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     task_id: Mapped[int | None]
     message: Mapped[str] = mapped_column(sa.String(512))

@@ -172,7 +172,7 @@ _TASK_VIEW = ("SELECT t.id, t.case_id, t.spiff_id, t.process_id, t.case_number, 
               "t.name, t.lane, "
               "t.candidate_groups, t.assignee_id, t.status, t.form_key, t.created_at, t.due_at, t.claimed_at, "
               "t.completed_at, t.completed_by_id, t.data, t.context, t.warning, t.escalation, t.due_note, "
-              "u.username AS assignee, c.version_id "
+              "u.username AS assignee, u.display_name AS assignee_name, c.version_id "
               "FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN users u ON u.id = t.assignee_id "
               "WHERE t.case_id = ?")
 _EVENT_VIEW = "SELECT id, at, actor, action, element_id, task_id, detail FROM events WHERE case_id = ? ORDER BY id"

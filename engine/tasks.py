@@ -1,7 +1,8 @@
 """Human tasks (Camunda's TaskService): inboxes, claim, assign, complete.
 
 Lists read the task table and the per-group queue of unclaimed tasks, never workflow state.
-Task rows come back as plain rows with the assignee's username as `assignee`.
+Task rows come back as plain rows with the assignee's username as `assignee` and the name
+people know them by as `assignee_name`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ WORKING_ROLES = ("staff", "coordinator", "director", "admin")  # who may be give
 INBOX_SORTS = ("urgency", "oldest", "newest", "number")
 
 _T = Task.__table__
-TASK_ROW = sa.select(*_T.c, User.username.label("assignee"), Case.version_id).select_from(
+TASK_ROW = sa.select(*_T.c, User.username.label("assignee"), User.display_name.label("assignee_name"),
+                     Case.version_id).select_from(
     _T.join(Case, Case.id == _T.c.case_id).outerjoin(User, User.id == _T.c.assignee_id))
 
 

@@ -109,3 +109,16 @@ class ReportForm(Schema):
 
     summary = text("办结情况", multiline=True, max_len=5000)
 
+
+class _ApprovalRecord(ApprovalItem):
+    result = fields.String(metadata={"label": "审批结果", "choices": RESULTS})
+    document_no = fields.String(metadata={"label": "批准文号"})
+    note = fields.String(metadata={"label": "办理意见"})
+    done_at = fields.DateTime(metadata={"label": "办结时间"})
+
+
+@register("sj_case")
+class CaseData(Schema):
+    """What the process writes into the case (process property `caseData`): its labels."""
+
+    approvals = fields.List(fields.Nested(_ApprovalRecord), metadata={"label": "部门审批事项"})

@@ -106,3 +106,11 @@ class FollowUpForm(Schema):
     business_status = choice(BUSINESS_STATUS, "企业经营状况", required=True)
     commitments_kept = fields.Boolean(required=True, metadata={"label": "承诺事项是否落实"})
     issues = _text("企业反映的问题", required=False)
+
+
+@register("qc_case")
+class CaseData(Schema):
+    """What the process writes into the case (process property `caseData`): its labels."""
+
+    meeting_overdue = fields.Boolean(metadata={"label": "约谈超期"})
+    meeting_missed_at = fields.DateTime(metadata={"label": "约谈期限届满时间"})

@@ -101,3 +101,19 @@ class DeliverForm(Schema):
 
     delivered_on = fields.Date(required=True, metadata={"label": "送达日期"})
     delivery_note = fields.String(load_default="", metadata={"label": "办结说明", "multiline": True})
+
+
+class _ApprovalRecord(Schema):
+    dept = fields.String(metadata={"label": "审批部门", "choices": DEPARTMENTS})
+    approved = fields.Boolean(metadata={"label": "是否准予"})
+    opinion = fields.String(metadata={"label": "审批意见"})
+    licence_no = fields.String(metadata={"label": "证照/批文编号"})
+
+
+@register("ls_case")
+class CaseData(Schema):
+    """What the process writes into the case (process property `caseData`): its labels."""
+
+    eligible = fields.Boolean(metadata={"label": "符合绿色通道"})
+    reason = fields.String(metadata={"label": "判定理由"})
+    approvals = fields.List(fields.Nested(_ApprovalRecord), metadata={"label": "部门快速审批"})

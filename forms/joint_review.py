@@ -117,3 +117,23 @@ class TrackForm(Schema):
 
     progress = text("落实情况", multiline=True, max_len=5000)
     all_done = fields.Boolean(required=True, metadata={"label": "督办事项已全部落实"})
+
+
+class _ReviewRecord(Schema):
+    dept = fields.String(metadata={"label": "参会部门", "choices": DEPARTMENTS})
+    position = fields.String(metadata={"label": "会审意见", "choices": POSITIONS})
+    opinion = fields.String(metadata={"label": "意见说明"})
+    deemed = fields.Boolean(metadata={"label": "逾期视为同意"})
+    answered_at = fields.DateTime(metadata={"label": "答复时间"})
+
+
+@register("hs_case")
+class CaseData(Schema):
+    """What the process writes into the case (process property `caseData`): its labels."""
+
+    reviews = fields.List(fields.Nested(_ReviewRecord), metadata={"label": "各部门会审意见"})
+    objections = fields.List(fields.String(metadata={"choices": DEPARTMENTS}), metadata={"label": "不同意的部门"})
+    conditional_depts = fields.List(fields.String(metadata={"choices": DEPARTMENTS}),
+                                    metadata={"label": "有条件同意的部门"})
+    deemed_depts = fields.List(fields.String(metadata={"choices": DEPARTMENTS}), metadata={"label": "视为同意的部门"})
+    all_agreed = fields.Boolean(metadata={"label": "各部门均同意"})

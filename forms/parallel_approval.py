@@ -199,7 +199,8 @@ class SupplementForm(Schema):
     materials = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
                             validate=validate.Length(min=1, max=50, error="列明补交的材料 / list the materials"),
                             metadata={"label": "补交的材料"})
-    supplement_note = fields.String(validate=validate.Length(max=2000), metadata={"label": "补正说明", "multiline": True})
+    supplement_note = fields.String(validate=validate.Length(max=2000),
+                                    metadata={"label": "补正说明", "multiline": True})
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,3 +297,23 @@ class IssueLicencesForm(Schema):
 @register("bl_refusal")
 class RefusalForm(Schema):
     refusal_reason = _text("不予许可理由", 2000, multiline=True)
+
+
+# ---------------------------------------------------------------------------------------
+# what the process itself writes into the case (the process property `caseData`): the
+# labels its page shows those values under
+
+class _ReviewRecord(Schema):
+    department = fields.String(metadata={"label": "部门"})
+    opinion = _choice_field("审查意见", ("approve", "同意"), ("reject", "不同意"))
+    comments = fields.String(metadata={"label": "审查说明"})
+
+
+@register("bl_case")
+class CaseData(Schema):
+    reviews = fields.List(fields.Nested(_ReviewRecord), metadata={"label": "并联审查意见"})
+    rejected_departments = fields.List(fields.String(), metadata={"label": "不同意的部门"})
+    outcome = _choice_field("办理结果", *OUTCOMES)
+    completed_at = fields.DateTime(metadata={"label": "办结时间"})
+    supplement = fields.Nested(SupplementForm, metadata={"label": "补正材料"})
+    resubmission = fields.Nested(ResubmissionForm, metadata={"label": "重新提交的内容"})

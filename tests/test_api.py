@@ -145,9 +145,10 @@ def test_deploy_lint_script_timer_and_form_key(client, hall_users):
         b'<bpmn:sequenceFlow id="f1c" sourceRef="wait" targetRef="review"/>',
     ).replace(b'<bpmn:userTask id="review" name="review"', b'<bpmn:userTask id="review" name="review"')
     bad = bad.replace(b'<bpmn:userTask id="dept_a" name="', b'<bpmn:userTask id="dept_a" camunda:formKey="nope" name="')
-    bad = bad.replace(b'<bpmn:intermediateCatchEvent id="supplement" name="\xe8\xa1\xa5\xe6\xad\xa3\xe6\x9d\x90\xe6\x96\x99">',
-                      b'<bpmn:intermediateCatchEvent id="supplement" name="s"><bpmn:extensionElements><camunda:properties>'
-                      b'<camunda:property name="messageForm" value="nope2"/></camunda:properties></bpmn:extensionElements>')
+    bad = bad.replace('<bpmn:intermediateCatchEvent id="supplement" name="补正材料">'.encode(),
+                      b'<bpmn:intermediateCatchEvent id="supplement" name="s"><bpmn:extensionElements>'
+                      b'<camunda:properties><camunda:property name="messageForm" value="nope2"/>'
+                      b'</camunda:properties></bpmn:extensionElements>')
     r = deploy(client, hall_users, bad)
     assert r.status_code == 422, r.get_json()
     errors = {}

@@ -5,6 +5,7 @@ These run on SQLite only (they test pages, not the database: see tests/conftest.
 from __future__ import annotations
 
 import os
+import re
 import threading
 
 import pytest
@@ -51,4 +52,4 @@ def sign_in(page, username: str, password: str = "pw") -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/inbox")
+    page.wait_for_url(re.compile(r".*/(inbox|cases)$"))

@@ -56,7 +56,7 @@ def test_a_window_clerk_claims_corrects_a_mistake_and_completes(at_the_window, p
     row.get_by_role("button", name="签收").click()
     expect(page.locator(".flash.success")).to_have_text("已签收")
     row = page.locator("table.list tbody tr", has_text=h.case.number)
-    expect(row.get_by_role("button", name="退回")).to_be_visible()
+    expect(row.get_by_role("button", name="放回组内")).to_be_visible()
     expect(page.locator("header nav .count")).to_have_text("1/0")
 
     row.get_by_role("link", name="办理").click()
@@ -111,3 +111,28 @@ def test_another_groups_task_page_is_forbidden(at_the_window, page):
     expect(page.get_by_text("闽江数字科技有限公司")).to_have_count(0)
     page.get_by_role("link", name=re.compile("返回我的待办")).click()
     page.wait_for_url("**/inbox")
+
+
+@pytest.mark.parametrize("path", ["/inbox", "/cases", "/done"])
+def test_on_a_phone_a_list_keeps_its_columns_and_scrolls_sideways(at_the_window, browser, live_server, path):
+    """At a phone's width a table is not squeezed to a character a line: each row stays one
+    line high, and the table scrolls sideways inside itself."""
+    h = at_the_window
+    h.complete(h.actor("neizi"), h.case.id, "accept_domestic", {"acceptance": "accept"})  # done
+    waiting = h.hall.runtime.start(h.actor("qiye"), "parallel_approval", APPLICATION)  # in the inbox
+    h.complete(h.actor("yushen"), waiting.id, "online_prereview", {"prereview_decision": "pass"})
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN", base_url=live_server)
+    page = context.new_page()
+    try:
+        sign_in(page, "neizi")
+        page.goto(path)
+        rows = page.locator("table.list tbody tr")
+        expect(rows.first).to_be_visible()
+        line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 24")
+        for height in rows.evaluate_all("rs => rs.map(r => r.getBoundingClientRect().height)"):
+            assert height < 2.5 * line, (path, height, line)
+        table = page.locator("table.list").first
+        assert table.evaluate("t => t.getBoundingClientRect().right") <= 375 + 1  # the page itself does not scroll
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    finally:
+        context.close()

@@ -69,7 +69,7 @@ def test_lint_error_is_listed_and_its_element_marked(h, page, modeler):
     assert "部署未通过检查：1 个问题" in problems.locator("h2").inner_text()
     item = problems.locator("li")
     assert item.inner_text().replace("\n", " ").startswith("受理审查（Task_accept）")
-    assert "formKey 'no_such_form' has no registered form" in item.inner_text()
+    assert "表单键“no_such_form”没有对应的已登记表单" in item.inner_text()  # the Chinese page speaks Chinese
     task = page.locator(".djs-element[data-element-id=Task_accept]")
     assert "hall-lint-error" in task.get_attribute("class")
     assert page.locator(".hall-lint-badge").inner_text() == "1"
@@ -116,7 +116,7 @@ def test_a_problem_inside_an_element_marks_that_element(h, page, modeler, tmp_pa
     item = page.locator(".lint-errors li")
     item.wait_for()
     assert item.inner_text().replace("\n", " ").startswith("超时（TimerEventDefinition_late）")
-    assert "'PT1D' is not a valid ISO 8601 duration" in item.inner_text()
+    assert "“PT1D”不是有效的 ISO 8601 时长、时间或周期（以天计写作 P1D" in item.inner_text()
     assert "hall-lint-error" in page.locator(".djs-element[data-element-id=Timer_late]").get_attribute("class")
     assert page.locator(".djs-element.hall-lint-error").count() == 1
     assert versions(h, modeler.process_id) == [1]

@@ -281,7 +281,8 @@ def test_supplement_loop_twice_then_accept(pa):
     assert shown(h, p.windows["建设窗口"], task)["supplement"] == {"materials": ["施工图审查合格书"]}
 
     accept(p, case, "建设", "supplement", missing_materials=["消防设计审核意见"])
-    h.hall.runtime.message(p.applicant, case.id, "补正材料", {"materials": ["消防设计审核意见"], "supplement_note": "已补齐"})
+    h.hall.runtime.message(p.applicant, case.id, "补正材料",
+                           {"materials": ["消防设计审核意见"], "supplement_note": "已补齐"})
     accept(p, case, "建设", "accept")
     assert open_ids(h, case.id) == ["review_dishui", "review_gongan", "review_gongshang", "review_guoshui",
                                     "review_zhijian"]

@@ -296,13 +296,13 @@ def test_claim_and_unclaim_from_the_list(hall_ui, browse):
     assert h.hall.tasks.row(task.id).assignee == "clerk"
     assert nav_count(page) == "1/3"
     mine = next(row for row in rows(page) if row[0] == h.cases[0].number)
-    assert mine[6] == "clerk" and "退回" in mine[7]
+    assert mine[6] == "clerk" and "放回组内" in mine[7]  # 退回 is returning a case to the applicant
     # another clerk of the group no longer sees it as open to claim
     assert h.cases[0].number not in [row[0] for row in rows(browse("clerk2").get("/inbox"))]
 
     r = web.post(f"/tasks/{task.id}/unclaim", {"back": "/inbox"})
     page = web.get(r.headers["Location"])
-    assert "已退回组内" in flashes(page)
+    assert "已放回组内待签收" in flashes(page)
     assert h.hall.tasks.row(task.id).assignee is None and nav_count(page) == "0/4"
 
 
@@ -400,7 +400,7 @@ def test_start_a_case_with_a_generated_start_form(hall_ui, browse):
     case = h.hall.runtime.cases(h.people["clerk"], search="丙")[0][0]
     assert r.headers["Location"] == f"/cases/{case.id}"
     page = web.get(r.headers["Location"])
-    assert f"已受理，办件编号 {case.number}" in flashes(page)
+    assert f"已提交，办件编号 {case.number}" in flashes(page)  # 受理 is the window's, later
     assert h.hall.runtime.case(case.id).data == {"company": "丙<b>公司</b>", "capital": 300}
 
 
@@ -486,7 +486,7 @@ def test_the_one_form_of_parallel_approval_end_to_end(h, browse, app):
     assert case.data["gongan"] == {"seal_count": 3, "seal_types": ["公章", "财务专用章"]}
     assert case.data["gongshang"]["business_scope"] == "软件开发；\n信息技术咨询服务"
     page = web.get(r.headers["Location"])
-    assert f"已受理，办件编号 {case.number}" in flashes(page)
+    assert f"已提交，办件编号 {case.number}" in flashes(page)
     assert "网上预审" in [row[0] for row in rows(page)]
     assert rows(browse("yushen").get("/inbox"))[0][:4] == [case.number, "并联审批（一单通）", "网上预审",
                                                           "闽江数字科技有限公司"]
@@ -530,6 +530,8 @@ def test_an_applicant_sees_only_their_own_cases(hall_ui, browse):
     bob_case = h.hall.runtime.start(h.people["bob"], "form_task", {"company": "鲍勃公司"})
     web = browse("ann")
     assert [row[0] for row in rows(web.get("/cases"))] == [c.number for c in reversed(h.cases)]
+    nav = {text(a).split()[0] for a in doc(web.get("/cases")).xpath("//header/nav/a")}
+    assert nav == {"办件查询"} and web.get("/").headers["Location"] == "/cases"  # no staff pages
     assert web.get(f"/cases/{mine.id}").status_code == 200
     assert web.get(f"/cases/{mine.id}/diagram.bpmn").status_code == 200
     for case in (others, bob_case):
@@ -557,7 +559,7 @@ def test_case_page_shows_the_case_its_tasks_history_and_data(hall_ui, browse):
         assert part in head, part
     assert rows(r)[0] == ["审查", "window", "clerk", "—"]  # no time limit
     history = [text(li) for li in page.xpath("//ol[@class='timeline']/li")]
-    assert history[0] == "11-30 09:00 受理 ann"
+    assert history[0] == "11-30 09:00 提交申请 ann"
     assert "到达 审查" in history[1]
     assert history[-1].startswith("11-30 09:03 签收") and history[-1].endswith("clerk")
     data = dict(zip([text(x) for x in page.xpath("//section[contains(@class,'main-col')]/dl/dt")],

@@ -208,3 +208,51 @@ def test_the_admin_keeps_the_working_calendar(hall_dl, browse):
     page = doc(web.get("/calendar?year=2027"))
     assert "尚未录入" not in text(page)
     assert page.xpath("//td[@title='2027-02-08']/@class") == ["day closed"]
+
+
+def test_a_supervision_note_reaches_whoever_holds_the_task_and_shows_on_its_page(hall_dl, browse):
+    h = hall_dl
+    clock.freeze(at(2026, 12, 3, 17, 31))  # the approval is overdue
+    h.hall.deadlines.sweep()
+    approve = h.open_tasks(h.at_approve.id, "approve")[0]
+    coord = browse("coord")
+    post(coord, f"/cases/{h.at_approve.id}/note", {"text": "请今日办结", "task_id": str(approve.id)})
+    dept = browse("dept")
+    notes = doc(dept.get("/notifications")).xpath("//ul[@class='notifications']/li")
+    [note] = [li for li in notes if "督办意见" in text(li)]
+    assert "请今日办结" in text(note) and "unread" in note.get("class")
+    page = doc(dept.get(f"/tasks/{approve.id}"))
+    head = text(page.xpath("//div[@class='page-head']")[0])
+    assert "已超期" in head and "已升级" in head  # overdue, and the coordinators were told
+    assert "请今日办结" in text(page.xpath("//section[contains(@class,'supervision-notes')]")[0])
+    # the window's review of the other case is not this note's business
+    review = h.open_tasks(h.at_review.id, "review")[0]
+    assert not doc(browse("clerk").get(f"/tasks/{review.id}")).xpath("//section[contains(@class,'supervision-notes')]")
+
+
+def test_opening_a_notification_marks_it_read(hall_dl, browse):
+    h = hall_dl
+    web = browse("dept")
+    before = text(doc(web.get("/inbox")).xpath("//a[@class='bell']")[0])
+    [first, *_] = doc(web.get("/notifications")).xpath("//ul[@class='notifications']/li[contains(@class,'unread')]/a")
+    r = web.get(first.get("href"))
+    approve = h.open_tasks(h.at_approve.id, "approve")[0]
+    assert r.status_code == 302 and r.headers["Location"] == f"/tasks/{approve.id}"
+    after = text(doc(web.get("/inbox")).xpath("//a[@class='bell']")[0])
+    assert before == "通知 1" and after == "通知"
+    assert browse("clerk").get(first.get("href")).status_code == 404  # not someone else's
+
+
+def test_people_see_only_the_actions_and_pages_that_are_theirs(hall_dl, browse):
+    h = hall_dl
+    clock.freeze(at(2026, 12, 3, 17, 31))
+    h.hall.deadlines.sweep()
+    forms = lambda page: {a.rsplit("/", 1)[-1] for a in page.xpath("//details[@class='actions-menu']//form/@action")}  # noqa: E731
+    assert forms(doc(browse("coord").get("/dashboard"))) == {"extend", "reassign", "escalate", "note"}
+    assert forms(doc(browse("watch").get("/dashboard"))) == {"note"}  # a supervisor reads and notes
+    nav = lambda name: [text(a) for a in doc(browse(name).get("/cases")).xpath("//header/nav/a")]  # noqa: E731
+    for who in ("watch", "admin"):
+        assert not {"我的待办", "已办", "发起办件"} & {n.split()[0] for n in nav(who)}, who
+        assert browse(who).get("/").headers["Location"] == "/cases"
+    assert {"我的待办", "已办", "发起办件"} <= {n.split()[0] for n in nav("clerk")}
+    assert browse("clerk").get("/").headers["Location"] == "/inbox"

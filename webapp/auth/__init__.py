@@ -86,7 +86,7 @@ def _safe_next(target: str | None, default: str | None = None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//") \
             and "\\" not in target:
         return target
-    return default or url_for("ui.inbox")
+    return default or url_for("ui.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from types import SimpleNamespace
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required
@@ -53,7 +53,7 @@ def _navigation():
         return {}
     actor = page_actor()
     h = hall()
-    return {"nav_counts": h.tasks.counts(actor), "me": current_user,
+    return {"nav_counts": h.tasks.counts(actor) if actor.works_tasks else None, "me": current_user,
             "unread": h.deadlines.unread(actor),
             "calendar_missing": sorted(h.deadlines.missing_years()) if actor.has("admin") else []}
 
@@ -77,7 +77,8 @@ def _process_names() -> dict[str, str]:
 
 @bp.route("/")
 def home():
-    return redirect(url_for("ui.inbox"))
+    """Staff start from their inbox; applicants, supervisors and admins from the cases."""
+    return redirect(url_for("ui.inbox" if page_actor().works_tasks else "ui.cases"))
 
 
 @bp.route("/inbox")
@@ -107,7 +108,7 @@ def done():
 
 def _back() -> str:
     """Where the list that posted a claim was (on this site only)."""
-    return _safe_next(request.form.get("back"))
+    return _safe_next(request.form.get("back"), url_for("ui.inbox"))
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
@@ -124,7 +125,7 @@ def claim(task_id):
 def unclaim(task_id):
     try:
         hall().tasks.unclaim(page_actor(), task_id)
-        flash(_("已退回组内"), "success")
+        flash(_("已放回组内待签收"), "success")
     except Conflict as e:
         flash(messages.engine_message(e), "error")
     return redirect(_back())
@@ -132,19 +133,46 @@ def unclaim(task_id):
 
 # --- a task --------------------------------------------------------------------------
 
+def _free_form_fields() -> list[dict]:
+    """What a task without a form takes: a comment (see `_free_form`)."""
+    return [{"name": "comment", "type": "text", "label": _("办理意见"), "required": False, "choices": None}]
+
+
+def _task_fields(h, task) -> list[dict]:
+    return forms_pkg.describe(h.tasks.form(task)) or _free_form_fields()
+
+
+def case_fields(h, bundle, done_tasks) -> list[dict]:
+    """The fields that label a case's data: its start form's, those of the forms its tasks
+    were completed with, and what the process writes itself (`caseData`, which says best
+    what its own values hold)."""
+    own = forms_pkg.describe(forms_pkg.registry.get(bundle.case_form)) if bundle.case_form else []
+    better = {f["name"]: f for f in own}
+    known: dict[str, dict] = {}
+    for f in [*forms_pkg.describe(h.runtime.start_form(bundle)),
+              *(f for t in done_tasks for f in forms_pkg.describe(h.tasks.form(t))), *own]:
+        known.setdefault(f["name"], better.get(f["name"], f))
+    return list(known.values())
+
+
 def _task_context(task, values=None, errors=None, gone=None):
     h = hall()
     case = h.runtime.case(task.case_id)
     form_fields = h.tasks.describe_form(task)
-    start_fields = forms_pkg.describe(h.runtime.start_form(h.repository.bundle(task.version_id)))
-    earlier = [(t, html.labelled(forms_pkg.describe(h.tasks.form(t)), t.data))
-               for t in h.tasks.case_tasks(task.case_id, status="completed")]
+    shown_fields = form_fields or _free_form_fields()
+    done = h.tasks.case_tasks(task.case_id, status="completed")
+    earlier = [(t, html.labelled(_task_fields(h, t), t.data)) for t in done]
     return {
         "task": task, "case": case, "fields": form_fields, "values": values or {}, "errors": errors or {},
         "may_work": may_work(page_actor(), task) and task.status == "open",
-        "shown": html.labelled(start_fields, h.tasks.visible_data(task)), "earlier": earlier, "gone": gone,
-        "result": html.labelled(form_fields, task.data), "typed": html.labelled(form_fields, values),
-        "process_name": _process_names().get(case.process_id, case.process_id),
+        "shown": html.labelled(case_fields(h, h.repository.bundle(task.version_id), done), h.tasks.visible_data(task)),
+        "earlier": earlier, "gone": gone,
+        "result": html.labelled(shown_fields, task.data), "typed": html.labelled(shown_fields, values),
+        "process_name": _process_names().get(case.process_id, case.process_id), "now": runtime.clock.now(),
+        # the coordinators' and supervisors' notes on this task, or on its whole case
+        "notes": [SimpleNamespace(at=e.at, text=(e.detail or {}).get("text", ""), by=e.actor)
+                  for e in h.runtime.events(task.case_id)
+                  if e.action == "supervision_note" and e.task_id in (None, task.id)],
     }
 
 
@@ -216,7 +244,7 @@ def start(process_id):
         except EngineFailure as e:
             errors = messages.form_errors(e)
         else:
-            flash(_("已受理，办件编号 %(number)s", number=case.number), "success")
+            flash(_("已提交，办件编号 %(number)s", number=case.number), "success")  # accepted (受理) only at a window
             return redirect(url_for("ui.case", case_id=case.id))
     return render_template("start.html", pv=pv, fields=form_fields, values=values, errors=errors), \
         (422 if errors else 200)
@@ -242,46 +270,107 @@ def cases():
                            processes=_process_names(), args=args)
 
 
+WINDOW_ROLES = ("staff", "coordinator", "director")  # who works at the counter
+
+
 @bp.route("/cases/<int:case_id>")
-def case(case_id):
+def case(case_id, typed: dict | None = None, status: int = 200):
+    """A case's page. `typed`: {message name: (values, errors)} of a counter form that was
+    refused, shown again with its errors."""
     h = hall()
-    case, open_tasks, events = h.runtime.case_page(case_id, page_actor())
+    actor = page_actor()
+    case, open_tasks, events = h.runtime.case_page(case_id, actor)
     pv = h.repository.version(case.process_id, case.version)
     done_tasks = h.tasks.case_tasks(case_id, status="completed")
-    start_fields = forms_pkg.describe(h.runtime.start_form(h.repository.bundle(pv.id)))
-    # the case data with the labels of the forms that wrote it: the start form, then each task's
-    known = {}
-    for f in [*start_fields, *(f for t in done_tasks for f in forms_pkg.describe(h.tasks.form(t)))]:
-        known.setdefault(f["name"], f)
-    names = {t.element_id: t.name for t in (*done_tasks, *open_tasks)}
+    bundle = h.repository.bundle(pv.id)
+    names = {**bundle.element_names, **{t.element_id: t.name for t in (*done_tasks, *open_tasks)}}
+    counter = actor.has(*WINDOW_ROLES)
+    replies = []  # what the case waits for, as forms the window clerk fills in for a walk-in applicant
+    if counter and case.status == "running":
+        for name in case.waiting or []:
+            key = bundle.message_form(name)
+            fields = forms_pkg.describe(forms_pkg.registry.get(key)) if key else []
+            values, errors = (typed or {}).get(name) or (
+                {f["name"]: case.data[f["name"]] for f in fields if f["name"] in (case.data or {})}, {})
+            replies.append(SimpleNamespace(name=name, fields=fields, values=values, errors=errors))
     return render_template(
         "case.html", case=case, open_tasks=open_tasks, events=timeline(events, names), done_tasks=done_tasks,
-        process_name=pv.name, data=html.labelled(list(known.values()), case.data),
+        process_name=pv.name, data=html.labelled(case_fields(h, bundle, done_tasks), case.data),
         current=sorted({t.element_id for t in open_tasks}), visited=case.visited or [], names=names,
-        now=runtime.clock.now(), special=[_("听证"), _("检验检测"), _("鉴定"), _("专家评审")])
+        now=runtime.clock.now(), special=[_("听证"), _("检验检测"), _("鉴定"), _("专家评审")], replies=replies,
+        ratings=h.ratings.of_case(actor, case_id) if case.status == "completed" else [],
+        may_rate=counter and case.status == "completed", levels=rating_levels()), status
+
+
+def rating_levels() -> dict[int, str]:
+    """好差评's five levels (engine.ratings.LEVELS) in the person's language."""
+    return {5: _("非常满意"), 4: _("满意"), 3: _("基本满意"), 2: _("不满意"), 1: _("非常不满意")}
+
+
+@bp.route("/cases/<int:case_id>/messages/<name>", methods=["POST"])
+def case_message(case_id, name):
+    """The window records what a walk-in applicant brings: a supplement, a resubmission."""
+    h = hall()
+    actor = page_actor()
+    if not actor.has(*WINDOW_ROLES):
+        raise Forbidden(_("窗口工作人员方可代收"))
+    row = h.runtime.visible_case(actor, case_id)
+    key = h.repository.bundle(row.version_id).message_form(name)
+    fields = forms_pkg.describe(forms_pkg.registry.get(key)) if key else []
+    values = html.parse(fields, request.form) if fields else _free_form(request.form)
+    try:
+        h.runtime.message(actor, case_id, name, values)
+    except (Invalid, EngineFailure) as e:
+        return case(case_id, typed={name: (values, messages.form_errors(e, fields))}, status=422)
+    except Conflict as e:
+        flash(messages.engine_message(e), "error")
+    else:
+        flash(_("已代收：%(name)s", name=name), "success")
+    return redirect(url_for("ui.case", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/ratings", methods=["POST"])
+def case_rating(case_id):
+    """The window records the rating a walk-in applicant gives (好差评)."""
+    try:
+        level = int(request.form.get("level", ""))
+    except ValueError:
+        level = None
+    try:
+        hall().ratings.rate(page_actor(), case_id, level, request.form.get("comment"), "counter")
+        flash(_("已代录好差评"), "success")
+    except (Invalid, Conflict) as e:
+        flash(messages.engine_message(e), "error")
+    return redirect(url_for("ui.case", case_id=case_id))
 
 
 def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
     """A case's events as its timeline reads them: when, what happened, to which step, any
     words that came with it (a reason, a note), and who did it."""
-    said = {  # verbs of the timeline; some words (签收, 退回) mean otherwise elsewhere
-        "started": pgettext("timeline", "受理"), "task_created": pgettext("timeline", "到达"),
-        "claimed": pgettext("timeline", "签收"), "unclaimed": pgettext("timeline", "退回"),
+    said = {  # verbs of the timeline; some words (签收, 办理) mean otherwise elsewhere
+        "started": pgettext("timeline", "提交申请"), "task_created": pgettext("timeline", "到达"),
+        "claimed": pgettext("timeline", "签收"), "unclaimed": pgettext("timeline", "放回组内"),
         "assigned": pgettext("timeline", "指派"), "completed": pgettext("timeline", "办理"),
         "task_cancelled": pgettext("timeline", "撤销"), "timer_fired": pgettext("timeline", "计时到期"),
         "message_received": pgettext("timeline", "收到"), "ended": pgettext("timeline", "办结"),
         "terminated": pgettext("timeline", "终止"), "error": pgettext("timeline", "异常"),
         "extended": pgettext("timeline", "延期"), "escalated": pgettext("timeline", "督办升级"),
         "supervision_note": pgettext("timeline", "督办意见"), "clock_stopped": pgettext("timeline", "暂停计时"),
-        "clock_resumed": pgettext("timeline", "恢复计时"),
+        "clock_resumed": pgettext("timeline", "恢复计时"), "rated": pgettext("timeline", "好差评"),
+        "deadlines_recounted": pgettext("timeline", "按工作日历重算时限"),
     }
-    people = {"system": _("系统"), **hall().identity.display_names(e.actor for e in events)}
+    usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
+    people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}
     lines = []
     for e in events:
         d = e.detail or {}
-        what = d.get("name") or d.get("message") or names.get(e.element_id) or e.element_id or ""
+        # a step by the name drawn on the diagram, never by its id
+        what = d.get("name") or d.get("message") or names.get(e.element_id) or ""
         words = d.get("reason") or d.get("text") or d.get("note") or ""
-        if e.action == "extended":
+        if e.action == "rated":
+            what = d.get("label") or ""
+            words = _("窗口代录") if d.get("channel") == "counter" else ""
+        elif e.action == "extended":
             words = _("%(n)s 个工作日：%(reason)s", n=d.get("workdays"), reason=words)
         elif e.action == "assigned":
             words = d.get("to") or d.get("to_group") or ""
@@ -309,6 +398,16 @@ def init_app(app) -> None:
     app.register_blueprint(supervision.bp)
 
     app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
+
+    @app.template_filter("person")
+    def _person(username: str | None) -> str:
+        """A username as the name people know them by (looked up once per page)."""
+        if not username:
+            return ""
+        names = g.setdefault("hall_names", {})
+        if username not in names:
+            names.update({username: username, **hall().identity.display_names([username])})
+        return names[username]
 
     @app.template_filter("localtime")
     def _localtime(value, fmt="%Y-%m-%d %H:%M"):

@@ -7,10 +7,13 @@ what is wrong, next to the field, in the form's words.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
+
+from engine import clock
 
 _ROW = re.compile(r"^\[(\d+)\]\.")
 
@@ -100,29 +103,47 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def labelled(fields: list[dict], data: dict | None) -> list[tuple[str, object, bool]]:
-    """(label, value, is_nested) rows to show data read-only with the form's labels;
-    keys the form does not know are shown under their own name."""
+def labelled(fields: list[dict], data: dict | None) -> list[tuple[str, object, str]]:
+    """(label, value, kind) rows to show data read-only with the form's labels: kind "value",
+    "group" (an object: its own rows) or "records" (a list of objects: rows each). Only what
+    a form describes is shown: a value without a label a person can read stays out."""
     data = data or {}
-    rows, known = [], set()
+    rows = []
     for desc in fields:
-        known.add(desc["name"])
         if desc["name"] not in data:
             continue
         value = data[desc["name"]]
+        item = desc.get("item") or {}
         if desc["type"] == "object" and isinstance(value, dict) and desc.get("fields"):
-            rows.append((desc["label"], labelled(desc["fields"], value), True))
+            rows.append((desc["label"], labelled(desc["fields"], value), "group"))
+        elif desc["type"] == "list" and item.get("fields") and isinstance(value, list):
+            rows.append((desc["label"], [labelled(item["fields"], v) for v in value if isinstance(v, dict)],
+                         "records"))
+        elif desc["type"] in ("object", "list") and not desc.get("fields") and not item:
+            continue  # free-form structure: nothing says what its parts are
         else:
-            rows.append((desc["label"], _shown(desc, value), False))
-    rows.extend((k, v, False) for k, v in data.items() if k not in known)
+            rows.append((desc["label"], _shown(desc, value), "value"))
     return rows
 
 
 def _shown(desc: dict, value):
-    choices = {str(c["value"]): c["label"] for c in (desc.get("choices") or (desc.get("item") or {}).get("choices")
-                                                     or [])}
+    item = desc.get("item") or {}
+    choices = {str(c["value"]): c["label"] for c in (desc.get("choices") or item.get("choices") or [])}
     if isinstance(value, list):
-        return [choices.get(str(v), v) for v in value]
+        return [_readable(item, choices.get(str(v), v)) for v in value]
     if isinstance(value, bool):
         return value
-    return choices.get(str(value), value)
+    return _readable(desc, choices.get(str(value), value))
+
+
+def _readable(desc: dict, value):
+    """A stored time as the hall's local time, to the minute."""
+    if desc.get("type") == "datetime" and isinstance(value, str):
+        try:
+            at = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if at.tzinfo is not None:
+            at = at.astimezone(clock.HALL_TZ)
+        return at.strftime("%Y-%m-%d %H:%M")
+    return value

@@ -354,6 +354,15 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
      lambda m: _("督办看板仅对协调员、常务副主任和驻厅监察开放")),
     (r"^accountability records are for supervisors$", lambda m: _("问责记录仅对驻厅监察开放")),
     (r"^the calendar is the admin's$", lambda m: _("工作日历由系统管理员维护")),
+    # engine/ratings.py
+    (r"^only hall staff record ratings at the window$", lambda m: _("只有窗口工作人员可以代录好差评")),
+    (r"^ratings come from the applicant, or are recorded at the window$",
+     lambda m: _("好差评由申请人作出，或由窗口代录")),
+    (r"^level must be 1 \(非常不满意\) to 5 \(非常满意\)$", lambda m: _("请选择评价等级（非常满意至非常不满意）")),
+    (r"^case (?P<number>\S+) is not finished yet: it is rated once its result is issued$",
+     lambda m: _("办件 %(number)s 尚未办结，办结后方可评价", number=m["number"])),
+    (r"^the comment is longer than (?P<n>\d+) characters$", lambda m: _("意见不能超过 %(n)s 个字", n=m["n"])),
+    (r"^no notification (?P<id>\d+)$", lambda m: _("通知 %(id)s 不存在", id=m["id"])),
     # engine/repository.py (deploying from the modeler)
     (r"^no version (?P<version>\d+) of process '(?P<process>.*)'$",
      lambda m: _("流程 %(process)s 没有版本 %(version)s", process=m["process"], version=m["version"])),
@@ -361,6 +370,101 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^(?P<n>\d+) problem\(s\) in the diagram$", lambda m: _("流程图中有 %(n)s 处问题", n=m["n"])),
     (r"^the diagram cannot be parsed: (?P<detail>.*)$", lambda m: _("无法解析流程图：%(detail)s", detail=m["detail"])),
 ]]
+
+
+# --- what deploying says of a diagram (engine/bpmn.py, engine/scripting.py) ------------
+
+def _inner(m: re.Match, key: str = "detail") -> str:
+    return lint_message(m[key])
+
+
+def _problems(m: re.Match, key: str = "problems") -> str:
+    return "；".join(lint_message(p) for p in m[key].split("; ")) if not english() else m[key]
+
+
+_LINT: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re.S), rule) for p, rule in [
+    # the restricted expression language
+    (r"^line (?P<line>\d+): (?P<detail>.*)$",
+     lambda m: _("第 %(line)s 行：%(detail)s", line=m["line"], detail=_inner(m))),
+    (r"^import is not allowed$", lambda m: _("不允许 import")),
+    (r"^name '(?P<x>.*)' is not allowed \(double underscore\)$",
+     lambda m: _("不允许使用名称“%(x)s”（双下划线）", x=m["x"])),
+    (r"^attribute '(?P<x>.*)' is not allowed \(underscore\)$",
+     lambda m: _("不允许访问属性“%(x)s”（下划线开头）", x=m["x"])),
+    (r"^attribute '(?P<x>.*)' is not allowed$", lambda m: _("不允许访问属性“%(x)s”", x=m["x"])),
+    (r"^function name '(?P<x>.*)' is not allowed \(underscore\)$",
+     lambda m: _("函数名“%(x)s”不能以下划线开头", x=m["x"])),
+    (r"^argument '(?P<x>.*)' is not allowed$", lambda m: _("不允许使用参数“%(x)s”", x=m["x"])),
+    (r"^'(?P<x>.*)' is not allowed$", lambda m: _("不允许使用“%(x)s”", x=m["x"])),
+    (r"^class definitions are not allowed$", lambda m: _("不允许定义类")),
+    (r"^global/nonlocal are not allowed$", lambda m: _("不允许使用 global / nonlocal")),
+    (r"^decorators are not allowed$", lambda m: _("不允许使用装饰器")),
+    (r"^format width too large$", lambda m: _("格式宽度过大")),
+    (r"^a bare 'except:' is not allowed; name the exception$", lambda m: _("不允许空的 except:，请写明异常类型")),
+    (r"^(?P<x>\w+) is not allowed$", lambda m: _("不允许使用 %(x)s", x=m["x"])),
+    (r"^empty expression$", lambda m: _("表达式为空")),
+    (r"^longer than (?P<n>\d+) characters$", lambda m: _("超过 %(n)s 个字符", n=m["n"])),
+    (r"^syntax error at line (?P<line>\w+): (?P<msg>.*)$",
+     lambda m: _("第 %(line)s 行语法错误（%(msg)s）", line=m["line"], msg=m["msg"])),
+    # where the expression is
+    (r"^expression '(?P<x>.*)': (?P<detail>.*)$", lambda m: _("表达式“%(x)s”：%(detail)s", x=m["x"], detail=_inner(m))),
+    (r"^script: (?P<detail>.*)$", lambda m: _("脚本：%(detail)s", detail=_inner(m))),
+    (r"^dueDate: (?P<detail>.*)$", lambda m: _("办理时限（dueDate）：%(detail)s", detail=_inner(m))),
+    (r"^collection '(?P<x>.*)': (?P<detail>.*)$", lambda m: _("集合“%(x)s”：%(detail)s", x=m["x"], detail=_inner(m))),
+    (r"^message expression: (?P<detail>.*)$", lambda m: _("消息表达式：%(detail)s", detail=_inner(m))),
+    (r"^caseTitle: (?P<detail>.*)$", lambda m: _("办件标题（caseTitle）：%(detail)s", detail=_inner(m))),
+    (r"^caseTimeLimit: (?P<detail>.*)$", lambda m: _("办件时限（caseTimeLimit）：%(detail)s", detail=_inner(m))),
+    (r"^input expression '(?P<x>.*)': (?P<detail>.*)$",
+     lambda m: _("输入表达式“%(x)s”：%(detail)s", x=m["x"], detail=_inner(m))),
+    (r"^rule entry '(?P<x>.*)': (?P<detail>.*)$",
+     lambda m: _("规则条目“%(x)s”：%(detail)s", x=m["x"], detail=_inner(m))),
+    (r"^output entry '(?P<x>.*)': (?P<detail>.*)$",
+     lambda m: _("输出条目“%(x)s”：%(detail)s", x=m["x"], detail=_inner(m))),
+    # the elements
+    (r"^script format '(?P<x>.*)' is not supported; write the script in Python$",
+     lambda m: _("不支持脚本格式“%(x)s”，请用 Python 编写脚本", x=m["x"])),
+    (r"^script task has no script$", lambda m: _("脚本任务没有脚本")),
+    (r"^timer is neither ISO 8601 nor a valid expression: (?P<problems>.*)$",
+     lambda m: _("定时器既不是 ISO 8601 时间，也不是有效的表达式：%(problems)s", problems=_problems(m))),
+    (r"^'(?P<x>.*)' is not a valid ISO 8601 duration, date or cycle(?P<hint> \(.*\))?$",
+     lambda m: _("“%(x)s”不是有效的 ISO 8601 时长、时间或周期", x=m["x"])
+     + (_("（以天计写作 P1D，以小时计写作 PT1H：T 写在小时之前）") if m["hint"] else "")),
+    (r"^formKey '(?P<x>.*)' has no registered form$", lambda m: _("表单键“%(x)s”没有对应的已登记表单", x=m["x"])),
+    (r"^messageForm '(?P<x>.*)' has no registered form$", lambda m: _("消息表单“%(x)s”没有对应的已登记表单", x=m["x"])),
+    (r"^messageForm '(?P<x>.*)': message '(?P<name>.*)' is checked with '(?P<other>.*)' elsewhere$",
+     lambda m: _("消息表单“%(x)s”：消息“%(name)s”在别处用“%(other)s”校验", x=m["x"], name=m["name"], other=m["other"])),
+    (r"^caseData '(?P<x>.*)' has no registered form$",
+     lambda m: _("办件数据表单“%(x)s”没有对应的已登记表单", x=m["x"])),
+    (r"^a form field has no id$", lambda m: _("有表单字段没有 id")),
+    (r"^form field '(?P<x>.*)' has unsupported type '(?P<t>.*)' \(use (?P<use>.*)\)$",
+     lambda m: _("表单字段“%(x)s”的类型“%(t)s”不受支持（可用：%(use)s）", x=m["x"], t=m["t"], use=m["use"])),
+    (r"^form field '(?P<x>.*)': unsupported constraint '(?P<c>.*)'$",
+     lambda m: _("表单字段“%(x)s”：不支持约束“%(c)s”", x=m["x"], c=m["c"])),
+    (r"^form field '(?P<x>.*)': (?P<c>\w+) needs a number, got '(?P<v>.*)'$",
+     lambda m: _("表单字段“%(x)s”：%(c)s 须为数字，而不是“%(v)s”", x=m["x"], c=m["c"], v=m["v"])),
+    (r"^caseTimeLimitFrom: no element '(?P<x>.*)' in the process to start the case's limit$",
+     lambda m: _("时限起算环节（caseTimeLimitFrom）：流程中没有环节“%(x)s”", x=m["x"])),
+    (r"^no BPMN process found in the uploaded files$", lambda m: _("上传的文件中没有 BPMN 流程")),
+    (r"^call activity calls unknown process '(?P<x>.*)'$", lambda m: _("调用活动调用了不存在的流程“%(x)s”", x=m["x"])),
+    (r"^process '(?P<x>.*)' is not executable \(isExecutable=\"false\"\)$",
+     lambda m: _("流程“%(x)s”未设为可执行（isExecutable=\"false\"）", x=m["x"])),
+    (r"^unknown process id '(?P<x>.*)'; the files define: (?P<ids>.*)$",
+     lambda m: _("没有流程“%(x)s”；文件中的流程：%(ids)s", x=m["x"], ids=m["ids"])),
+    (r"^cannot tell which process to deploy \(executable processes not called by another: (?P<ids>.*)\); "
+     r"name it with process_id$", lambda m: _("无法确定部署哪个流程（%(ids)s），请指定 process_id", ids=m["ids"])),
+]]
+
+
+def lint_message(text: str) -> str:
+    """A problem deploying found in a diagram, in the person's language (the element's id
+    is shown beside it, and names in the message stay as written)."""
+    if english():
+        return text
+    for pattern, rule in _LINT:
+        m = pattern.match(text)
+        if m:
+            return rule(m)
+    return _("流程图有误：%(detail)s", detail=text)
 
 
 def _engine_text(text: str) -> str | None:

@@ -15,6 +15,7 @@ from engine.errors import Forbidden, HallError, Invalid
 from webapp import hall
 from webapp.auth import page_actor
 from webapp.ui import page_blueprint
+from webapp.ui.messages import engine_message, lint_message
 
 bp = page_blueprint("models", "/models")
 
@@ -79,7 +80,13 @@ def blank():
 
 
 def _json_error(e: HallError):
-    return jsonify(e.payload()), e.status
+    """An error as the modeler shows it: the message and each element's problem in the
+    person's language."""
+    body = {"message": engine_message(e)}
+    if isinstance(e.extra.get("errors"), list):
+        body["errors"] = [{**p, "message": lint_message(p["message"])} if isinstance(p, dict) and
+                          isinstance(p.get("message"), str) else p for p in e.extra["errors"]]
+    return jsonify(body), e.status
 
 
 @bp.route("/deploy", methods=["POST"])

@@ -129,6 +129,17 @@ def notifications():
     return render_template("supervision/notifications.html", rows=rows)
 
 
+@bp.route("/notifications/<int:notification_id>")
+def open_notification(notification_id):
+    """Open what a notification is about; it is read from then on."""
+    n = hall().deadlines.open_notification(page_actor(), notification_id)
+    if n.task_id:
+        return redirect(url_for("ui.task", task_id=n.task_id))
+    if n.case_id:
+        return redirect(url_for("ui.case", case_id=n.case_id))
+    return redirect(url_for("supervision.notifications"))
+
+
 @bp.route("/notifications/read", methods=["POST"])
 def notifications_read():
     hall().deadlines.mark_read(page_actor())
