@@ -75,6 +75,12 @@ def test_a_date_in_a_year_not_entered_is_marked_provisional(h, browse):
     row = inbox_row(browse("clerk"), case.number)
     [due] = row.xpath(".//span[contains(@class,'due')]")
     assert text(due) == "2027-01-04 17:30*" and "2027" in due.get("title")  # 元旦 off even so
+    # the case's limit is marked too, on its page and in the list
+    web = browse("clerk")
+    [limit] = doc(web.get(f"/cases/{case.id}")).xpath("//p[@class='deadline-line']//span[contains(@class,'due')]")
+    assert text(limit) == "2027-01-07 17:30*" and "2027" in limit.get("title")
+    [listed] = doc(web.get("/cases")).xpath("//table[contains(@class,'list')]//span[contains(@class,'due')]")
+    assert text(listed) == "2027-01-07 17:30*"
     # the admin is told on every page until the year is entered
     h.user("admin", roles=["admin"])
     admin = browse("admin")

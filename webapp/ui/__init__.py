@@ -267,7 +267,7 @@ def cases():
                                        page=_page(), per_page=PER_PAGE, search=args.get("q") or None,
                                        since=_day(args.get("since")), until=_day(args.get("until")))
     return render_template("cases.html", cases=rows, total=total, page=_page(), pages=_pages(total),
-                           processes=_process_names(), args=args)
+                           processes=_process_names(), args=args, now=runtime.clock.now())
 
 
 WINDOW_ROLES = ("staff", "coordinator", "director")  # who works at the counter
