@@ -17,6 +17,8 @@ and also
   inbox      a group's inbox page (50 rows) with 1,000,000 open tasks in the database, p95, through the
              engine and as the whole HTML page; the deadline sweep when 100 of them cross a threshold
   timers     10,000 timers fired by the scheduler: how late after their due time
+  scripts    what running diagram code in a sandbox runner (engine.sandbox) costs per call: a
+             script of the 并联审批 kind and a comprehension, in the runner and in this process, in turn
 """
 
 from __future__ import annotations
@@ -442,6 +444,40 @@ def bench_timers(tmp: Path, n: int) -> dict:
 
 # ------------------------------------------------------------------------------------
 
+SCRIPT = """reviews = [{"department": d, "opinion": data.get(d), "comments": ""} for d in departments]
+rejected_departments = [r["department"] for r in reviews if r["opinion"] != "approve"]
+outcome = "refused" if rejected_departments else "approved"
+"""
+
+
+def bench_scripts(calls: int) -> dict[str, float]:
+    """µs per call of diagram code: in a sandbox runner against in this process, taken in turn."""
+    from engine import scripting
+
+    departments = ["工商", "国税", "地税", "质监", "公安"]
+    context = {"departments": departments, "data": {d: "approve" for d in departments},
+               "enterprise": {"name": "闽江数字科技有限公司", "capital": 500}}
+    expression = "sum(1 for d in departments if data.get(d) == 'approve') == len(departments)"
+    runs = {
+        "script, runner": lambda: scripting.execute(SCRIPT, dict(context)),
+        "script, here": lambda: scripting.run_exec(SCRIPT, dict(context)),
+        "expression, runner": lambda: scripting.evaluate(expression, context),
+        "expression, here": lambda: scripting.run_eval(expression, context),
+        "bounded expression": lambda: scripting.evaluate('enterprise["capital"] > 100', context),
+    }
+    for one in runs.values():
+        for _ in range(20):
+            one()
+    spent = dict.fromkeys(runs, 0.0)
+    for _ in range(calls // 50):
+        for name, one in runs.items():
+            t0 = time.perf_counter()
+            for _ in range(50):
+                one()
+            spent[name] += time.perf_counter() - t0
+    return {name: spent[name] / (calls // 50 * 50) * 1e6 for name in runs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small counts (a smoke check, not a measurement)")
@@ -488,6 +524,12 @@ def main() -> None:
                 print(f"    {label:12s} p95 {p95:6.2f} ms  ({rows} rows of {total:,}; with the navigation counts)")
             print(f"    inbox page  p95 {page:6.2f} ms  (server time: the whole HTML page, signed in)")
             print(f"    sweep       p95 {sweep:6.2f} ms  (100 of them crossing a threshold)")
+        scripts = bench_scripts(500 if args.quick else 5000)
+        print("  diagram code, per call (the runner is another process; 'here' is what it would cost unbounded):")
+        for name in ("script", "expression"):
+            runner, here = scripts[f"{name}, runner"], scripts[f"{name}, here"]
+            print(f"    {name:10s}  runner {runner:7.1f} µs   here {here:6.1f} µs   -> {runner / here:5.1f} x")
+        print(f"    bounded expression, always here {scripts['bounded expression']:6.1f} µs")
         if not args.skip_timers:
             timers = bench_timers(tmp, 2_000 if args.quick else 10_000)
             print(f"  {timers['fired']:,} timers fired by the scheduler, late by p50 {timers['p50']:.2f} s, "

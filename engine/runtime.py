@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import logging
 import threading
 import time
@@ -21,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
+import orjson
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -45,6 +47,8 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
     _C.outerjoin(User, User.id == _C.c.started_by_id))
 
 MAX_AUTOMATIC_STEPS = 10_000
+AUTOMATIC_SECONDS = 5.0  # an action's automatic steps, scripts included, end within this (plus one script's time)
+MAX_CASE_DATA = 8 * 1024 * 1024  # bytes of a case's data as JSON: a script's output is bounded as a client's is
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
@@ -291,6 +295,7 @@ class Runtime:
         """Run every automatic step; a timer that fires meanwhile is run on too."""
         wf = act.wf
         steps = 0
+        deadline = time.monotonic() + AUTOMATIC_SECONDS
 
         def count(task):
             nonlocal steps
@@ -299,6 +304,9 @@ class Runtime:
                 raise EngineFailure(
                     f"more than {MAX_AUTOMATIC_STEPS} automatic steps without waiting for anyone: "
                     "an endless loop in the diagram?", task.task_spec.bpmn_id)
+            if not steps & 15 and time.monotonic() > deadline:
+                raise EngineFailure(f"the automatic steps ran longer than {AUTOMATIC_SECONDS:g} s",
+                                    task.task_spec.bpmn_id)
 
         try:
             for _ in range(1000):
@@ -334,6 +342,8 @@ class Runtime:
                     detail={"name": end.task_spec.bpmn_name} if end else None)
         else:
             case.data = jsonable(case_data(wf))
+        if _json_size(case.data) > MAX_CASE_DATA:
+            raise EngineFailure(f"the case's data would be larger than {MAX_CASE_DATA // (1024 * 1024)} MiB")
         case.waiting = [] if wf.completed else sorted(waiting_messages(wf))
         deadlines.stamp_armed(wf, now)
         case.due_note = calendar.current().due_note(case.due_at)
@@ -692,6 +702,13 @@ def case_data(wf) -> dict:
     for t in tasks:
         DeepMerge.merge(merged, t.data)
     return merged or dict(wf.data)
+
+
+def _json_size(data) -> int:
+    try:
+        return len(orjson.dumps(data))
+    except TypeError:  # an integer beyond 64 bits: what only json writes
+        return len(json.dumps(data, ensure_ascii=False))
 
 
 def engine_steps(wf, will_complete_task) -> None:

@@ -1,11 +1,17 @@
 """The restricted environment every expression and script from a diagram runs in.
 
 A diagram is uploaded by a person, so its text must never become a way to run code on the
-server. Code is parsed, checked against a whitelist (no imports, no dunder or private
-attributes, no attribute outside a short list of data methods, no open/exec/eval/compile),
-rewritten so that loops, comprehensions, calls into user functions and size-amplifying
-operators pass through guards, and only then compiled. The same check runs at deploy time
-(`check`) and at run time (`compile_code`), so what deploys is what runs.
+server. Two bounds hold it:
+- reach: code is parsed and checked against a whitelist (no imports, no dunder or private
+  attributes, no attribute outside a short list of data methods, no open/exec/eval/
+  compile), at deploy time (`check`) and again before it runs, so what deploys is what runs;
+- resources: scripts, and any expression that could do more than a few steps (a call, a
+  loop, arithmetic), run in another process the operating system bounds (engine.sandbox):
+  killed after MAX_SECONDS, its memory capped, its result sized and checked. Only an
+  expression made of names, constants, subscripts, comparisons, `and`/`or`/`not`, `len`,
+  `.get(...)` and the hall's helpers (a gateway's `decision == "accept"`, a due date's
+  `${workdays(3)}`) runs in the server's process: its work is bounded by the size of the
+  data it reads, which is bounded as a client's is.
 
 Camunda diagrams write expressions as `${...}` and use `true`/`false`/`null`; both work.
 """
@@ -17,7 +23,6 @@ import datetime as _dt
 import decimal
 import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -28,21 +33,14 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from engine import clock
 
 MAX_SOURCE = 20_000          # characters of one expression or script
-MAX_STEPS = 1_000_000        # loop iterations, comprehension items and function calls per run
-MAX_SECONDS = 2.0            # wall time per run
-MAX_SIZE = 1_000_000         # longest string / collection an operator may build
-MAX_POWER_BITS = 100_000     # largest integer a power or shift may produce
 
 
 class ScriptError(Exception):
     """Code that the restricted environment refuses, with the reason."""
 
 
-class ScriptLimitExceeded(BaseException):
-    """Raised when code runs past its budget.
-
-    A BaseException, so that no `except` clause a script may write can swallow it (bare
-    `except:` and `except BaseException` are refused by the checker)."""
+class ScriptLimitExceeded(ScriptError):
+    """The code ran past its bounds (time, memory, the size of its result); it was stopped."""
 
 
 # Attribute names a script may use: the everyday methods of str, list, dict, set,
@@ -60,9 +58,6 @@ ALLOWED_ATTRIBUTES = frozenset("""
     real imag is_integer
 """.split())
 
-# Methods whose result can be far larger than their inputs: routed through `_guarded_call`.
-AMPLIFYING_METHODS = frozenset({"join", "replace"})
-
 FORBIDDEN_NAMES = frozenset({
     "open", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "dir",
     "getattr", "setattr", "delattr", "hasattr", "input", "breakpoint", "help", "type",
@@ -70,7 +65,6 @@ FORBIDDEN_NAMES = frozenset({
     "property", "exit", "quit", "license", "credits", "copyright",
 })
 
-_GUARD_PREFIX = "__hall_"
 _EL = re.compile(r"^\s*\$\{(.*)\}\s*$", re.S)
 
 
@@ -125,15 +119,6 @@ class _Checker(ast.NodeVisitor):
             self.refuse(node, "a bare 'except:' is not allowed; name the exception")
         self.generic_visit(node)
 
-    def visit_FormattedValue(self, node):
-        # f"{x:>999999999}" would allocate without bound: keep format specs short.
-        spec = node.format_spec
-        if spec is not None:
-            text = "".join(v.value for v in getattr(spec, "values", []) if isinstance(v, ast.Constant))
-            if any(len(d) > 4 for d in re.findall(r"\d+", text)):
-                self.refuse(node, "format width too large")
-        self.generic_visit(node)
-
     def visit_FunctionDef(self, node):
         if node.decorator_list:
             self.refuse(node, "decorators are not allowed")
@@ -144,67 +129,6 @@ class _Checker(ast.NodeVisitor):
     def visit_arg(self, node):
         if node.arg.startswith("__"):
             self.refuse(node, f"argument '{node.arg}' is not allowed")
-
-
-class _Guard(ast.NodeTransformer):
-    """Insert budget and size guards; runs only on code that passed `_Checker`."""
-
-    def _call(self, name: str, *args: ast.expr) -> ast.Call:
-        return ast.Call(func=ast.Name(id=_GUARD_PREFIX + name, ctx=ast.Load()), args=list(args), keywords=[])
-
-    def _tick(self) -> ast.Expr:
-        return ast.Expr(value=self._call("tick"))
-
-    def visit_While(self, node):
-        self.generic_visit(node)
-        node.body.insert(0, self._tick())
-        return node
-
-    def visit_For(self, node):
-        self.generic_visit(node)
-        node.iter = self._call("iter", node.iter)
-        return node
-
-    def visit_comprehension(self, node):
-        self.generic_visit(node)
-        node.iter = self._call("iter", node.iter)
-        return node
-
-    def visit_FunctionDef(self, node):
-        self.generic_visit(node)
-        node.body.insert(0, self._tick())
-        return node
-
-    def visit_Lambda(self, node):
-        self.generic_visit(node)
-        node.body = ast.BoolOp(op=ast.Or(), values=[self._call("tick"), node.body])
-        return node
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        op = {ast.Mult: "mult", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}.get(type(node.op))
-        return self._call(op, node.left, node.right) if op else node
-
-    def visit_AugAssign(self, node):
-        self.generic_visit(node)
-        op = {ast.Mult: "mult", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}.get(type(node.op))
-        if not op:
-            return node
-        load = ast.Name(id=node.target.id, ctx=ast.Load()) if isinstance(node.target, ast.Name) else None
-        if load is None:  # subscript/attribute targets: keep the guard by refusing nothing, evaluate plainly
-            return node
-        return ast.Assign(targets=[node.target], value=self._call(op, load, node.value), lineno=node.lineno)
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        f = node.func
-        if isinstance(f, ast.Attribute) and f.attr in AMPLIFYING_METHODS:
-            return ast.Call(
-                func=ast.Name(id=_GUARD_PREFIX + "call", ctx=ast.Load()),
-                args=[f.value, ast.Constant(f.attr), *node.args],
-                keywords=node.keywords,
-            )
-        return node
 
 
 def check(source: str, mode: str = "eval") -> list[str]:
@@ -229,106 +153,57 @@ def compile_code(source: str, mode: str = "eval"):
     if problems:
         raise ScriptError("; ".join(problems))
     tree = ast.parse(unwrap(source).strip() if mode == "eval" else source, mode=mode)
-    tree = ast.fix_missing_locations(_Guard().visit(tree))
     return compile(tree, "<diagram>", mode)
 
 
-# ---------------------------------------------------------------------------------------
-# Run-time guards and the names a script sees.
+# An expression made only of these does work bounded by the size of what it reads.
+_BOUNDED_NODES = (ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Compare, ast.BoolOp, ast.And, ast.Or,
+                  ast.UnaryOp, ast.Not, ast.USub, ast.Subscript, ast.List, ast.Tuple, ast.Eq, ast.NotEq, ast.Lt,
+                  ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn)
+_BOUNDED_CALLS = frozenset({"len", "workdays", "now", "today"})
+_BOUNDED_METHODS = frozenset({"get", "isoformat"})
 
-class _Budget:
-    __slots__ = ("deadline", "spent", "steps")
 
-    def __init__(self) -> None:
-        self.steps = 0
-        self.deadline = time.monotonic() + MAX_SECONDS
-        self.spent = False
-
-    def tick(self):
-        self.steps += 1
-        if self.spent or self.steps > MAX_STEPS or (
-            not self.steps & 0xFFF and time.monotonic() > self.deadline
-        ):
-            self.spent = True
-            raise ScriptLimitExceeded(f"script ran longer than allowed ({MAX_STEPS} steps or {MAX_SECONDS} s)")
+@lru_cache(maxsize=4096)
+def bounded(source: str) -> bool:
+    """Can this expression run in the server's own process (see the module's docstring)?"""
+    try:
+        tree = ast.parse(unwrap(source).strip(), mode="eval")
+    except SyntaxError:
         return False
-
-    def iterate(self, iterable):
-        for item in iterable:
-            self.tick()
-            yield item
-
-
-def _size(value) -> int:
-    return len(value) if isinstance(value, (str, list, tuple, bytes)) else 0
-
-
-def _too_big(what: str):
-    return ScriptError(f"{what} would exceed the size limit ({MAX_SIZE})")
-
-
-def _mult(a, b):
-    if isinstance(a, int) and _size(b):
-        a, b = b, a
-    if _size(a) and isinstance(b, int) and _size(a) * b > MAX_SIZE:
-        raise _too_big("repetition")
-    return a * b
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            plain = isinstance(f, ast.Name) and f.id in _BOUNDED_CALLS
+            method = isinstance(f, ast.Attribute) and f.attr in _BOUNDED_METHODS
+            if not (plain or method) or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                return False
+        elif isinstance(node, ast.Attribute):
+            if node.attr not in _BOUNDED_METHODS:
+                return False
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, int) and abs(node.value).bit_length() > 64:
+                return False
+        elif isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Slice):
+                return False
+        elif not isinstance(node, _BOUNDED_NODES):
+            return False
+    return True
 
 
-def _pow(a, b):
-    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
-        if a.bit_length() * b > MAX_POWER_BITS:
-            raise _too_big("power")
-    return a**b
-
-
-def _lshift(a, b):
-    if isinstance(a, int) and isinstance(b, int) and b > MAX_POWER_BITS:
-        raise _too_big("shift")
-    return a << b
-
-
-_PCT_WIDTH = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d+))?")
-
-
-def _mod(a, b):
-    if isinstance(a, str) and any(len(w) > 4 for m in _PCT_WIDTH.findall(a) for w in m):
-        raise _too_big("format width")
-    return a % b
-
-
-def _call(obj, name, *args, **kwargs):
-    if name == "join" and isinstance(obj, str):
-        parts = list(args[0]) if args else []
-        if sum(len(p) if isinstance(p, str) else 0 for p in parts) + len(obj) * len(parts) > MAX_SIZE:
-            raise _too_big("join")
-        return obj.join(parts, **kwargs)
-    if name == "replace" and isinstance(obj, str) and len(args) >= 2:
-        old, new = args[0], args[1]
-        if isinstance(old, str) and isinstance(new, str) and len(new) > len(old):
-            grow = (obj.count(old) if old else len(obj) + 1) * (len(new) - len(old))
-            if len(obj) + grow > MAX_SIZE:
-                raise _too_big("replace")
-    return getattr(obj, name)(*args, **kwargs)
-
-
-def _range(*args):
-    r = range(*args)
-    if len(r) > MAX_SIZE:
-        raise _too_big("range")
-    return r
-
+# ---------------------------------------------------------------------------------------
+# The names a script sees.
 
 SAFE_BUILTINS: dict[str, Any] = {
     name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
     for name in (
-        "abs all any bool dict divmod enumerate filter float frozenset int isinstance len list "
+        "abs all any bool dict divmod enumerate filter float frozenset int isinstance len list range "
         "map max min next reversed round set slice sorted str sum tuple zip iter callable chr ord "
         "Exception ValueError KeyError IndexError TypeError ZeroDivisionError ArithmeticError "
         "LookupError RuntimeError AssertionError NameError"
     ).split()
 }
-SAFE_BUILTINS["range"] = _range
 
 
 def _today() -> _dt.date:
@@ -349,33 +224,25 @@ def register_helper(name: str, fn: Callable) -> None:
     HELPERS[name] = fn
 
 
-def _globals(context: Mapping, budget: _Budget) -> dict:
-    g = {
-        "__builtins__": SAFE_BUILTINS,
-        "__hall_tick": budget.tick, "__hall_iter": budget.iterate,
-        "__hall_mult": _mult, "__hall_pow": _pow, "__hall_lshift": _lshift, "__hall_mod": _mod,
-        "__hall_call": _call,
-    }
+def _globals(context: Mapping, extra: Mapping | None) -> dict:
+    g = {"__builtins__": SAFE_BUILTINS}
     g.update(HELPERS)
     g.update(context)
+    if extra:
+        g.update(extra)
     return g
 
 
-def evaluate(source: str, context: Mapping, extra: Mapping | None = None) -> Any:
-    budget = _Budget()
-    g = _globals(context, budget)
-    if extra:
-        g.update(extra)
-    return eval(compile_code(source, "eval"), g)
+def run_eval(source: str, context: Mapping, extra: Mapping | None = None) -> Any:
+    """Evaluate checked code here, in this process: for a bounded expression, or in a
+    sandbox runner (engine.sandbox)."""
+    return eval(compile_code(source, "eval"), _globals(context, extra))
 
 
-def execute(source: str, context: dict, extra: Mapping | None = None) -> None:
-    """Run a script in `context` (the task data): what it assigns at top level becomes task
-    data, what it deletes is removed; functions it defines and the helpers are left out."""
-    budget = _Budget()
-    g = _globals(context, budget)
-    if extra:
-        g.update(extra)
+def run_exec(source: str, context: dict, extra: Mapping | None = None) -> None:
+    """Run a checked script here (in a sandbox runner): what it assigns at top level becomes
+    task data, what it deletes is removed; functions it defines and the helpers are left out."""
+    g = _globals(context, extra)
     injected = {k: v for k, v in g.items() if k not in context}
     exec(compile_code(source, "exec"), g)
     result = {
@@ -384,6 +251,56 @@ def execute(source: str, context: dict, extra: Mapping | None = None) -> None:
     }
     context.clear()
     context.update(result)
+
+
+def evaluate(source: str, context: Mapping, extra: Mapping | None = None) -> Any:
+    """The value of an expression from a diagram over `context` (task data)."""
+    compile_code(source, "eval")  # what the checker refuses is refused here, before anything runs
+    if bounded(source):
+        return run_eval(source, context, extra)
+    return _sandboxed("eval", source, context, extra)
+
+
+def execute(source: str, context: dict, extra: Mapping | None = None) -> None:
+    """Run a script from a diagram on `context` (task data), in a sandbox runner."""
+    compile_code(source, "exec")
+    changed, deleted = _sandboxed("exec", source, context, extra)
+    for name in deleted:
+        context.pop(name, None)
+    context.update(changed)
+
+
+_SANDBOX = None
+
+
+def _sandboxed(kind: str, source: str, context: Mapping, extra: Mapping | None):
+    global _SANDBOX
+    from engine import calendar, sandbox
+
+    if _SANDBOX is None:
+        _SANDBOX = sandbox.Sandbox()
+    counts_workdays = "workdays" in _names(source, kind)  # the runner gets the calendar only when it counts
+    try:
+        return _SANDBOX.run(kind, source, dict(context), dict(extra or {}), clock.now(),
+                            calendar.current() if counts_workdays else None)
+    except sandbox.SandboxError as e:
+        raise ScriptLimitExceeded(f"the script was stopped: {e}") from None
+    except sandbox.ScriptFailed as e:
+        raise _as_raised(e) from None
+
+
+@lru_cache(maxsize=4096)
+def _names(source: str, mode: str) -> frozenset[str]:
+    tree = ast.parse(unwrap(source).strip() if mode == "eval" else source, mode=mode)
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+
+
+def _as_raised(e) -> Exception:
+    """A script's own error, as the builtin exception it raised where there is one."""
+    cls = SAFE_BUILTINS.get(e.kind)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls(*e.args_)
+    return ScriptError(str(e))
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):

@@ -2,6 +2,7 @@
 
 import io
 import re
+import time
 
 import pytest
 
@@ -449,3 +450,52 @@ def test_running_cases_keep_their_version(client, deployed):
     assert (old["version"], new["version"]) == (1, 2)
     detail = client.get(f"/api/v1/tasks/{old['open_tasks'][0]['id']}", headers=h.token("clerk")).get_json()
     assert {f["name"]: f for f in detail["form"]}["decision"]["label"] == "审查结论"
+
+
+HOSTILE = {
+    "endless": "while True:\n    pass",
+    "squaring": "x = 3 ** 50000\nfor i in range(14):\n    x = x * x",
+    "doubling": "s = 'a' * 1000\nfor i in range(40):\n    s = s + s",
+    "wide format": "w = 10**9\nx = f\"{'':{w}}\"",
+    "huge result": "x = 'a' * 50_000_000",
+}
+
+
+def _scripted(script: str, condition: str = "True") -> bytes:
+    xml = FORM.decode().replace(
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>',
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>'
+        '<bpmn:scriptTask id="work" name="计算"><bpmn:script></bpmn:script></bpmn:scriptTask>'
+        '<bpmn:sequenceFlow id="f1b" sourceRef="work" targetRef="pick"/>'
+        '<bpmn:exclusiveGateway id="pick" default="f1d"/>'
+        '<bpmn:sequenceFlow id="f1c" sourceRef="pick" targetRef="review"><bpmn:conditionExpression>'
+        '</bpmn:conditionExpression></bpmn:sequenceFlow>'
+        '<bpmn:sequenceFlow id="f1d" sourceRef="pick" targetRef="review"/>')
+    from xml.sax.saxutils import escape
+
+    xml = xml.replace("<bpmn:script></bpmn:script>", f"<bpmn:script>{escape(script)}</bpmn:script>")
+    return xml.replace("<bpmn:conditionExpression></bpmn:conditionExpression>",
+                       f"<bpmn:conditionExpression>{escape(condition)}</bpmn:conditionExpression>").encode()
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_script_code_is_a_422_naming_the_step_within_seconds(client, hall_users, name):
+    h = hall_users
+    assert deploy(client, h, _scripted(HOSTILE[name])).status_code == 201
+    started = time.monotonic()
+    r = start(client, h)
+    assert r.status_code == 422, r.get_json()
+    assert time.monotonic() - started < 4.0
+    body = r.get_json()
+    assert body["errors"][0]["element_id"] == "work" and "计算" in body["message"]
+    assert h.hall.runtime.cases(h.actor("clerk"))[1] == 0  # nothing was stored
+
+
+def test_a_gateway_condition_that_loops_is_stopped_too(client, hall_users):
+    h = hall_users
+    xml = _scripted("x = 3 ** 5000", "[y := x * x for _ in range(10**9)]")
+    assert deploy(client, h, xml).status_code == 201
+    started = time.monotonic()
+    r = start(client, h)
+    assert r.status_code == 422 and time.monotonic() - started < 4.0
+    assert r.get_json()["errors"][0]["element_id"] in ("pick", "f1c")
