@@ -22,7 +22,18 @@ from engine import bpmn, scheduler
 from engine import db as engine_db
 from engine.deadlines import Policy
 from engine.hall import Hall
-from webapp import HallFlask, IdConverter, JSONProvider, LazyCookieSessions, api, db, hall, migrate, refuse_nul
+from webapp import (
+    HallFlask,
+    IdConverter,
+    JSONProvider,
+    LazyCookieSessions,
+    api,
+    db,
+    hall,
+    migrate,
+    refuse_nul,
+    security_headers,
+)
 
 ROOT = Path(__file__).resolve().parent
 
@@ -119,6 +130,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = LazyCookieSessions()
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_nul)
+    app.after_request(security_headers)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     instance = Path(app.instance_path)
     app.config.update(

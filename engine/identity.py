@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -12,12 +13,31 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import clock, db
-from engine.errors import Invalid, NotFound
-from engine.models import ApiToken, Group, User, user_groups
+from engine.errors import HallError, Invalid, NotFound
+from engine.models import ApiToken, Group, LoginFailure, User, user_groups
 
 ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "admin")
+# The group every applicant belongs to. A task for it (its lane, or candidateGroups) is the
+# case's own applicant's alone: it is given to whoever started the case (the enterprise, or
+# the clerk or agent who filed for it), never queued for every applicant to see.
+APPLICANTS = "申请人"
 TOKEN_LIFETIME = dt.timedelta(hours=12)
-TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_SECONDS = 5.0  # a revoked token may serve this much longer on another node (never on its own)
+THROTTLE_WINDOW = dt.timedelta(minutes=15)  # wrong passwords are counted over this long
+ACCOUNT_FAILURES = 5  # then the account takes no password, right or wrong, till the window has passed
+ADDRESS_FAILURES = 20  # nor does the address, for any account
+
+log = logging.getLogger("hall.identity")
+
+
+class Throttled(HallError):
+    """Too many wrong passwords for an account or from an address: try again later."""
+
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds", retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,8 @@ class Identity:
             if user is None:
                 user = User(username=username, created_at=clock.now())
                 s.add(user)
+            elif not check_password_hash(user.password_hash, password):
+                self._end_sessions(s, user.id)  # a new password ends every session of the old one
             user.password_hash = (generate_password_hash(password, self.password_method) if self.password_method
                                   else generate_password_hash(password))
             user.roles = ",".join(dict.fromkeys(roles))
@@ -122,21 +144,75 @@ class Identity:
     def groups(self) -> list[Group]:
         return list(self.session.scalars(sa.select(Group).order_by(Group.name)))
 
-    def authenticate(self, username: str, password: str) -> User | None:
-        user = self.session.scalar(sa.select(User).where(User.username == (username or "")))
-        if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
-            return None
-        return user
+    def set_active(self, username: str, active: bool) -> None:
+        """Deactivate a user (every session and token ends at once) or activate them again."""
+        with db.write(self.session) as s:
+            user = s.scalar(sa.select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            user.active = active
+            if not active:
+                self._end_sessions(s, user.id)
+
+    def authenticate(self, username: str, password: str, address: str = "unknown") -> User | None:
+        """The user these credentials name, or None. Throttled: after ACCOUNT_FAILURES wrong
+        passwords for an account, or ADDRESS_FAILURES from an address, within THROTTLE_WINDOW,
+        no password is tried (Throttled, 429) until the window has passed."""
+        username, address = (username or "")[:64], (address or "unknown")[:64]
+        now = clock.now()
+        f = LoginFailure.__table__.c
+        since = now - THROTTLE_WINDOW
+        for column, value, limit in ((f.username, username, ACCOUNT_FAILURES), (f.address, address, ADDRESS_FAILURES)):
+            recent = list(self.session.scalars(sa.select(f.at).where(column == value, f.at > since)
+                                               .order_by(f.at.desc()).limit(limit)))
+            if len(recent) >= limit:
+                self.session.rollback()
+                retry = max(1, int((recent[-1] + THROTTLE_WINDOW - now).total_seconds()) + 1)
+                log.warning("sign-in throttled", extra={"username": username, "address": address, "retry_after": retry})
+                raise Throttled(retry)
+        user = self.session.scalar(sa.select(User).where(User.username == username))
+        self.session.rollback()
+        ok = user is not None and user.active and check_password_hash(user.password_hash, password or "")
+        with db.write(self.session) as s:
+            if ok:
+                s.execute(sa.delete(LoginFailure).where(f.username == username))
+            else:
+                s.add(LoginFailure(username=username, address=address, at=now))
+                s.execute(sa.delete(LoginFailure).where(f.at < since - THROTTLE_WINDOW))  # the old ones go
+        if not ok:
+            log.info("sign-in refused", extra={"username": username, "address": address})
+        return user if ok else None
 
     # tokens ------------------------------------------------------------------------
-    def issue_token(self, user: User) -> str:
+    def issue_token(self, user: User, kind: str = "api") -> str:
+        """A new session for `user`: a bearer token ("api") or a page session ("page")."""
         token = secrets.token_urlsafe(32)
         now = clock.now()
         with db.write(self.session) as s:
             s.execute(sa.delete(ApiToken).where(ApiToken.expires_at < now))
-            s.add(ApiToken(token_hash=_token_hash(token), user_id=user.id, created_at=now,
+            s.add(ApiToken(token_hash=_token_hash(token), user_id=user.id, kind=kind, created_at=now,
                            expires_at=now + TOKEN_LIFETIME))
         return token
+
+    def revoke_token(self, token: str) -> None:
+        """Sign out: the token (or page session) is dead from now on."""
+        key = _token_hash(token)
+        with db.write(self.session) as s:
+            s.execute(sa.delete(ApiToken).where(ApiToken.token_hash == key))
+        self._tokens.pop(key, None)
+
+    def _end_sessions(self, s, user_id: int) -> None:
+        s.execute(sa.delete(ApiToken).where(ApiToken.user_id == user_id))
+        for key in [k for k, (_, a) in list(self._tokens.items()) if a.id == user_id]:
+            self._tokens.pop(key, None)
+
+    def actor_for_session(self, token: str) -> Actor | None:
+        """The actor of a page session, looked up at every request (never remembered)."""
+        row = self.session.execute(sa.select(ApiToken.user_id, ApiToken.expires_at).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.kind == "page")).first()
+        if row is None or row.expires_at < clock.now():
+            return None
+        return self.actor(row.user_id)
 
     def actor_for_token(self, token: str) -> Actor | None:
         """The actor a bearer token stands for; remembered for a few seconds, so a burst of
@@ -149,7 +225,7 @@ class Identity:
         u = User.__table__.c
         row = self.session.execute(
             sa.select(u.id, u.username, u.roles, u.display_name, u.active, ApiToken.expires_at)
-            .join(ApiToken, ApiToken.user_id == u.id).where(ApiToken.token_hash == key)).first()
+            .join(ApiToken, ApiToken.user_id == u.id).where(ApiToken.token_hash == key, ApiToken.kind == "api")).first()
         if row is None or not row.active or row.expires_at < clock.now():
             self._tokens.pop(key, None)
             return None

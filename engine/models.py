@@ -75,12 +75,29 @@ class User(Base):
 
 
 class ApiToken(Base):
+    """A signed-in session: a bearer token of the API ("api") or a page session ("page"),
+    by its hash. Signing out, a new password or deactivation deletes it: it is dead at once."""
+
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), default="api", server_default="api")
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
+
+
+class LoginFailure(Base):
+    """A wrong password, by account and by address: what sign-in throttling counts (in the
+    database, so that every app node counts the same)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_username", "username", "at"),
+                      sa.Index("ix_login_failures_address", "address", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime]
 
 
 class ProcessVersion(Base):

@@ -35,7 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import bpmn, calendar, clock, db, deadlines, history, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
-from engine.identity import SYSTEM, Actor
+from engine.identity import APPLICANTS, SYSTEM, Actor
 from engine.models import Case, User
 from engine.store import Stale, Store, reading, transaction
 
@@ -382,6 +382,8 @@ class Runtime:
         queue = []
         for r, w in zip(rows, wanted, strict=True):
             r["assignee_id"] = user_ids.get(w) if w else None
+            if APPLICANTS in r["candidate_groups"]:  # the case's applicant's alone, whatever the diagram says
+                r["assignee_id"] = act.case.started_by_id
             r["claimed_at"] = now if r["assignee_id"] else None
             task_id = st.insert_task(r)
             open_tasks[r["spiff_id"]] = (task_id, r["element_id"])

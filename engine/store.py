@@ -375,12 +375,12 @@ class Store:
         """A task row with its case's version."""
         row = self._run(
             "SELECT t.id, t.case_id, t.spiff_id, t.element_id, t.status, t.assignee_id, t.candidate_groups, "
-            "t.lane, t.due_at, t.next_alert_at, c.version_id FROM tasks t JOIN cases c ON c.id = t.case_id "
-            "WHERE t.id = ?", (task_id,)).fetchone()
+            "t.lane, t.due_at, t.next_alert_at, c.version_id, u.username FROM tasks t JOIN cases c ON "
+            "c.id = t.case_id LEFT JOIN users u ON u.id = t.assignee_id WHERE t.id = ?", (task_id,)).fetchone()
         if row is None:
             return None
         task = dict(zip(("id", "case_id", "spiff_id", "element_id", "status", "assignee_id", "candidate_groups",
-                         "lane", "due_at", "next_alert_at", "version_id"), row, strict=True))
+                         "lane", "due_at", "next_alert_at", "version_id", "assignee"), row, strict=True))
         task["candidate_groups"] = self.read_json(task["candidate_groups"]) or []
         task["due_at"] = self.read_ts(task["due_at"])
         return task

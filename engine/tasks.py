@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import calendar, clock, db, deadlines, history, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.identity import Actor, actor_of
+from engine.identity import APPLICANTS, Actor, actor_of
 from engine.models import NEVER_DUE, Case, Group, QueueCount, Task, TaskQueue, User
 from engine.store import add_to_queue_counts, reading
 
@@ -38,14 +38,14 @@ def may_work(actor: Actor, task) -> bool:
         return task.assignee_id == actor.id
     if "admin" in actor.roles:
         return True
-    if task.candidate_groups:
-        return bool(actor.groups.intersection(task.candidate_groups))
+    if task.candidate_groups:  # the applicants' group opens nothing: such a task is given to its applicant
+        return bool(actor.groups.intersection(task.candidate_groups).difference((APPLICANTS,)))
     return actor.has("staff")
 
 
 def may_see(actor: Actor, task) -> bool:
     return may_work(actor, task) or task.assignee_id == actor.id or actor.has(*OVERSIGHT) or bool(
-        task.candidate_groups and actor.groups.intersection(task.candidate_groups))
+        task.candidate_groups and actor.groups.intersection(task.candidate_groups).difference((APPLICANTS,)))
 
 
 class Tasks:
@@ -203,8 +203,14 @@ class Tasks:
 
     # claiming ----------------------------------------------------------------------
     def _locked(self, s, task_id: int) -> Task:
+        """The task row, locked as every action locks: its case first, then the task (on
+        PostgreSQL; SQLite's write lock is the whole database). Locking the task alone
+        would deadlock with a completion, which holds the case and waits for the task."""
         q = sa.select(Task).where(Task.id == task_id).execution_options(populate_existing=True)
         if db.is_postgres(s):
+            case_id = s.scalar(sa.select(Task.case_id).where(Task.id == task_id))
+            if case_id is not None:
+                s.execute(sa.select(Case.id).where(Case.id == case_id).with_for_update())
             q = q.with_for_update()
         task = s.scalar(q)
         if task is None:
@@ -285,6 +291,9 @@ class Tasks:
         if not isinstance(group, str) or not group.strip():
             raise Invalid("group is required", {"group": ["required"]})
         group = group.strip()
+        if group == APPLICANTS:
+            raise Invalid("a task for the applicant is given to the case's own applicant, not to the group",
+                          {"group": ["not the applicants' group"]})
         with db.write(self.session) as s:
             if s.get(Group, group) is None:
                 raise Invalid(f"no group '{group}'", {"group": [f"no group '{group}'"]})
@@ -311,6 +320,9 @@ class Tasks:
             if task.status != "open":
                 raise Conflict(f"task {task_id} is already {task.status}")
             if not may_work(actor, task):
+                if task.assignee_id is not None and may_work(actor, SimpleNamespace(
+                        assignee_id=None, candidate_groups=task.candidate_groups)):
+                    raise Conflict(f"task {task_id} is held by {task.assignee or 'someone else'}")
                 raise Forbidden("this task is not yours" if task.assignee_id
                                 else "this task is not open to your groups")
             spec = self.runtime.repository.bundle(task.version_id).human_task(task.element_id)

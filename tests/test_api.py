@@ -349,7 +349,7 @@ def test_inbox_claim_unclaim_and_form(client, deployed):
     assert [t["id"] for t in client.get("/api/v1/tasks?scope=mine", headers=h.token("clerk")).get_json()] == [task_id]
     r = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"decision": "accept", "pages": 3}},
                     headers=h.token("clerk2"))
-    assert r.status_code == 403
+    assert r.status_code == 409 and r.get_json()["message"] == f"task {task_id} is held by clerk"  # not 403: held
     assert client.post(f"/api/v1/tasks/{task_id}/unclaim", headers=h.token("clerk")).status_code == 200
     assert len(client.get("/api/v1/tasks?scope=group", headers=h.token("clerk2")).get_json()) == 1
 
@@ -499,3 +499,28 @@ def test_a_gateway_condition_that_loops_is_stopped_too(client, hall_users):
     r = start(client, h)
     assert r.status_code == 422 and time.monotonic() - started < 4.0
     assert r.get_json()["errors"][0]["element_id"] in ("pick", "f1c")
+
+
+def test_a_task_for_the_applicant_is_the_cases_own_applicants_alone(client, hall_users):
+    """Every applicant shares the group 申请人: a task in that lane goes to the applicant who
+    filed the case, and no other applicant reads it, completes it or sees it listed."""
+    h = hall_users
+    h.deploy(DIAGRAMS / "applicant_task.bpmn")
+    case = client.post("/api/v1/cases", json={"process_id": "applicant_task", "data": {}},
+                       headers=h.token("ann")).get_json()
+    [task] = case["open_tasks"]
+    assert task["assignee"] == "ann" and task["element_id"] == "confirm"
+    assert client.get("/api/v1/tasks", headers=h.token("bob")).get_json() == []
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=h.token("bob")).status_code == 403
+    assert client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}},
+                       headers=h.token("bob")).status_code == 403
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=h.token("bob")).status_code in (403, 409)
+    assert [t["id"] for t in client.get("/api/v1/tasks", headers=h.token("ann")).get_json()] == [task["id"]]
+    r = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}, headers=h.token("ann"))
+    assert r.status_code == 200
+    # a task open to a window and to 申请人 is given to this applicant too: never to any other
+    [sign] = r.get_json()["open_tasks"]
+    assert sign["assignee"] == "ann"
+    assert client.get(f"/api/v1/tasks/{sign['id']}", headers=h.token("bob")).status_code == 403
+    assert client.post(f"/api/v1/tasks/{sign['id']}/reassign", json={"group": "申请人"},
+                       headers=h.token("coord")).status_code == 422

@@ -107,3 +107,38 @@ def test_claims_of_tasks_open_to_the_same_groups_in_either_order_never_deadlock(
     assert not errors, errors[:3]
     db.session.rollback()
     assert h.hall.tasks.counts(clerks[0]) == {"mine": 0, "group": 2 * len(task_ids)}
+
+
+def test_a_claim_and_a_completion_of_one_task_at_the_same_moment_is_a_conflict_never_an_error(app, h):
+    """One clerk claims, another completes, the same unclaimed task at once: one of them
+    wins, the other is told so (409), on either database and in any order of their locks."""
+    claimer, completer = (h.user(f"clerk{i}", groups=["window", "gs", "gt", "dt", "zj"]) for i in range(2))
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    rounds = []
+    for n in range(80):
+        case = h.hall.runtime.start(claimer, "parallel5", {"n": n})
+        rounds.append(h.open_tasks(case.id)[0].id)
+    errors: list = []
+    outcome: Counter = Counter()
+
+    for task_id in rounds:
+        barrier = threading.Barrier(2)
+
+        def worker(clerk, i, task_id=task_id, barrier=barrier):
+            with app.app_context():
+                tasks = current_hall().tasks
+                barrier.wait()
+                try:
+                    if i == 0:
+                        tasks.claim(clerk, task_id)
+                    else:
+                        tasks.complete(clerk, task_id, {})
+                    outcome["claimed" if i == 0 else "completed"] += 1
+                except Conflict:
+                    outcome["conflict"] += 1
+                except Exception as e:  # a deadlock, a 500
+                    errors.append(repr(e))
+
+        _side_by_side(worker, [claimer, completer])
+    assert not errors, errors[:3]
+    assert outcome["conflict"] + outcome["claimed"] + outcome["completed"] == 2 * len(rounds)

@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 
 from engine import clock
-from engine.errors import Forbidden, Invalid
+from engine.errors import Conflict, Forbidden, Invalid
 from tests.conftest import PROCESSES
 
 TZ = clock.HALL_TZ
@@ -100,7 +100,7 @@ def test_all_approvals_on_time(h, p):
     plan = h.open_tasks(case.id)
     assert [(t.element_id, t.assignee) for t in plan] == [("plan_approvals", "xtz")]  # the coordinator's own task
     assert plan[0].due_at == at(2026, 12, 3, 17, 30)  # three working days
-    with pytest.raises(Forbidden):
+    with pytest.raises(Conflict):  # held by the coordinator it was given to
         h.complete(p["other_coord"], case.id, "plan_approvals", {"approvals": PLAN})
     h.complete(p["coord"], case.id, "plan_approvals", {"approvals": PLAN})
 
@@ -157,7 +157,7 @@ def test_late_approval_goes_to_coordinator_then_to_director_and_can_still_be_don
     events = [(e.action, e.element_id) for e in h.hall.runtime.events(case.id)]
     assert ("timer_fired", "approval_overdue") in events
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(Conflict):  # held by the coordinator it was given to
         h.complete(p["other_coord"], case.id, "supervise_approval", {"resolved": True, "measures": "x"})
     with pytest.raises(Invalid) as e:
         h.complete(p["coord"], case.id, "supervise_approval", {"measures": "已电话督促"})

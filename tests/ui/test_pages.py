@@ -647,3 +647,25 @@ def test_names_from_diagrams_and_data_are_shown_as_text(h, browse):
     assert EVIL in rows(pages["/inbox"])[0][2] and EVIL in rows(pages["/inbox"])[0][3]
     assert EVIL in rows(pages["done"])[0][2]
     assert EVIL in text(doc(pages[f"/tasks/{task.id}"]).xpath("//h1")[0])
+
+
+def test_a_diagram_is_a_download_and_every_page_runs_only_the_halls_scripts(h, browse):
+    """A deployed diagram may hold XHTML with a script in its extension elements: opening its
+    link downloads it, and no page of the hall runs a script that is not the hall's own."""
+    opening = '<bpmn:userTask id="review" name="审查" camunda:candidateGroups="window">'
+    xml = (DIAGRAMS / "form_task.bpmn").read_text(encoding="utf-8").replace(
+        opening, opening + '<bpmn:documentation><h:script xmlns:h="http://www.w3.org/1999/xhtml">'
+        'alert(document.cookie)</h:script></bpmn:documentation>', 1)
+    deploy_text(h, "form_task.bpmn", xml)
+    clerk = h.user("clerk", groups=["window"])
+    case = h.hall.runtime.start(clerk, "form_task", {"company": "甲"})
+    web = browse("clerk")
+    r = web.get(f"/cases/{case.id}/diagram.bpmn")
+    assert r.status_code == 200 and "alert(document.cookie)" in r.text
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    for url in ("/inbox", f"/cases/{case.id}", "/login", "/api/v1/openapi.json"):
+        headers = web.get(url).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, url
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff", url

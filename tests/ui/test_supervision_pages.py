@@ -59,6 +59,7 @@ def test_the_inbox_marks_near_and_overdue_work(hall_dl, browse):
     assert row.get("class") == "warn-none" and "2026-12-02 17:30" in text(row)
     clock.freeze(at(2026, 12, 2, 9))  # the last working day: yellow
     h.hall.deadlines.sweep()
+    web = browse("clerk")  # two days on: yesterday's sign-in has ended (a page session lasts 12 hours)
     row = inbox_row(web, h.at_review.number)
     assert row.get("class") == "warn-yellow" and "临近" in text(row)
     clock.freeze(at(2026, 12, 2, 17, 31))
@@ -109,6 +110,7 @@ def test_staff_stop_and_restart_a_case_clock_for_a_special_procedure(hall_dl, br
     assert "计时暂停：专家评审" in text(page.xpath("//p[@class='deadline-line']")[0])
     assert h.hall.runtime.case(case.id).next_timer_at is None  # the approval's timer is held
     clock.freeze(at(2026, 12, 7, 10))  # five working days of expert review
+    web = browse("coord")  # signed in again: a page session lasts 12 hours
     web.post(f"/cases/{case.id}/resume", {})
     assert h.open_tasks(case.id, "approve")[0].due_at == at(2026, 12, 10, 17, 30)  # 3 Dec + five
     timeline = text(doc(web.get(f"/cases/{case.id}")).xpath("//ol[@class='timeline']")[0])

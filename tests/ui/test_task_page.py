@@ -131,7 +131,7 @@ def test_a_task_someone_else_took_meanwhile_says_so_and_shows_what_was_typed(hal
     r = web.post(f"/tasks/{task.id}", {"decision": "accept", "pages": "7"})
     assert r.status_code == 409
     main = doc(r).xpath("//section[contains(@class,'main-col')]")[0]
-    assert "他人签收" in text(main.xpath(".//div[contains(@class,'flash')]")[0])
+    assert "已由 clerk2 签收" in text(main.xpath(".//div[contains(@class,'flash')]")[0])  # who took it
     assert kv(main.xpath(".//dl")[0]) == {"审查结论": "受理", "材料页数": "7"}
     assert h.hall.tasks.row(task.id).status == "open"
     # and the page, opened again, says whose it is

@@ -182,4 +182,6 @@ def init_app(app) -> None:
         response.status_code = e.status
         if e.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if e.extra.get("retry_after"):
+            response.headers["Retry-After"] = str(e.extra["retry_after"])
         return response

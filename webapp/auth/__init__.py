@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from engine.errors import HallError
-from engine.identity import Actor
+from engine.identity import Actor, Throttled
 from webapp import hall
 
 login_manager = LoginManager()
@@ -60,11 +60,13 @@ def current_actor() -> Actor:
 # --- pages: sessions ----------------------------------------------------------------
 
 class SessionUser(UserMixin):
-    """The signed-in person, as Flask-Login wants it; `.actor` is what the engine wants."""
+    """The signed-in person, as Flask-Login wants it; `.actor` is what the engine wants. Its
+    id is a page session kept on the server (engine.identity), so signing out, a new
+    password or deactivation ends it whatever the browser still holds."""
 
-    def __init__(self, actor: Actor):
+    def __init__(self, actor: Actor, session_token: str):
         self.actor = actor
-        self.id = str(actor.id)
+        self.id = session_token
 
     @property
     def name(self) -> str:
@@ -72,9 +74,9 @@ class SessionUser(UserMixin):
 
 
 @login_manager.user_loader
-def _load(user_id: str):
-    actor = hall().identity.actor(int(user_id)) if user_id.isdigit() else None
-    return SessionUser(actor) if actor is not None else None
+def _load(session_token: str):
+    actor = hall().identity.actor_for_session(session_token)
+    return SessionUser(actor, session_token) if actor is not None else None
 
 
 def page_actor() -> Actor:
@@ -92,17 +94,26 @@ def _safe_next(target: str | None, default: str | None = None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        user = hall().identity.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        identity = hall().identity
+        try:
+            user = identity.authenticate(request.form.get("username", ""), request.form.get("password", ""),
+                                         request.remote_addr)
+        except Throttled as e:
+            flash(_("登录失败次数过多，请 %(n)s 分钟后再试", n=max(1, e.retry_after // 60)), "error")
+            return render_template("login.html", username=request.form.get("username", "")), 429, \
+                {"Retry-After": str(e.retry_after)}
         if user is None:
             flash(_("用户名或密码不正确"), "error")
             return render_template("login.html", username=request.form.get("username", "")), 401
-        login_user(SessionUser(hall().identity.actor(user.id)))
+        login_user(SessionUser(identity.actor(user.id), identity.issue_token(user, "page")))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", username="")
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        hall().identity.revoke_token(current_user.id)
     logout_user()
     flash(_("已退出"), "info")
     return redirect(url_for("auth.login"))

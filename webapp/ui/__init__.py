@@ -387,7 +387,9 @@ def case_diagram(case_id):
     h = hall()
     case, _tasks, _events = h.runtime.case_page(case_id, page_actor())
     pv = h.repository.version(case.process_id, case.version)
-    return pv.files[pv.main_file], 200, {"Content-Type": "application/xml; charset=utf-8"}
+    # a download, never a page: whatever a deployed diagram holds (an XHTML script) does not run
+    return pv.files[pv.main_file], 200, {"Content-Type": "application/xml; charset=utf-8",
+                                         "Content-Disposition": f"attachment; filename={case.number}.bpmn"}
 
 
 def init_app(app) -> None:
