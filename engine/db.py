@@ -85,6 +85,12 @@ def write(session):
         session.expire_all()
 
 
+def unique_violation(e: Exception) -> bool:
+    """A row another transaction inserted meanwhile with the same unique key."""
+    orig = getattr(e, "orig", e)
+    return getattr(orig, "sqlstate", None) == "23505" or type(orig).__name__ == "IntegrityError"
+
+
 def retryable(e: Exception) -> bool:
     """A deadlock or serialization failure: the transaction was rolled back and may run again."""
     sqlstate = getattr(e, "sqlstate", None) or getattr(getattr(e, "orig", None), "sqlstate", None)

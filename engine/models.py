@@ -87,6 +87,20 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class StartKey(Base):
+    """An `Idempotency-Key` a client started a case with: a retry with the same key is
+    answered with that case instead of starting another."""
+
+    __tablename__ = "start_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_start_keys_user_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(128))
+    request: Mapped[str] = mapped_column(sa.String(64))  # what was asked (a hash): the key is that request's
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime]
+
+
 class LoginFailure(Base):
     """A wrong password, by account and by address: what sign-in throttling counts (in the
     database, so that every app node counts the same)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import json
 import logging
 import threading
@@ -168,12 +169,35 @@ class Runtime:
     def start_form(self, bundle: bpmn.Bundle):
         return form_schema(self.forms, bundle.start_form)
 
-    def start(self, actor: Actor, process_id: str, data, read: Callable[[Store, int], Any] | None = None):
+    def start(self, actor: Actor, process_id: str, data, read: Callable[[Store, int], Any] | None = None,
+              key: str | None = None):
         """Start a case of the process's latest version; returns the case, or with `read`,
-        what `read(store, case_id)` gives (see `act`)."""
+        what `read(store, case_id)` gives (see `act`). With `key` (a client's Idempotency-Key),
+        a start the actor already made with that key is answered with its case, not made again."""
         if not isinstance(process_id, str) or not process_id:
             raise Invalid("process_id is required", {"process_id": ["required"]})
+        if key is not None and not (isinstance(key, str) and 1 <= len(key) <= 128 and key.isprintable()):
+            raise Invalid("Idempotency-Key must be 1 to 128 printable characters",
+                          {"Idempotency-Key": ["1 to 128 printable characters"]})
+        asked = hashlib.sha256(json.dumps([process_id, data], sort_keys=True, default=str).encode()).hexdigest() \
+            if key is not None else None
+        try:
+            return self._start(actor, process_id, data, read, key, asked)
+        except Exception as e:
+            if key is None or actor.id is None or not db.unique_violation(e):
+                raise
+            return self._start(actor, process_id, data, read, key, asked)  # the same start, made meanwhile: its case
+
+    def _start(self, actor: Actor, process_id: str, data, read, key: str | None, asked: str | None):
         with transaction(self.session, self.bind) as st:
+            if key is not None and actor.id is not None:
+                earlier = st.started_with(actor.id, key)
+                if earlier is not None:
+                    case_id, request = earlier
+                    if request != asked:
+                        raise Invalid("this Idempotency-Key was used for another request",
+                                      {"Idempotency-Key": ["used for another request"]})
+                    return read(st, case_id) if read is not None else st.case_view(case_id)
             pv = st.latest_version(process_id)
             if pv is None:
                 raise NotFound(f"no process '{process_id}'")
@@ -197,6 +221,8 @@ class Runtime:
             case["due_note"] = calendar.current().due_note(case["due_at"])
             case["calendar_revision"] = calendar.revision()
             case["id"] = st.insert_case(case)
+            if key is not None and actor.id is not None:
+                st.keep_start_key(actor.id, key, asked, case["id"], now)
             act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
             act.log("started", detail={"version": pv.version})
             self._advance(act)

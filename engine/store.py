@@ -357,6 +357,16 @@ class Store:
         pv.starter_groups = self.read_json(pv.starter_groups) or []
         return pv
 
+    def started_with(self, user_id: int, key: str) -> tuple[int, str] | None:
+        """(case id, request) of the case `user_id` started with Idempotency-Key `key`."""
+        row = self._run("SELECT case_id, request FROM start_keys WHERE user_id = ? AND key = ?",
+                        (user_id, key)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def keep_start_key(self, user_id: int, key: str, request: str, case_id: int, at: dt.datetime) -> None:
+        self._run("INSERT INTO start_keys (user_id, key, request, case_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                  (user_id, key, request, case_id, self.ts(at)))
+
     def set_next_timer(self, case_id: int, at: dt.datetime) -> None:
         self._run("UPDATE cases SET next_timer_at = ? WHERE id = ?", (self.ts(at), case_id))
 

@@ -524,3 +524,48 @@ def test_a_task_for_the_applicant_is_the_cases_own_applicants_alone(client, hall
     assert client.get(f"/api/v1/tasks/{sign['id']}", headers=h.token("bob")).status_code == 403
     assert client.post(f"/api/v1/tasks/{sign['id']}/reassign", json={"group": "申请人"},
                        headers=h.token("coord")).status_code == 422
+
+
+def test_a_retried_start_with_its_idempotency_key_answers_with_the_first_case(client, deployed):
+    h = deployed
+    body = {"process_id": "form_task", "data": {"company": "甲公司"}}
+    key = {**h.token("ann"), "Idempotency-Key": "portal-7f3a"}
+    first = client.post("/api/v1/cases", json=body, headers=key)
+    again = client.post("/api/v1/cases", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["number"] == first.get_json()["number"]
+    assert h.hall.runtime.cases(h.actor("ann"))[1] == 1
+    # the same key for another request is refused; another person's key is theirs
+    other = client.post("/api/v1/cases", json={**body, "data": {"company": "乙公司"}}, headers=key)
+    assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["errors"]
+    bob = client.post("/api/v1/cases", json=body, headers={**h.token("bob"), "Idempotency-Key": "portal-7f3a"})
+    assert bob.status_code == 201 and bob.get_json()["id"] != first.get_json()["id"]
+    assert client.post("/api/v1/cases", json=body, headers={**h.token("ann"), "Idempotency-Key": "x" * 129}
+                       ).status_code == 422
+    assert client.post("/api/v1/cases", json=body, headers=h.token("ann")).get_json()["id"] != first.get_json()["id"]
+
+
+def test_the_openapi_document_says_what_the_api_does(client, deployed):
+    """What a client generated from the document relies on is what the API sends and takes."""
+    h = deployed
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    inbox = client.get("/api/v1/tasks", headers=h.token("clerk"))
+    header = paths["/api/v1/tasks"]["get"]["responses"]["200"]["headers"]["X-Pagination"]
+    assert header["schema"] == {"type": "string"} and isinstance(inbox.headers["X-Pagination"], str)
+    task_id = start(client, h).get_json()["open_tasks"][0]["id"]
+    detail = client.get(f"/api/v1/tasks/{task_id}", headers=h.token("clerk")).get_json()
+    documented = set(spec["components"]["schemas"]["FormField"]["properties"])
+    assert {k for f in detail["form"] for k in f} <= documented
+    assert paths["/api/v1/notifications/read"]["post"]["requestBody"]["required"] is False
+    assert client.post("/api/v1/notifications/read", headers=h.token("clerk")).status_code == 204
+    r = client.delete("/api/v1/cases", headers=h.token("clerk"))
+    assert r.status_code == 405 and set(r.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    year = paths["/api/v1/calendar/{year}"]["parameters"][0]["schema"]
+    assert (year["minimum"], year["maximum"]) == (1900, 2199)
+    assert "NUL" in spec["info"]["description"] and "surrogate" in spec["info"]["description"]
+    assert "Idempotency-Key" in [p["name"] for p in paths["/api/v1/cases"]["post"]["parameters"]]
+    r = client.post(f"/api/v1/tasks/{task_id}/reassign", json={}, headers=h.token("coord"))
+    assert r.status_code == 422 and "username" in r.get_json()["errors"]
+    form = client.get("/api/v1/process-models/form_task/start-form", headers=h.token("clerk")).get_json()
+    assert {f["name"] for f in form} >= {"company"}

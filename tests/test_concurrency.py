@@ -142,3 +142,25 @@ def test_a_claim_and_a_completion_of_one_task_at_the_same_moment_is_a_conflict_n
         _side_by_side(worker, [claimer, completer])
     assert not errors, errors[:3]
     assert outcome["conflict"] + outcome["claimed"] + outcome["completed"] == 2 * len(rounds)
+
+
+def test_two_starts_with_one_idempotency_key_at_the_same_moment_make_one_case(app, h):
+    clerk = h.user("clerk", groups=["window"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    for round_ in range(10):
+        got, errors = [], []
+        barrier = threading.Barrier(2)
+
+        def worker(_clerk, i, key=f"retry-{round_}", barrier=barrier, got=got, errors=errors):
+            with app.app_context():
+                barrier.wait()
+                try:
+                    got.append(current_hall().runtime.start(clerk, "parallel5", {"n": 1}, key=key).id)
+                except Exception as e:
+                    errors.append(repr(e))
+
+        _side_by_side(worker, [clerk, clerk])
+        assert not errors, errors
+        assert len(got) == 2 and got[0] == got[1]
+    db.session.rollback()
+    assert h.hall.runtime.cases(clerk)[1] == 10

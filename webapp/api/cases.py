@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from flask import request
+
 from engine.errors import Invalid
 from engine.runtime import read_page
 from webapp import hall
@@ -23,10 +25,15 @@ def _object(value, field="data"):
 @token_required
 @blp.arguments(StartCase())
 @blp.response(201, CaseOut)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {
+    "type": "string", "minLength": 1, "maxLength": 128},
+    "description": "a key of the client's: a retried start with it answers with the first one's case"}])
 def start(body):
-    """Start a case of a process's latest version with its start form's data."""
+    """Start a case of a process's latest version with its start form's data. With an
+    `Idempotency-Key` header, a retry of the same start (cut off, say) is answered with the
+    case the first one made; the same key with another request is a 422."""
     return respond(page_json(hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]),
-                                                  read=read_page)), 201)
+                                                  read=read_page, key=request.headers.get("Idempotency-Key"))), 201)
 
 
 

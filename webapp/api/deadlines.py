@@ -102,7 +102,7 @@ def notifications():
 
 @blp.route("/notifications/read", methods=["POST"])
 @token_required
-@blp.arguments(ReadNotifications())
+@blp.arguments(ReadNotifications(), required=False)
 @blp.response(204)
 def read(body):
     """Mark notifications read (all of them without ids)."""
@@ -133,7 +133,13 @@ def accountability_csv(query):
                     headers={"Content-Disposition": "attachment; filename=accountability.csv"})
 
 
-@blp.route("/calendar/<int:year>", methods=["GET"])
+YEAR = {"in": "path", "name": "year", "required": True,
+        "schema": {"type": "integer", "minimum": FIRST_DAY.year, "maximum": LAST_DAY.year}}
+DAY = {"in": "path", "name": "day", "required": True,
+       "schema": {"type": "string", "format": "date", "description": f"a day from {FIRST_DAY} to {LAST_DAY}"}}
+
+
+@blp.route("/calendar/<int:year>", methods=["GET"], parameters=[YEAR])
 @token_required
 @blp.response(200, description="{year, known, overrides: [{day, workday, note}]}")
 def calendar_year(year):
@@ -145,7 +151,7 @@ def calendar_year(year):
                     "missing": hall().deadlines.missing_years()})
 
 
-@blp.route("/calendar/days/<day>", methods=["PUT"])
+@blp.route("/calendar/days/<day>", methods=["PUT"], parameters=[DAY])
 @token_required
 @blp.arguments(CalendarDayIn())
 @blp.response(204)
@@ -159,7 +165,7 @@ def calendar_day(body, day):
     hall().deadlines.set_day(current_actor(), date, body["workday"], body.get("note"))
 
 
-@blp.route("/calendar/years/<int:year>", methods=["POST"])
+@blp.route("/calendar/years/<int:year>", methods=["POST"], parameters=[YEAR])
 @token_required
 @blp.arguments(CalendarYearIn())
 @blp.response(204)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask import Response, request
 
+import forms
 from engine.errors import Invalid
 from webapp import hall
 from webapp.api import Blueprint
-from webapp.api.schemas import DeployedVersion, DeployForm, ProcessModel
+from webapp.api.schemas import DeployedVersion, DeployForm, FormField, ProcessModel
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/process-models"
@@ -37,6 +38,16 @@ def deploy(form):
         uploads[name] = f.read(4 * 1024 * 1024 + 1)
     pv, created = hall().repository.deploy(uploads, current_actor(), form.get("process_id"))
     return pv, 201 if created else 200
+
+
+@blp.route("/<process_id>/start-form", methods=["GET"])
+@token_required
+@blp.response(200, FormField(many=True))
+def start_form(process_id):
+    """The fields a case of the process's latest version starts with (POST /cases `data`)."""
+    h = hall()
+    pv = h.repository.latest(process_id)
+    return forms.describe(h.runtime.start_form(h.repository.bundle(pv.id)))
 
 
 @blp.route("/<process_id>/versions", methods=["GET"])

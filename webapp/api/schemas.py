@@ -5,7 +5,7 @@ new schema for every request, which costs more than reading the request."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from engine.clock import FIRST_DAY, LAST_DAY
 from engine.models import CalendarDay, Case, Rating
@@ -29,7 +29,8 @@ def _chars(column) -> int:
 
 def Day(**kw) -> fields.Date:
     """A day given in a request, within the days the hall counts with."""
-    return fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), **kw)
+    return fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY),
+                       metadata={"description": f"a day from {FIRST_DAY} to {LAST_DAY}"}, **kw)
 
 
 class TokenRequest(Schema):
@@ -65,11 +66,14 @@ class DeployedVersion(Schema):
 
 class FormField(Schema):
     name = fields.String()
-    type = fields.String()
+    type = fields.String(metadata={
+        "description": "string | text | long | number | boolean | date | datetime | enum | list | object"})
     label = fields.String()
     required = fields.Boolean()
-    choices = fields.List(fields.Dict(), allow_none=True)
-    fields_ = fields.List(fields.Dict(), data_key="fields")
+    choices = fields.List(fields.Dict(), allow_none=True, metadata={"description": "[{value, label}] of an enum"})
+    help = fields.String(metadata={"description": "what the field asks for, when the form says more"})
+    fields_ = fields.List(fields.Dict(), data_key="fields", metadata={"description": "an object's fields"})
+    item = fields.Dict(metadata={"description": "a list's item: a field of its own"})
 
 
 class TaskOut(Schema):
@@ -141,7 +145,10 @@ class CaseOut(CaseSummary):
 
 class StartCase(Schema):
     process_id = fields.String(required=True)
-    data = fields.Raw(load_default=dict, metadata={"description": "the start form's fields (a JSON object)"})
+    data = fields.Raw(load_default=dict, metadata={
+        "type": "object",
+        "description": "the start form's fields (a JSON object): GET /process-models/{process_id}/start-form "
+                       "lists them, with their types, choices and whether each is required"})
 
 
 class CaseQuery(Schema):
@@ -194,8 +201,15 @@ class EscalateTask(Schema):
 
 
 class ReassignTask(Schema):
-    username = fields.String()
-    group = fields.String()
+    """Either a username or a group, not both."""
+
+    username = fields.String(metadata={"description": "hand the task to this person (or give group)"})
+    group = fields.String(metadata={"description": "put the task in this group's queue (or give username)"})
+
+    @validates_schema
+    def _one_of(self, data, **kwargs):
+        if bool(data.get("username")) == bool(data.get("group")):
+            raise ValidationError("give either a username or a group", "username")
 
 
 class Note(Schema):

@@ -299,7 +299,8 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         current=sorted({t.element_id for t in open_tasks}), visited=case.visited or [], names=names,
         now=runtime.clock.now(), special=[_("听证"), _("检验检测"), _("鉴定"), _("专家评审")], replies=replies,
         ratings=h.ratings.of_case(actor, case_id) if case.status == "completed" else [],
-        may_rate=counter and case.status == "completed", levels=rating_levels()), status
+        may_rate=counter and case.status == "completed", levels=rating_levels(),
+        may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id)), status
 
 
 def rating_levels() -> dict[int, str]:
