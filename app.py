@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 import forms
 from engine import bpmn, scheduler
 from engine import db as engine_db
-from engine.deadlines import Policy
 from engine.hall import Hall
+from engine.limits import Policy
 from webapp import (
     HallFlask,
     IdConverter,

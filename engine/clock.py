@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from contextlib import contextmanager
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 
-HALL_TZ = ZoneInfo("Asia/Shanghai")
-
-# the days a person may give the hall (a form's date, a calendar day, a report's range):
-# wide enough for any real date, narrow enough that counting from one cannot overflow
-FIRST_DAY = _dt.date(1900, 1, 1)
-LAST_DAY = _dt.date(2199, 12, 31)
+import forms
+from forms import FIRST_DAY, HALL_TZ, LAST_DAY  # noqa: F401  (the engine's too: forms need nothing of it)
 
 _offset = _dt.timedelta(0)
 _frozen: _dt.datetime | None = None
@@ -81,5 +76,6 @@ class _ClockDatetime(_dt.datetime):
 
 
 _spiff_timer.datetime = _ClockDatetime
+forms.use_clock(now)  # the forms' "now" (a meeting must lie ahead) is the hall's
 # Naive timer dates in diagrams ("2026-12-01T09:00") mean hall time, not the server's zone.
 _spiff_timer.LOCALTZ = HALL_TZ

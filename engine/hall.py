@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from engine import calendar
-from engine.deadlines import Deadlines, Policy
+from engine.deadlines import Deadlines
 from engine.identity import Identity
+from engine.limits import Policy
 from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime

@@ -34,7 +34,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import bpmn, calendar, clock, db, deadlines, history, scripting, state
+from engine import bpmn, calendar, clock, db, history, limits, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.identity import APPLICANTS, SYSTEM, Actor
 from engine.models import Case, User
@@ -50,7 +50,6 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
 MAX_AUTOMATIC_STEPS = 10_000
 AUTOMATIC_SECONDS = 5.0  # an action's automatic steps, scripts included, end within this (plus one script's time)
 MAX_CASE_DATA = 8 * 1024 * 1024  # bytes of a case's data as JSON: a script's output is bounded as a client's is
-LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def jsonable(value):
@@ -133,10 +132,10 @@ class Action:
 
 class Runtime:
     def __init__(self, session, bind, repository, forms, cache_size: int = 2000,
-                 policy: deadlines.Policy | None = None):
+                 policy: limits.Policy | None = None):
         self.session = session
         self.bind = bind
-        self.policy = policy or deadlines.Policy()
+        self.policy = policy or limits.Policy()
         self.repository = repository
         self.forms = forms
         # case id -> (revision, workflow, open tasks) for cases this process acted on last
@@ -371,7 +370,7 @@ class Runtime:
         if _json_size(case.data) > MAX_CASE_DATA:
             raise EngineFailure(f"the case's data would be larger than {MAX_CASE_DATA // (1024 * 1024)} MiB")
         case.waiting = [] if wf.completed else sorted(waiting_messages(wf))
-        deadlines.stamp_armed(wf, now)
+        limits.stamp_armed(wf, now)
         case.due_note = calendar.current().due_note(case.due_at)
         case.calendar_revision = calendar.revision()
         case.next_timer_at = next_timer(wf, now)
@@ -436,7 +435,7 @@ class Runtime:
         assignee = _expression_list(getattr(spec, "assignee", None), t)
         form = getattr(spec, "form", None)
         due, note = self._task_due(t, act.now)
-        warning, next_alert = deadlines.alert_state(calendar.current(), self.policy, due, act.now, 0)
+        warning, next_alert = limits.alert_state(calendar.current(), self.policy, due, act.now, 0)
         return {
             "case_id": act.case.id, "spiff_id": state.sid(t.id), "process_id": act.case.process_id,
             "case_number": act.case.number, "case_title": act.case.title, "element_id": spec.bpmn_id,
@@ -451,13 +450,13 @@ class Runtime:
     def _task_due(t, now: dt.datetime) -> tuple[dt.datetime | None, str | None]:
         """(due date, note): the task's dueDate, else its boundary timer's time; the note
         "calendar:YEAR" when the date lies in a year counted provisionally."""
-        due = _due_at(getattr(t.task_spec, "due_date", None), t, now) or deadlines.boundary_due(t)
+        due = _due_at(getattr(t.task_spec, "due_date", None), t, now) or limits.boundary_due(t)
         return due, calendar.current().due_note(due)
 
     def _run_clock(self, act: Action) -> None:
         """Stop or start the case's clock as the case (or a person) says."""
         case, wf, now = act.case, act.wf, act.now
-        stop = deadlines.clock_stop(wf)
+        stop = limits.clock_stop(wf)
         if act.resume:
             manual = None
         elif act.pause:
@@ -470,19 +469,19 @@ class Runtime:
         if want and case.paused_since is None:
             reason, element = want
             case.paused_since, case.paused_reason, case.paused_element = now, reason, element
-            deadlines.hold_timers(wf, element)
+            limits.hold_timers(wf, element)
             act.store.start_pause(case.id, reason, element, now, act.actor.username)
             act.store.silence_alerts(case.id)
             act.log("clock_stopped", element, detail={"reason": reason})
         elif not want and case.paused_since is not None:
             cal = calendar.current()
             days = cal.workdays_between(case.paused_since, now)
-            deadlines.release_timers(wf, cal, days)
+            limits.release_timers(wf, cal, days)
             for t in act.store.open_dues(case.id):
                 due = t.due_at
                 if due is not None and due > case.paused_since:
                     due = cal.shift_workdays(due, days)
-                warning, next_alert = deadlines.alert_state(cal, self.policy, due, now, 0)
+                warning, next_alert = limits.alert_state(cal, self.policy, due, now, 0)
                 act.store.set_task_due(t.id, due, warning, 0, next_alert, cal.due_note(due))
             if case.due_at is not None:
                 case.due_at = cal.shift_workdays(case.due_at, days)
@@ -500,7 +499,7 @@ class Runtime:
             reason = t.data.get(ext["accountabilityReason"]) if ext.get("accountabilityReason") else None
             act.accountability.append({
                 "case_id": act.case.id, "task_id": act.worked.id if act.worked else None, "kind": "rejection",
-                "department": deadlines.department(act.worked) if act.worked else t.task_spec.lane,
+                "department": limits.department(act.worked) if act.worked else t.task_spec.lane,
                 "person": act.actor.username, "days_over": None,
                 "reason": str(reason) if reason else (t.task_spec.bpmn_name or t.task_spec.bpmn_id), "at": act.now})
 
@@ -582,7 +581,7 @@ class Runtime:
 
     def _fire(self, act: Action) -> None:
         wf = act.wf
-        armed = [t for t in wf.event_manager.tasks.values() if _timers(t)]
+        armed = [t for t in wf.event_manager.tasks.values() if limits.timer_definitions(t)]
         try:
             wf.refresh_timers()
         except (Exception, scripting.ScriptLimitExceeded) as e:
@@ -632,15 +631,15 @@ class Runtime:
         changed = 0
         if case.due_at is not None and (due := moved(case.due_at, case.created_at)) != case.due_at:
             case.due_at, changed = due, changed + 1
-        changed += deadlines.recount_timers(act.wf, lambda at, began: moved(at, max(began, case.created_at)))
+        changed += limits.recount_timers(act.wf, lambda at, began: moved(at, max(began, case.created_at)))
         for row in act.store.open_dues(case.id):
             task = spiff_task(act.wf, row.spiff_id)
-            if task is None or row.due_at is None or not deadlines.due_in_workdays(task):
+            if task is None or row.due_at is None or not limits.due_in_workdays(task):
                 continue
             due = moved(row.due_at, row.created_at)
             if due == row.due_at and row.due_note == after.due_note(due):
                 continue
-            warning, next_alert = deadlines.alert_state(after, self.policy, due, act.now, row.escalation)
+            warning, next_alert = limits.alert_state(after, self.policy, due, act.now, row.escalation)
             act.store.set_task_due(row.id, due, warning, row.escalation,
                                    None if case.paused_since else next_alert, after.due_note(due))
             changed += 1
@@ -724,7 +723,7 @@ def case_data(wf) -> dict:
     """The case's business data now: what the process's active branches hold, merged, the
     latest change last. A subprocess works on its own copy, which joins the case's data
     when the subprocess ends (multi-instance answers as each instance ends)."""
-    tasks = sorted((t for t in wf.tasks.values() if t._state & LIVE and not t.triggered),
+    tasks = sorted((t for t in wf.tasks.values() if t._state & state.LIVE and not t.triggered),
                    key=lambda t: t.last_state_change)
     merged: dict = {}
     for t in tasks:
@@ -763,10 +762,6 @@ def _end_reached(wf):
     return max(ends, key=lambda t: t.last_state_change, default=None)
 
 
-def _timers(task) -> list:
-    return [d for d in bpmn.event_definitions(task.task_spec) if isinstance(d, TimerEventDefinition)]
-
-
 def waiting_messages(wf) -> set[str]:
     """Names of the messages the case waits for (catch events, receive tasks, boundary
     events and event-based gateways alike)."""
@@ -778,7 +773,7 @@ def next_timer(wf, now: dt.datetime) -> dt.datetime | None:
     """When the case's earliest armed timer falls due (its time as SpiffWorkflow froze it)."""
     due = None
     for t in wf.event_manager.tasks.values():
-        if not _timers(t) or "hall_held" in t.internal_data:  # held while the case's clock is stopped
+        if not limits.timer_definitions(t) or "hall_held" in t.internal_data:  # held while the case's clock is stopped
             continue
         value = t.internal_data.get("event_value")
         if isinstance(value, dict):  # a cycle

@@ -1,7 +1,7 @@
 """Diagram code runs in a separate process that the operating system bounds.
 
 Scripts, and expressions that could do unbounded work, are sent to a runner: a Python
-process of its own (`python -m engine.sandbox`), started with none of the server's
+process of its own (`python -m engine.runner`), started with none of the server's
 environment (no database address, no secret key) and no open files but its two pipes,
 whose memory and file sizes are capped by `setrlimit` before it reads any diagram code.
 The server waits for an answer at most `MAX_SECONDS`; a runner that overruns is killed
@@ -23,7 +23,6 @@ import io
 import os
 import pickle
 import queue
-import resource
 import select
 import signal
 import struct
@@ -43,7 +42,7 @@ MAX_DEPTH = 32  # nesting of what a script produces, as of a client's JSON
 MAX_INT_BITS = 14_300  # about 4,300 decimal digits, as of a client's JSON
 POOL = 4  # runners per server process, at most (one per thread that runs diagram code at once)
 
-_HEADER = struct.Struct("!I")
+HEADER = struct.Struct("!I")
 
 
 class SandboxError(Exception):
@@ -68,7 +67,7 @@ class _PlainData(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _plain(value, depth: int = 0):
+def plain(value, depth: int = 0):
     """`value` as plain data (what a script may hand back), or SandboxError naming what is not."""
     if depth > MAX_DEPTH:
         raise SandboxError(f"the data nests deeper than {MAX_DEPTH} levels")
@@ -85,75 +84,21 @@ def _plain(value, depth: int = 0):
             value = value.replace(tzinfo=dt.timezone(offset) if offset is not None else None)
         return value
     if isinstance(value, dict):
-        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in value.items()}
+        return {plain(k, depth + 1): plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value]
+        return [plain(v, depth + 1) for v in value]
     if isinstance(value, (set, frozenset)):
-        return {_plain(v, depth + 1) for v in value}
+        return {plain(v, depth + 1) for v in value}
     raise SandboxError(f"a value of type {type(value).__name__} cannot be kept as data")
 
 
-def _send(stream, obj) -> None:
-    _write(stream, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+def send(stream, obj) -> None:
+    write(stream, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _write(stream, data: bytes) -> None:
-    stream.write(_HEADER.pack(len(data)) + data)
+def write(stream, data: bytes) -> None:
+    stream.write(HEADER.pack(len(data)) + data)
     stream.flush()
-
-
-# --- the runner (the child process) --------------------------------------------------
-
-def _limit_self() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes no file
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
-
-
-def _serve() -> None:  # pragma: no cover - runs in the child; tests drive it through Sandbox
-    """Read requests from stdin, answer on stdout, until stdin closes."""
-    from engine import calendar, clock, scripting
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the server's
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not corrupt the answers
-    _limit_self()
-    holder = calendar.Fixed()
-    calendar.activate(holder)
-    while True:
-        header = inp.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return
-        (size,) = _HEADER.unpack(header)
-        kind, source, context, extra, now, cal = pickle.loads(inp.read(size))
-        if cal is not None:
-            holder.calendar = cal
-        clock.freeze(now)
-        try:
-            if kind == "eval":
-                answer = ("ok", _plain(scripting.run_eval(source, context, extra)))
-            else:
-                before = pickle.loads(pickle.dumps(context))
-                scripting.run_exec(source, context, extra)
-                changed = {k: _plain(v) for k, v in context.items() if k not in before or before[k] != v}
-                answer = ("ok", (changed, [k for k in before if k not in context]))
-            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-            if len(data) > MAX_RESULT:
-                answer = ("limit", f"its result is larger than {MAX_RESULT // (1024 * 1024)} MiB")
-        except MemoryError:
-            answer = ("limit", f"it needs more than {MAX_MEMORY // (1024 * 1024)} MiB of memory")
-        except RecursionError:
-            answer = ("limit", "it recurses too deeply")
-        except SandboxError as e:
-            answer = ("limit", str(e))
-        except Exception as e:  # the script's own error, as SpiffWorkflow would report it
-            args = [a if isinstance(a, (str, int, float, bool, type(None))) else str(a) for a in e.args[:4]]
-            answer = ("error", (type(e).__name__, [a[:2000] if isinstance(a, str) else a for a in args]))
-        try:
-            _send(out, answer)
-        except MemoryError:
-            _send(out, ("limit", f"it needs more than {MAX_MEMORY // (1024 * 1024)} MiB of memory"))
 
 
 # --- the server's side -----------------------------------------------------------------
@@ -162,17 +107,17 @@ class _Runner:
     def __init__(self) -> None:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "engine.sandbox"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "engine.runner"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env,
                                      close_fds=True, start_new_session=True)
         self.calendar_key = None
 
     def call(self, request: bytes, timeout: float):
-        _write(self.proc.stdin, request)
+        write(self.proc.stdin, request)
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
-        header = self._read(fd, _HEADER.size, deadline)
-        (size,) = _HEADER.unpack(header)
+        header = self._read(fd, HEADER.size, deadline)
+        (size,) = HEADER.unpack(header)
         if size > MAX_RESULT + 4096:  # the runner checks this itself: one that does not is not trusted
             raise EOFError
         return _PlainData(io.BytesIO(self._read(fd, size, deadline))).load()
@@ -293,7 +238,3 @@ class ScriptFailed(Exception):
         super().__init__(f"{kind}: {', '.join(map(str, args))}" if args else kind)
         self.kind = kind
         self.args_ = tuple(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _serve()

@@ -23,14 +23,14 @@ import datetime as _dt
 import decimal
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine import clock
+from engine import calendar, clock, sandbox
 
 MAX_SOURCE = 20_000          # characters of one expression or script
 
@@ -210,18 +210,13 @@ def _today() -> _dt.date:
     return clock.local_now().date()
 
 
-# Names every expression sees besides the task data. Hall-specific helpers (working days)
-# are added by `register_helper`.
+# Names every expression sees besides the task data.
 HELPERS: dict[str, Any] = {
     "true": True, "false": False, "null": None, "None": None, "True": True, "False": False,
     "date": _dt.date, "datetime": _dt.datetime, "timedelta": _dt.timedelta, "timezone": _dt.timezone,
     "Decimal": decimal.Decimal, "math_floor": math.floor, "math_ceil": math.ceil,
-    "now": clock.local_now, "today": _today,
+    "now": clock.local_now, "today": _today, "workdays": calendar.workdays,
 }
-
-
-def register_helper(name: str, fn: Callable) -> None:
-    HELPERS[name] = fn
 
 
 def _globals(context: Mapping, extra: Mapping | None) -> dict:
@@ -275,8 +270,6 @@ _SANDBOX = None
 
 def _sandboxed(kind: str, source: str, context: Mapping, extra: Mapping | None):
     global _SANDBOX
-    from engine import calendar, sandbox
-
     if _SANDBOX is None:
         _SANDBOX = sandbox.Sandbox()
     counts_workdays = "workdays" in _names(source, kind)  # the runner gets the calendar only when it counts

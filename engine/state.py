@@ -342,6 +342,10 @@ def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
     return workflow
 
 
+# a task that holds the case's place: ready, waiting for an event, or running a subprocess
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
 def waiting_tasks(workflow):
     """The WAITING tasks in the order TaskIterator(state=WAITING) finds them: depth first, a
     task's children as they are when it is reached, not below predicted tasks; without the

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import calendar, clock, db, deadlines, history, runtime, scripting
+from engine import calendar, clock, db, history, limits, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import APPLICANTS, Actor, actor_of
 from engine.models import NEVER_DUE, Case, Group, QueueCount, Task, TaskQueue, User
@@ -354,7 +354,7 @@ class Tasks:
             if due is not None and act.now > due:
                 act.accountability.append({
                     "case_id": task.case_id, "task_id": task.id, "kind": "late",
-                    "department": deadlines.department(task), "person": actor.username,
+                    "department": limits.department(task), "person": actor.username,
                     "days_over": calendar.current().late_workdays(due, act.now), "reason": None, "at": act.now})
 
         return self.runtime.act(actor, finish, locate=locate, read=read)

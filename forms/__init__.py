@@ -9,10 +9,29 @@ client to render.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from engine.clock import FIRST_DAY, LAST_DAY
+HALL_TZ = ZoneInfo("Asia/Shanghai")  # the hall's time: what a date or a time in a form means
+# the days a person may give the hall (a form's date, a calendar day, a report's range):
+# wide enough for any real date, narrow enough that counting from one cannot overflow
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+
+
+def use_clock(now: Callable[[], dt.datetime]) -> None:
+    """The clock a form reads "now" from (the engine hands over its own, which tests move)."""
+    global _clock
+    _clock = now
+
+
+def now() -> dt.datetime:
+    """Now, as the hall's clock says (aware UTC)."""
+    return _clock()
 
 _REGISTRY: dict[str, type[Schema]] = {}
 

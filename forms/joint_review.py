@@ -8,8 +8,7 @@ items to completion (hs_track).
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from engine import clock
-from forms import choice, register, text
+from forms import FIRST_DAY, HALL_TZ, LAST_DAY, choice, now, register, text
 
 # Departments whose chief representatives sit on a joint review (value = their group).
 DEPARTMENTS = [
@@ -42,7 +41,7 @@ class ConveneForm(Schema):
         fields.String(validate=validate.OneOf([c[0] for c in DEPARTMENTS], labels=[c[1] for c in DEPARTMENTS])),
         required=True, validate=validate.Length(min=1, error="至少选择一个参会部门"),
         metadata={"label": "参会部门", "choices": DEPARTMENTS, "multiple": True})
-    meeting_at = fields.AwareDateTime(required=True, default_timezone=clock.HALL_TZ,
+    meeting_at = fields.AwareDateTime(required=True, default_timezone=HALL_TZ,
                                       metadata={"label": "会审时间"})
     place = text("会审地点", max_len=200)
     materials = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
@@ -55,16 +54,16 @@ class ConveneForm(Schema):
         if len(set(depts)) != len(depts):
             errors["departments"] = ["参会部门不能重复"]
         at = data.get("meeting_at")
-        if at is not None and not clock.FIRST_DAY <= at.date() <= clock.LAST_DAY:  # before _local_time converts it
-            errors["meeting_at"] = [f"must lie between {clock.FIRST_DAY} and {clock.LAST_DAY}"]
-        elif at is not None and at <= clock.now():
+        if at is not None and not FIRST_DAY <= at.date() <= LAST_DAY:  # before _local_time converts it
+            errors["meeting_at"] = [f"must lie between {FIRST_DAY} and {LAST_DAY}"]
+        elif at is not None and at <= now():
             errors["meeting_at"] = ["会审时间应晚于现在"]
         if errors:
             raise ValidationError(errors)
 
     @post_load
     def _local_time(self, data, **kwargs):
-        data["meeting_at"] = data["meeting_at"].astimezone(clock.HALL_TZ)
+        data["meeting_at"] = data["meeting_at"].astimezone(HALL_TZ)
         return data
 
 

@@ -43,11 +43,11 @@ def case_summary(c) -> dict:
 
 def case_warning(c) -> str:
     """none|yellow|red for a case's committed limit (none while its clock is stopped)."""
-    from engine import calendar, clock, deadlines
+    from engine import calendar, clock, limits
 
     if c.status != "running" or c.due_at is None or c.paused_since is not None:
         return "none"
-    return deadlines.alert_state(calendar.current(), hall().deadlines.policy, c.due_at, clock.now(), 2)[0]
+    return limits.alert_state(calendar.current(), hall().deadlines.policy, c.due_at, clock.now(), 2)[0]
 
 
 def case_json(case_id: int, actor=None) -> dict:
