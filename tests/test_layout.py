@@ -28,9 +28,9 @@ def test_no_engine_module_imports_one_that_imports_it_back():
     def visit(name, trail):
         for nxt in graph[name]:
             if nxt in trail:
-                cycles.append(trail[trail.index(nxt):] + [nxt])
+                cycles.append([*trail[trail.index(nxt):], nxt])
             elif nxt not in done:
-                visit(nxt, trail + [nxt])
+                visit(nxt, [*trail, nxt])
         done.add(name)
 
     done: set[str] = set()
