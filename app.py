@@ -23,7 +23,6 @@ from engine import db as engine_db
 from engine.hall import Hall
 from engine.limits import Policy
 from webapp import (
-    HallFlask,
     IdConverter,
     JSONProvider,
     LazyCookieSessions,
@@ -124,7 +123,7 @@ def _init_pages(app: Flask) -> None:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = HallFlask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")),
+    app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")),
                 template_folder=str(ROOT / "webapp" / "templates"), static_folder=str(ROOT / "webapp" / "static"))
     app.json = JSONProvider(app)
     app.session_interface = LazyCookieSessions()

@@ -202,45 +202,6 @@ def test_start_case_bad_input(client, deployed):
     assert client.get("/api/v1/cases", headers=h.token("clerk")).get_json() == []
 
 
-def test_direct_routes_read_bodies_as_webargs_does(app):
-    """Routes served directly read and refuse a body exactly as webargs does for the
-    others: the same value, or the same status and message. Their schemas are plain, so
-    most bodies are loaded without marshmallow: those must come out the same too."""
-    from functools import partial
-
-    from werkzeug.exceptions import HTTPException
-
-    from engine.errors import HallError
-    from webapp.api import _plain_loader, api
-    from webapp.api.cases import blp
-    from webapp.api.schemas import CompleteTask, ExtendTask, StartCase
-
-    def outcome(read):
-        try:
-            return read()
-        except HTTPException as e:
-            return e.code, api.handle_http_exception(e).get_json()
-        except HallError as e:
-            return e.status, e.payload()
-
-    json_bodies = (b'{"data": {"a": 1}}', b'{"process_id": "p", "data": [1]}', b'{"process_id": "p"}', b"{}",
-                   b'{"process_id": null, "data": {}}', b'{"process_id": 5}', b'{"process_id": ["p"]}',
-                   b'{"process_id": "p", "data": null}', b'{"data": "text"}', b'{"process_id": "", "data": 0}',
-                   b'{"data": {}, "bogus": 1}', b"[1, 2]", b"7", b"", b"{not json", b'{"data": NaN}')
-    other_types = ((b'{"data": {"a": 1}}', "text/plain"), (b"a=1", "application/x-www-form-urlencoded"),
-                   (b'{"process_id": 5}', "application/merge-patch+json"))
-    assert _plain_loader(ExtendTask()) is None  # validators: marshmallow's to check
-    for schema in (CompleteTask(), StartCase()):
-        plain = _plain_loader(schema)
-        assert plain is not None
-        for body, content_type in (*((b, "application/json") for b in json_bodies), *other_types):
-            with app.test_request_context("/api/v1/cases", method="POST", data=body, content_type=content_type):
-                direct = outcome(partial(blp._json_body, schema, plain))
-            with app.test_request_context("/api/v1/cases", method="POST", data=body, content_type=content_type):
-                webargs = outcome(partial(blp.ARGUMENTS_PARSER.parse, schema, location="json"))
-            assert direct == webargs, (type(schema).__name__, body, content_type, direct, webargs)
-
-
 def test_starting_is_limited_to_starter_groups(client, deployed):
     h = deployed
     assert start(client, h, user="gs").status_code == 403

@@ -142,39 +142,6 @@ def test_an_in_memory_sqlite_database_still_makes_an_app():
     assert app.test_client().get("/api/v1/openapi.json").status_code == 200
 
 
-def test_views_and_hooks_are_asked_once_whether_they_are_coroutines():
-    """A plain function or method is called as is; a coroutine function goes to Flask's
-    async_to_sync, whatever it does (without asgiref: the error that says so)."""
-    import re
-
-    from flask import Flask
-
-    from webapp import HallFlask
-
-    app = HallFlask(__name__)
-
-    def view():
-        return "x"
-
-    async def later():
-        return "x"
-
-    class Hooks:
-        def hook(self):
-            return None
-
-    assert app.ensure_sync(view) is view and app.ensure_sync(view) is view
-    bound = Hooks().hook
-    assert app.ensure_sync(bound) is bound and app.ensure_sync(Hooks().hook) is not bound
-    try:
-        expected = Flask.ensure_sync(app, later)
-    except RuntimeError as e:
-        with pytest.raises(RuntimeError, match=re.escape(str(e))):
-            app.ensure_sync(later)
-    else:
-        assert type(app.ensure_sync(later)) is type(expected) and app.ensure_sync(later) is not later
-
-
 def test_stored_json_reads_back_exactly(h):
     """Integers beyond 64 bits stay integers (a faster reader would make them floats), and
     what the fast writer refuses is still written."""
@@ -207,25 +174,6 @@ def test_request_json_reads_as_json_does():
                  b'{"s": "\xed\xa0\x80"}', b'{"a": 1,}', b""):
         with pytest.raises(BadJSON):
             load_request_json(body)
-
-
-def test_an_api_answer_is_what_jsonify_would_send(app):
-    """`respond` writes the JSON bytes itself, as jsonify would: ISO times, Chinese as is, a
-    trailing newline; an integer beyond 64 bits goes the way only json can write it."""
-    import datetime as dt
-
-    from flask import jsonify
-
-    from webapp.api.views import respond
-
-    at = dt.datetime(2026, 11, 30, 9, 30, 0, 123456, tzinfo=dt.UTC)
-    for body in ({"number": "BL-20261130-00001", "name": "网上预审", "at": at, "day": at.date(), "none": None,
-                  "tasks": [{"id": 1, "x": 1.5, "ok": True}]},
-                 {"big": 123456789012345678901234567890}):
-        with app.test_request_context():
-            ours, theirs = respond(body, 201), jsonify(body)
-            assert ours.get_data() == theirs.get_data() and ours.status_code == 201
-            assert ours.mimetype == theirs.mimetype == "application/json"
 
 
 def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):

@@ -7,11 +7,9 @@ import decimal
 import json
 import math
 import re
-from inspect import iscoroutinefunction
-from types import MethodType
 
 import orjson
-from flask import Flask, current_app, request
+from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
@@ -32,27 +30,6 @@ migrate = Migrate()
 def hall() -> Hall:
     """The engine of the current app."""
     return current_app.extensions["hall"]
-
-
-class HallFlask(Flask):
-    """Flask, asking once per function whether it is a coroutine function. Flask asks at
-    every call of a view or a hook, five or six times a request, each time through five
-    layers of `inspect`."""
-
-    _SYNC_LIMIT = 10_000  # functions remembered; views and hooks number a few hundred
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._sync: dict = {}
-
-    def ensure_sync(self, func):
-        key = func.__func__ if type(func) is MethodType else func  # a bound method is made anew each time
-        sync = self._sync.get(key)
-        if sync is None:
-            sync = not iscoroutinefunction(func)
-            if len(self._sync) < self._SYNC_LIMIT:
-                self._sync[key] = sync
-        return func if sync else self.async_to_sync(func)
 
 
 class JSONProvider(DefaultJSONProvider):

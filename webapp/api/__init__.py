@@ -6,16 +6,14 @@ Every error is JSON: {"message": ..., "errors": ...}; engine errors keep their s
 
 from __future__ import annotations
 
-import inspect
 import logging
 from functools import wraps
 
 import flask_smorest
-from flask import g, jsonify, request
+from flask import jsonify
 from flask_smorest import Api
-from marshmallow import RAISE, ValidationError, fields
 from webargs.core import missing
-from webargs.flaskparser import FlaskParser, abort, is_json_request
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import HallError, Invalid
@@ -62,9 +60,10 @@ MAX_PAGE = 1_000_000
 
 
 class HallParser(FlaskParser):
-    """webargs' Flask parser, reading JSON bodies as every request of the hall is read."""
+    """webargs' Flask parser, reading JSON bodies as every request of the hall is read
+    (`load_json`, the parser's documented method for the "json" location)."""
 
-    def _raw_load_json(self, req):
+    def load_json(self, req, schema):
         if not is_json_request(req):
             return missing
         try:
@@ -101,87 +100,8 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
-    def direct(self, documented):
-        """Serve a busy route (a case read, a completion) straight: the decorators under
-        this one document it (the OpenAPI document is theirs), but at run time only the
-        token check, the JSON body read and validated as webargs would, and the function's
-        own body run. Each layer of webargs and flask-smorest costs little in a loop, but a
-        server has their code out of its caches between requests; served this way, a case
-        read and a completion take some percent less. The function answers with a
-        Response (`views.respond`), which the response decorators would pass on as is."""
-        from webapp.auth import authenticated_actor
-
-        view = inspect.unwrap(documented)
-        parameters = documented._apidoc.get("arguments", {}).get("parameters", [])
-        if any(p["in"] != "json" for p in parameters) or len(parameters) > 1:
-            raise TypeError(f"{view.__name__}: only a route with at most a JSON body is served directly")
-        schema = parameters[0]["schema"] if parameters else None
-        plain = _plain_loader(schema) if schema is not None else None
-
-        @wraps(view)
-        def served(*args, **kwargs):
-            g.actor = authenticated_actor()
-            if schema is not None:
-                args = (*args, self._json_body(schema, plain))
-            return view(*args, **kwargs)
-
-        served._apidoc = documented._apidoc
-        return served
-
-    def _json_body(self, schema, plain=None):
-        """The request's JSON body loaded with `schema`, as `arguments` has webargs do it:
-        no JSON body is an empty one, and what the schema refuses is the same 422. `plain`
-        (`_plain_loader`) loads the bodies it can vouch for without marshmallow."""
-        body = self.ARGUMENTS_PARSER._raw_load_json(request)
-        if body is missing:
-            body = {}
-        if plain is not None:
-            loaded = plain(body)
-            if loaded is not None:
-                return loaded
-        try:
-            return schema.load(body)
-        except ValidationError as e:
-            abort(self.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS, exc=e, messages={"json": e.messages},
-                  schema=schema, headers=None)
 
 
-_PLAIN_FIELDS = (fields.Raw, fields.String)
-
-
-def _plain_loader(schema):
-    """For a schema of plain fields (Raw, String) with nothing to check beyond their type, a
-    function that loads a body as `schema.load` does, or says None where marshmallow must
-    look (a missing required field, a wrong type, a null, an unknown key): marshmallow
-    then gives its answer, error or not. A body that passes needs no marshmallow at all:
-    its load of a completion's body took 9 µs in a loop, this 1 µs, reading the JSON 3 µs.
-    None for any other schema."""
-    declared = schema.load_fields
-    if (schema.many or schema.partial or schema.unknown != RAISE or any(schema._hooks.values())
-            or any(type(f) not in _PLAIN_FIELDS or f.validators or f.data_key not in (None, name)
-                   or f.attribute not in (None, name) for name, f in declared.items())):
-        return None
-    texts = {name for name, f in declared.items() if type(f) is fields.String}
-    required = {name for name, f in declared.items() if f.required}
-    defaults = {name: f.load_default for name, f in declared.items() if f.load_default is not missing}
-
-    def load(body):
-        if type(body) is not dict or not required.issubset(body) or not declared.keys() >= body.keys():
-            return None
-        out = {}
-        for name in declared:
-            if name in body:
-                value = body[name]
-                if value is None or (name in texts and type(value) is not str):
-                    return None
-            elif name in defaults:
-                value = defaults[name]() if callable(defaults[name]) else defaults[name]
-            else:
-                continue
-            out[name] = value
-        return out
-
-    return load
 
 
 def init_app(app) -> None:

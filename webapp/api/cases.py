@@ -7,7 +7,7 @@ from engine.runtime import read_page
 from webapp import hall
 from webapp.api import Blueprint
 from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase
-from webapp.api.views import case_json, case_summary, page_json, respond
+from webapp.api.views import case_json, case_summary, page_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/cases"
@@ -21,7 +21,6 @@ def _object(value, field="data"):
 
 
 @blp.route("", methods=["POST"])
-@blp.direct
 @token_required
 @blp.arguments(StartCase())
 @blp.response(201, CaseOut)
@@ -32,8 +31,8 @@ def start(body):
     """Start a case of a process's latest version with its start form's data. With an
     `Idempotency-Key` header, a retry of the same start (cut off, say) is answered with the
     case the first one made; the same key with another request is a 422."""
-    return respond(page_json(hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]),
-                                                  read=read_page, key=request.headers.get("Idempotency-Key"))), 201)
+    return page_json(hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]),
+                                          read=read_page, key=request.headers.get("Idempotency-Key")))
 
 
 
@@ -51,21 +50,18 @@ def list_cases(query, pagination_parameters):
 
 
 @blp.route("/<int:case_id>", methods=["GET"])
-@blp.direct
 @token_required
 @blp.response(200, CaseOut)
 def get_case(case_id):
     """One case with its data, open tasks and history."""
-    return respond(case_json(case_id, current_actor()))
+    return case_json(case_id, current_actor())
 
 
 @blp.route("/<int:case_id>/messages/<name>", methods=["POST"])
-@blp.direct
 @token_required
 @blp.arguments(Message())
 @blp.response(200, CaseOut)
 @blp.alt_response(409, description="the case is not waiting for this message")
 def message(body, case_id, name):
     """Deliver a BPMN message (e.g. supplemented materials) to a waiting case."""
-    return respond(page_json(hall().runtime.message(current_actor(), case_id, name, _object(body["data"]),
-                                                    read=read_page)))
+    return page_json(hall().runtime.message(current_actor(), case_id, name, _object(body["data"]), read=read_page))

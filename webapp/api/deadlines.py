@@ -27,7 +27,7 @@ from webapp.api.schemas import (
     ReassignTask,
     TaskOut,
 )
-from webapp.api.views import case_json, page_json, respond, task_json
+from webapp.api.views import case_json, page_json, task_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = ""
@@ -40,8 +40,8 @@ blp = Blueprint("api_deadlines", __name__, description="Deadlines, supervision, 
 @blp.response(200, CaseOut)
 def extend(body, task_id):
     """Give a task more working days, with a reason (coordinator); its timers move too."""
-    return respond(page_json(hall().deadlines.extend(current_actor(), task_id, body["workdays"], body["reason"],
-                                                     read=read_page)))
+    return page_json(hall().deadlines.extend(current_actor(), task_id, body["workdays"], body["reason"],
+                                             read=read_page))
 
 
 @blp.route("/tasks/<int:task_id>/escalate", methods=["POST"])
@@ -51,7 +51,7 @@ def extend(body, task_id):
 def escalate(body, task_id):
     """Send a task up to the executive deputy director (coordinator)."""
     hall().deadlines.escalate(current_actor(), task_id, body["note"])
-    return respond(task_json(hall().tasks.row(task_id)))
+    return task_json(hall().tasks.row(task_id))
 
 
 @blp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
@@ -61,7 +61,7 @@ def escalate(body, task_id):
 def reassign(body, task_id):
     """Hand a task to a person or to another group (coordinator)."""
     task = hall().deadlines.reassign(current_actor(), task_id, body.get("username"), body.get("group"))
-    return respond(task_json(task))
+    return task_json(task)
 
 
 @blp.route("/cases/<int:case_id>/notes", methods=["POST"])
@@ -71,7 +71,7 @@ def reassign(body, task_id):
 def note(body, case_id):
     """A supervision note (督办意见) on a case, or one of its tasks."""
     hall().deadlines.note(current_actor(), case_id, body["text"], body.get("task_id"))
-    return respond(case_json(case_id), 201)
+    return case_json(case_id), 201
 
 
 @blp.route("/cases/<int:case_id>/pause", methods=["POST"])
@@ -80,7 +80,7 @@ def note(body, case_id):
 @blp.response(200, CaseOut)
 def pause(body, case_id):
     """Stop the case's clock for a special procedure (听证, 检验检测, 鉴定, 专家评审)."""
-    return respond(page_json(hall().deadlines.pause(current_actor(), case_id, body["reason"], read=read_page)))
+    return page_json(hall().deadlines.pause(current_actor(), case_id, body["reason"], read=read_page))
 
 
 @blp.route("/cases/<int:case_id>/resume", methods=["POST"])
@@ -88,7 +88,7 @@ def pause(body, case_id):
 @blp.response(200, CaseOut)
 def resume(case_id):
     """Start the case's clock again; its deadlines move by the working time it stood."""
-    return respond(page_json(hall().deadlines.resume(current_actor(), case_id, read=read_page)))
+    return page_json(hall().deadlines.resume(current_actor(), case_id, read=read_page))
 
 
 @blp.route("/notifications", methods=["GET"])
@@ -147,8 +147,8 @@ def calendar_year(year):
     _counted_year(year)
     cal = hall().deadlines.calendar()
     overrides = [{"day": d.isoformat(), "workday": w} for d, w in sorted(cal.overrides.items()) if d.year == year]
-    return respond({"year": year, "known": cal.knows(year), "overrides": overrides,
-                    "missing": hall().deadlines.missing_years()})
+    return {"year": year, "known": cal.knows(year), "overrides": overrides,
+            "missing": hall().deadlines.missing_years()}
 
 
 @blp.route("/calendar/days/<day>", methods=["PUT"], parameters=[DAY])

@@ -5,7 +5,7 @@ from webapp import hall
 from webapp.api import Blueprint
 from webapp.api.cases import _object
 from webapp.api.schemas import AssignTask, CaseOut, CompleteTask, TaskDetail, TaskOut, TaskQuery
-from webapp.api.views import page_json, respond, task_json
+from webapp.api.views import page_json, task_json
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/tasks"
@@ -28,7 +28,6 @@ def inbox(query, pagination_parameters):
 
 
 @blp.route("/<int:task_id>", methods=["GET"])
-@blp.direct
 @token_required
 @blp.response(200, TaskDetail)
 def get_task(task_id):
@@ -39,17 +38,16 @@ def get_task(task_id):
     out["form"] = h.tasks.describe_form(t)
     out["case_data"] = h.tasks.visible_data(t)
     out["data"] = t.data
-    return respond(out)
+    return out
 
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])
-@blp.direct
 @token_required
 @blp.response(200, TaskOut)
 @blp.alt_response(409, description="someone else holds the task, or it is no longer open")
 def claim(task_id):
     """Take the task from the group's queue."""
-    return respond(task_json(hall().tasks.claim(current_actor(), task_id)))
+    return task_json(hall().tasks.claim(current_actor(), task_id))
 
 
 @blp.route("/<int:task_id>/unclaim", methods=["POST"])
@@ -58,7 +56,7 @@ def claim(task_id):
 @blp.alt_response(409, description="someone else holds the task")
 def unclaim(task_id):
     """Give the task back to its groups."""
-    return respond(task_json(hall().tasks.unclaim(current_actor(), task_id)))
+    return task_json(hall().tasks.unclaim(current_actor(), task_id))
 
 
 @blp.route("/<int:task_id>/assign", methods=["POST"])
@@ -67,11 +65,10 @@ def unclaim(task_id):
 @blp.response(200, TaskOut)
 def assign(body, task_id):
     """Give the task to a user (coordinator)."""
-    return respond(task_json(hall().tasks.assign(current_actor(), task_id, body["username"])))
+    return task_json(hall().tasks.assign(current_actor(), task_id, body["username"]))
 
 
 @blp.route("/<int:task_id>/complete", methods=["POST"])
-@blp.direct
 @token_required
 @blp.arguments(CompleteTask())
 @blp.response(200, CaseOut)
@@ -79,4 +76,4 @@ def assign(body, task_id):
 @blp.alt_response(409, description="the task is no longer open")
 def complete(body, task_id):
     """Complete the task with its form's data; returns the case."""
-    return respond(page_json(hall().tasks.complete(current_actor(), task_id, _object(body["data"]), read=read_page)))
+    return page_json(hall().tasks.complete(current_actor(), task_id, _object(body["data"]), read=read_page))

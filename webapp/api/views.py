@@ -1,24 +1,8 @@
-"""Engine rows as the API's JSON objects."""
+"""Engine rows as the API's objects (the response schemas dump them)."""
 
 from __future__ import annotations
 
-import orjson
-from flask import current_app, jsonify
-
-from webapp import JSONProvider, hall
-
-
-def respond(body, status: int = 200):
-    """A JSON response built here: the documented schema describes it, nothing re-dumps it.
-    The bytes jsonify would send, written straight (not as text first, then encoded)."""
-    try:
-        data = orjson.dumps(body, default=JSONProvider.default, option=orjson.OPT_APPEND_NEWLINE)
-    except TypeError:  # what only json writes (an integer beyond 64 bits)
-        response = jsonify(body)
-    else:
-        response = current_app.response_class(data, mimetype="application/json")
-    response.status_code = status
-    return response
+from webapp import hall
 
 
 def task_json(t) -> dict:
