@@ -149,14 +149,8 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=bpmn.MAX_FILES * bpmn.MAX_FILE_BYTES + 1024 * 1024,
     )
     app.config.update(config or {})
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # a server's connections can drop; check each one as it leaves the pool
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    elif engine_db.is_sqlite_file(make_url(app.config["SQLALCHEMY_DATABASE_URI"])):
-        # the connection used last, again: its page cache is still valid (a connection that
-        # another one wrote after reads every page it needs again); an in-memory database
-        # has one connection and no pool to order
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_use_lifo": True})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_db.engine_options(make_url(app.config["SQLALCHEMY_DATABASE_URI"])))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
     _configure_logging(app.config["HALL_LOG_LEVEL"])

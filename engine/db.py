@@ -8,8 +8,11 @@ seeing what the other did.
 
 from __future__ import annotations
 
+import json
+import re
 from contextlib import contextmanager
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session
@@ -51,6 +54,43 @@ def configure(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("hall_write") else "BEGIN")
 
 
+def json_dumps(value) -> str:
+    """JSON columns' writer (the engine's `json_serializer`): orjson, and json for what only
+    it writes (integers beyond 64 bits, keys that are not strings)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def json_loads(text: str):
+    """JSON columns' reader (the engine's `json_deserializer`): orjson where it reads as json
+    does; it would make an integer beyond 64 bits a float (any run of 19 digits goes to
+    json) and refuses NaN."""
+    if isinstance(text, str) and _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+def engine_options(url) -> dict:
+    """What the hall's SQLAlchemy engine is created with (Flask-SQLAlchemy's
+    SQLALCHEMY_ENGINE_OPTIONS): JSON read and written as above; a server's connections
+    checked as they leave the pool; a SQLite file's connection used last used first (its
+    page cache is still valid)."""
+    options: dict = {"json_serializer": json_dumps, "json_deserializer": json_loads}
+    if url.get_backend_name() != "sqlite":
+        options["pool_pre_ping"] = True
+    elif is_sqlite_file(url):
+        options["pool_use_lifo"] = True
+    return options
+
+
 def checkpoint(engine: Engine) -> None:
     """Copy SQLite's write-ahead log into the database without blocking anyone (PASSIVE),
     off the request path: otherwise some unlucky commit does it, and waits for the disk."""
@@ -81,7 +121,7 @@ def write(session):
         session.rollback()
         raise
     finally:
-        # Hot-path writes go around the ORM (engine.store): never serve stale objects.
+        # Case actions write through engine.store, not the session: never serve stale objects.
         session.expire_all()
 
 

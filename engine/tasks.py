@@ -232,7 +232,7 @@ class Tasks:
                                               "created_at": task.created_at, "task_id": task.id}
                                              for g in task.candidate_groups])
             changes.update(task.candidate_groups)
-        add_to_queue_counts(s.connection().connection.cursor(), db.is_postgres(s), changes)
+        add_to_queue_counts(s.connection(), changes)
 
     def _holder(self, s, task: Task) -> str:
         return s.scalar(sa.select(User.username).where(User.id == task.assignee_id)) or "someone else"

@@ -61,77 +61,6 @@ def test_sqlite_hands_out_the_connection_used_last(h):
         again.close()
 
 
-@pytest.mark.sqlite_only  # PostgreSQL connections stay pooled
-def test_a_thread_keeps_its_sqlite_connection_between_transactions(h):
-    """Store transactions of one thread run on one connection of its own. A transaction
-    inside another, another thread, an engine disposed of and a forked process each get
-    another connection, and all of them see the same database. A thread's connection is
-    closed once the thread has ended; a forked child never closes its parent's."""
-    import os
-    import sqlite3
-    import threading
-
-    from engine.store import _CONNECTIONS, reading, transaction
-
-    bind, session = h.hall.bind, h.hall.session
-    borrowed = bind.pool.checkedout()
-    with reading(bind) as st:
-        first = st.cur.connection
-        assert bind.pool.checkedout() == borrowed  # not the pool's
-        with transaction(session, bind) as inner:
-            assert inner.cur.connection is not first
-            inner._run("INSERT INTO groups (name) VALUES ('nested')")
-    with transaction(session, bind) as st:
-        assert st.cur.connection is first
-
-    def count(st):
-        return st._run("SELECT count(*) FROM groups WHERE name = 'nested'").fetchone()[0]
-
-    seen, release = [], threading.Event()
-
-    def other_thread(wait):
-        with reading(bind) as st:
-            seen.append((st.cur.connection, count(st)))
-        if wait:
-            release.wait(30)
-
-    ended = threading.Thread(target=other_thread, args=(False,))
-    ended.start()
-    ended.join()
-    assert seen[0][0] is not first and seen[0][1] == 1
-
-    bind.dispose()
-    with reading(bind) as st:
-        second = st.cur.connection
-        assert second is not first and count(st) == 1
-    with pytest.raises(sqlite3.ProgrammingError):  # the ended thread's, closed
-        seen[0][0].execute("SELECT 1")
-
-    waiting = threading.Thread(target=other_thread, args=(True,))
-    waiting.start()
-    while len(seen) < 2:
-        waiting.join(0.01)
-    readable, writable = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: a connection of its own; the parent's are kept, not closed
-        try:
-            with reading(bind) as st:
-                ok = st.cur.connection is not second and count(st) == 1
-            kept = [id(c) for c in _CONNECTIONS._forked]
-            ok = ok and id(second) in kept and id(seen[1][0]) in kept
-            os.write(writable, b"1" if ok else b"0")
-        finally:
-            os._exit(0)
-    os.close(writable)  # a child that wrote nothing then reads as b"", not a hang
-    os.waitpid(pid, 0)
-    release.set()
-    waiting.join()
-    assert os.read(readable, 1) == b"1"
-    os.close(readable)
-    with transaction(session, bind) as st:
-        assert st.cur.connection is second and count(st) == 1
-
-
 def test_an_in_memory_sqlite_database_still_makes_an_app():
     """The LIFO pool option is only for a file database: SQLAlchemy refuses it for the one
     connection of an in-memory database."""
@@ -144,17 +73,19 @@ def test_an_in_memory_sqlite_database_still_makes_an_app():
 
 def test_stored_json_reads_back_exactly(h):
     """Integers beyond 64 bits stay integers (a faster reader would make them floats), and
-    what the fast writer refuses is still written."""
-    from engine.store import _dumps, reading
+    what the fast writer refuses is still written: as the engine's JSON columns read and write."""
+    from engine.db import json_dumps, json_loads
 
     for value in ({"a": [1, "二", None, True, 1.5]}, {"big": 2 ** 70}):
-        assert json.loads(_dumps(value)) == value
-    assert json.loads(_dumps({1: "x"})) == {"1": "x"}
-    with reading(h.hall.bind) as st:
-        assert st.read_json('{"a": [1, "二"]}') == {"a": [1, "二"]}
-        assert st.read_json('{"big": 123456789012345678901234567890}') == {"big": 123456789012345678901234567890}
-        value = st.read_json('{"x": NaN}')["x"]
-        assert value != value
+        assert json.loads(json_dumps(value)) == value and json_loads(json_dumps(value)) == value
+    assert json_loads(json_dumps({1: "x"})) == {"1": "x"}
+    assert json_loads('{"big": 123456789012345678901234567890}') == {"big": 123456789012345678901234567890}
+    value = json_loads('{"x": NaN}')["x"]
+    assert value != value
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    case = h.hall.runtime.start(clerk, "parallel5", {"big": 2 ** 70, "text": "二"})
+    assert h.hall.runtime.case(case.id).data == {"big": 2 ** 70, "text": "二"}  # through the database
 
 
 def test_request_json_reads_as_json_does():
@@ -182,19 +113,23 @@ def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):
     or the sweep would warn about a finished task."""
     import datetime as dt
 
+    import sqlalchemy as sa
+
     from engine import clock
+    from engine.models import Task
     from engine.store import transaction
 
     clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
     h.deploy(DIAGRAMS / "parallel5.bpmn")
     case = h.hall.runtime.start(clerk, "parallel5", {})
     task_id = case.open_task_ids[0]
+    t = Task.__table__.c
     with transaction(h.hall.session, h.hall.bind) as st:
         assert st.task(task_id)["next_alert_at"] is None  # what the completion read
-        st._run("UPDATE tasks SET next_alert_at = ? WHERE id = ?", (st.ts(clock.now() + dt.timedelta(days=1)), task_id))
+        st._run(sa.update(Task).where(t.id == task_id).values(next_alert_at=clock.now() + dt.timedelta(days=1)))
         assert st.complete_task(task_id, clerk.id, clock.now(), {}, alerting=False)
     with transaction(h.hall.session, h.hall.bind) as st:
-        assert st._run("SELECT status, next_alert_at FROM tasks WHERE id = ?", (task_id,)).fetchone() == \
+        assert tuple(st._run(sa.select(t.status, t.next_alert_at).where(t.id == task_id)).one()) == \
             ("completed", None)
 
 
@@ -223,16 +158,17 @@ def test_a_generated_form_schema_is_built_once_per_form():
 
 
 def test_stored_times_read_back_as_utc(h):
+    """What the engine writes as a time comes back the same moment, aware, in UTC, on either database."""
     import datetime as dt
 
-    from engine.store import reading
+    from engine import clock
 
-    utc = dt.UTC
-    with reading(h.hall.bind) as st:
-        assert st.read_ts("2026-11-29 18:00:00.123456") == dt.datetime(2026, 11, 29, 18, 0, 0, 123456, tzinfo=utc)
-        assert st.read_ts("2026-11-29 18:00:00") == dt.datetime(2026, 11, 29, 18, tzinfo=utc)
-        assert st.read_ts("2026-11-29T20:00:00+02:00") == dt.datetime(2026, 11, 29, 18, tzinfo=utc)
-        assert st.read_ts("2026-11-29T20:00:00+02:00").utcoffset() == dt.timedelta(0)
-        assert st.read_ts("2026-11-29") == dt.datetime(2026, 11, 29, tzinfo=utc)
-        now = dt.datetime.now(utc)
-        assert st.read_ts(st.ts(now)) == now
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    at = dt.datetime(2026, 11, 29, 20, 0, 0, 123456, tzinfo=clock.HALL_TZ)
+    with clock.frozen_at(at):
+        case = h.hall.runtime.start(clerk, "parallel5", {})
+    created = h.hall.runtime.case(case.id).created_at
+    assert created == at and created.utcoffset() == dt.timedelta(0)
+    [task] = h.hall.tasks.case_tasks(case.id)
+    assert task.created_at == at and task.created_at.tzinfo is not None
