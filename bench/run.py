@@ -8,7 +8,8 @@ Measures, on the 5-user-task parallel diagram (accept -> 4 parallel reviews -> d
   raw        SpiffWorkflow alone, in memory (the baseline: it runs in turn with the engine, and again
              with the REST API and the floor, ten cases at a time; each ratio is to the raw figure
              of its own loop)
-  engine     Hall's engine, persisted to SQLite (start + 5 completions per case)
+  engine     Hall's engine, persisted to SQLite (start + 5 completions per case); and the same with
+             every statement through SQLAlchemy's Connection.execute (what engine.store's bend gains)
   rest       the REST API on one gunicorn worker; a client reads the case before each completion
   floor      an empty Flask app's GET+POST pair on one gunicorn worker (the web stack's floor), in
              the same loop as the REST API, so that the REST API's share of it is taken at one pace
@@ -150,7 +151,10 @@ def seed(app):
 
 
 def bench_engine(app, clerk, cases: int) -> dict[str, float]:
-    """Completions/s of raw SpiffWorkflow and of the engine."""
+    """Completions/s of raw SpiffWorkflow, of the engine, and of the engine with every
+    statement through Connection.execute (engine.store.DIRECT_ON_SQLITE off: what that
+    bend of SQLAlchemy gains)."""
+    from engine import store
     from webapp import hall
 
     with app.app_context():
@@ -164,7 +168,14 @@ def bench_engine(app, clerk, cases: int) -> dict[str, float]:
                 n += 1
             return n
 
-        return alongside_raw({"engine": one}, cases)
+        def through_connection_execute() -> int:
+            store.DIRECT_ON_SQLITE = False
+            try:
+                return one()
+            finally:
+                store.DIRECT_ON_SQLITE = True
+
+        return alongside_raw({"engine": one, "execute": through_connection_execute}, cases)
 
 
 def bench_loop(app, clerk, rounds: int) -> tuple[float, float]:
@@ -504,6 +515,9 @@ def main() -> None:
               f"(with its loggers as installed: {as_installed:.0f})")
         print(f"  engine, persisted to SQLite         {engine['engine']:8.0f} completions/s  "
               f"{engine['engine'] / engine['raw']:6.3f} x raw")
+        print(f"    the same, each statement through SQLAlchemy's Connection.execute {engine['execute']:6.0f}/s "
+              f"{engine['execute'] / engine['raw']:6.3f} x raw  (engine.store's direct statements: "
+              f"{engine['engine'] / engine['execute'] - 1:+.0%})")
         print(f"  REST API, 1 gunicorn worker         {web['rest']:8.0f} completions/s  "
               f"{web['rest'] / web['raw']:6.3f} x raw"
               "  (GET case + POST complete each)")

@@ -51,7 +51,10 @@ def configure(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("hall_write") else "BEGIN")
+        # on the DB-API connection: through exec_driver_sql this costs a statement's whole
+        # execution context, a quarter of an empty transaction's time
+        write = conn.get_execution_options().get("hall_write")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def json_dumps(value) -> str:

@@ -349,7 +349,7 @@ class Deadlines:
 
     def calendar(self) -> calendar.Calendar:
         """The calendar in force, as the database has it now (for pages and reports)."""
-        with reading(self.bind):
+        with reading(self.bind, follow=True):
             return calendar.current()
 
     def set_day(self, actor: Actor, day: dt.date, workday: bool | None, note: str | None = None) -> None:

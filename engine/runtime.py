@@ -284,9 +284,9 @@ class Runtime:
         fresh state."""
         for _ in range(3):
             try:
-                with transaction(self.session, self.bind) as st:
+                with transaction(self.session, self.bind, follow=False) as st:
                     cid = case_id if locate is None else locate(st)
-                    revision = st.lock_case(cid)
+                    revision = st.lock_case(cid)  # and the calendar in force read with it
                     if revision is None:
                         raise NotFound(f"no case {cid}")
                     cached = self._take(cid)
@@ -404,13 +404,13 @@ class Runtime:
         names = {w for w in wanted if w}
         user_ids = st.user_ids(names) if names else {}
         members = st.group_members({g for r in rows for g in r["candidate_groups"]})
-        queue = []
         for r, w in zip(rows, wanted, strict=True):
             r["assignee_id"] = user_ids.get(w) if w else None
             if APPLICANTS in r["candidate_groups"]:  # the case's applicant's alone, whatever the diagram says
                 r["assignee_id"] = act.case.started_by_id
             r["claimed_at"] = now if r["assignee_id"] else None
-            task_id = st.insert_task(r)
+        queue = []
+        for r, w, task_id in zip(rows, wanted, st.insert_tasks(list(rows)), strict=True):
             open_tasks[r["spiff_id"]] = (task_id, r["element_id"])
             detail = {"name": r["name"]}
             if w and r["assignee_id"] is None:
@@ -658,7 +658,7 @@ class Runtime:
         from engine.models import Task
 
         c, t = Case.__table__.c, Task.__table__.c
-        with reading(self.bind):
+        with reading(self.bind, follow=True):
             latest = calendar.revision()
         q = sa.select(c.id).where(c.status == "running", c.calendar_revision < latest)
         if since is not None:

@@ -313,7 +313,7 @@ class Tasks:
         found = {}
 
         def locate(st) -> int:
-            task = st.task(task_id)
+            task = st.task(task_id, lock=True)
             if task is None:
                 raise NotFound(f"no task {task_id}")
             task = SimpleNamespace(**task)

@@ -129,8 +129,59 @@ def test_completing_clears_an_alert_time_given_after_the_task_was_read(h):
         st._run(sa.update(Task).where(t.id == task_id).values(next_alert_at=clock.now() + dt.timedelta(days=1)))
         assert st.complete_task(task_id, clerk.id, clock.now(), {}, alerting=False)
     with transaction(h.hall.session, h.hall.bind) as st:
-        assert tuple(st._run(sa.select(t.status, t.next_alert_at).where(t.id == task_id)).one()) == \
-            ("completed", None)
+        assert [tuple(r) for r in st._run(sa.select(t.status, t.next_alert_at).where(t.id == task_id)).rows] == \
+            [("completed", None)]
+
+
+@pytest.mark.sqlite_only  # the direct statements are SQLite's alone
+def test_direct_statements_write_and_read_what_connection_execute_does(h, monkeypatch):
+    """engine.store runs its statements on SQLite's DB-API cursor (DIRECT_ON_SQLITE): the same
+    case, run through it and through Connection.execute, leaves the same rows and reads the
+    same page, times, JSON and all."""
+    import sqlalchemy as sa
+
+    from engine import clock, store
+    from engine.models import Case, Event, Task
+    from engine.runtime import read_page
+
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+
+    at = clock.now()  # both cases at one moment, to the microsecond
+    drop = ("id", "case_id", "task_id", "number", "case_number", "spiff_id")  # each case's own
+
+    def run_case(direct: bool):
+        monkeypatch.setattr(store, "DIRECT_ON_SQLITE", direct)
+        with clock.frozen_at(at):
+            case = h.hall.runtime.start(clerk, "parallel5", {"企业": "甲公司", "n": 2**70})
+            h.complete(clerk, case.id, "accept", {"ok": True})
+            h.complete(clerk, case.id, "r2", {"意见": "同意"})
+            with store.reading(h.hall.bind) as st:
+                page = read_page(st, case.id)
+        return case.id, page
+
+    def rows(case_id):
+        with h.hall.bind.connect() as conn:
+            def of(table, where):
+                return [{k: v for k, v in r._mapping.items() if k not in drop}
+                        for r in conn.execute(sa.select(table).where(where).order_by(table.c.id))]
+            return (of(Case.__table__, Case.id == case_id), of(Task.__table__, Task.case_id == case_id),
+                    of(Event.__table__, Event.case_id == case_id))
+
+    def plain(page):
+        c, tasks, events = page
+        return ({k: v for k, v in vars(c).items() if k not in drop},
+                [{k: v for k, v in vars(t).items() if k not in drop} for t in tasks],
+                [{k: v for k, v in vars(e).items() if k not in drop} for e in events])
+
+    direct_id, direct_page = run_case(True)
+    execute_id, execute_page = run_case(False)
+    assert plain(direct_page) == plain(execute_page)
+    assert rows(direct_id)[1:] == rows(execute_id)[1:]
+    (direct_case,), (execute_case,) = rows(direct_id)[0], rows(execute_id)[0]
+    assert direct_case.pop("state") is not None and execute_case.pop("state") is not None
+    assert direct_case == execute_case
+    assert direct_page[0].data["n"] == 2**70 and direct_page[0].updated_at.tzinfo is not None
 
 
 def test_the_migrations_build_what_the_models_describe(h):

@@ -100,7 +100,7 @@ class TaskOut(Schema):
 
 
 class TaskDetail(TaskOut):
-    form = fields.List(fields.Nested(FormField))
+    form = fields.Nested(FormField, many=True)
     case_data = fields.Dict(metadata={"description": "the part of the case data this task's worker reads"})
     data = fields.Dict(allow_none=True, metadata={"description": "what was submitted, once completed"})
 
@@ -139,8 +139,8 @@ class CaseOut(CaseSummary):
     data = fields.Dict()
     error = fields.String(allow_none=True)
     started_by = fields.String(allow_none=True)
-    open_tasks = fields.List(fields.Nested(TaskOut))
-    events = fields.List(fields.Nested(EventOut))
+    open_tasks = fields.Nested(TaskOut, many=True)
+    events = fields.Nested(EventOut, many=True)
 
 
 class StartCase(Schema):
