@@ -129,7 +129,7 @@ _COMPLETE = sa.update(_T).where(
 # without an alert time to clear while the row still has none (one given meanwhile: the other form)
 _COMPLETE_UNALERTED = _COMPLETE.where(_T.c.next_alert_at.is_(None))
 _COMPLETE_ALERTED = _COMPLETE.values(next_alert_at=None)
-_CANCEL = sa.update(_T).where(_T.c.id.in_(sa.bindparam("_ids", expanding=True))) \
+_CANCEL = sa.update(_T).where(_T.c.id == _p("_id")) \
     .values(status="cancelled", completed_at=_p("_at", _T.c.completed_at), next_alert_at=None)
 _OPEN_TASKS = sa.select(_T.c.id, _T.c.spiff_id, _T.c.element_id).where(_T.c.case_id == _p("case_id"),
                                                                         _T.c.status == "open")
@@ -155,7 +155,7 @@ _RAISE_ESCALATION = sa.update(_T).where(_T.c.id == _p("_id"), _T.c.escalation < 
     .values(escalation=_p("_level", _T.c.escalation))
 _MEMBERS = sa.select(_UG.c.user_id).join(_U, _U.c.id == _UG.c.user_id) \
     .where(_U.c.active.is_(True), _UG.c.group_name == _p("group"))
-_USER_IDS = sa.select(_U.c.username, _U.c.id).where(_U.c.username.in_(sa.bindparam("names", expanding=True)))
+_USER_ID = sa.select(_U.c.id).where(_U.c.username == _p("name"))
 _INSERT_NOTIFICATIONS = sa.insert(Notification.__table__)
 _INSERT_ACCOUNTABILITY = sa.insert(Accountability.__table__)
 _INSERT_EVENTS = sa.insert(_E)
@@ -196,14 +196,11 @@ def transaction(session, bind, follow: bool = True):
     in force is followed first (`Store.follow_calendar`), or, with `follow=False`, as the
     case is locked (`Store.lock_case`, `Store.task(lock=True)`): one statement less."""
     _end_read_snapshot(session)
-    with bind.connect() as conn:
-        conn.execution_options(**WRITE)
-        with conn.begin():
-            store = Store(conn)
-            if follow:
-                store.follow_calendar()
-            yield store
-            store.count_queued()
+    with _store(bind, write=True) as store:
+        if follow:
+            store.follow_calendar()
+        yield store
+        store.count_queued()
     _end_read_snapshot(session)
 
 
@@ -211,11 +208,36 @@ def transaction(session, bind, follow: bool = True):
 def reading(bind, follow: bool = False):
     """A Store that reads, in one short transaction on a connection of its own; with
     `follow`, the calendar in force read first (to show it, or count with it)."""
-    with bind.connect() as conn, conn.begin():
-        store = Store(conn, write=False)
+    with _store(bind, write=False) as store:
         if follow:
             store.follow_calendar()
         yield store
+
+
+@contextmanager
+def _store(bind, write: bool):
+    """A Store in one transaction on a connection of `bind`'s pool: committed when the block
+    ends, rolled back if it raises. On SQLite (DIRECT_ON_SQLITE) the pooled DB-API connection
+    itself, its transaction begun as engine.db's begin event would begin it."""
+    if not (DIRECT_ON_SQLITE and bind.dialect.name == "sqlite"):
+        with bind.connect() as conn:
+            if write:
+                conn.execution_options(**WRITE)
+            with conn.begin():
+                yield Store(bind.dialect, write, conn=conn)
+        return
+    pooled = bind.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield Store(bind.dialect, write, cursor=driver.cursor())
+        except BaseException:
+            driver.rollback()
+            raise
+        driver.commit()
+    finally:
+        pooled.close()
 
 
 class _Rows(NamedTuple):
@@ -239,50 +261,52 @@ class _Rows(NamedTuple):
 
 
 # This bends SQLAlchemy, for a measured gain: bench/run.py prints the engine's figure with
-# this switch on and off in the same run (+35-45% completions/s on; engine alone, SQLite).
-# On SQLite a case action's statement costs the database a few microseconds and
-# Connection.execute some thirty around it (execution context, events, result set-up). So on
-# SQLite the Store runs a statement as SQLAlchemy compiled it, its values converted by the
-# converters of the statement's own types (dialect_impl().bind_processor / result_processor),
-# on the DB-API cursor of the pooled connection it holds, inside the transaction SQLAlchemy
-# began. Same SQL, same types, same transaction; only the per-call machinery is left out.
-# A statement SQLAlchemy completes at run time (Python-side column defaults, expanding IN
-# lists) goes through Connection.execute, as does everything on PostgreSQL, where a
-# statement is a round trip to the server and the machinery a small part of it.
+# this switch on and off in the same run (engine alone, SQLite).
+# On SQLite a case action's statement costs the database a few microseconds, and
+# Connection.execute some thirty around it (execution context, events, result set-up); a
+# Connection with its begin and commit costs some forty more than the DB-API connection's
+# own. So on SQLite a Store holds a pooled DB-API connection (Engine.raw_connection) and runs
+# each statement as SQLAlchemy compiled it, its values converted by the converters of the
+# statement's own types (dialect_impl().bind_processor / result_processor). Same SQL, same
+# types, same pool; only the per-call machinery is left out. A statement SQLAlchemy would
+# complete at run time (Python-side column defaults, expanding IN lists) cannot run so and is
+# refused: the Store's statements name every value they need. On PostgreSQL, where a
+# statement is a round trip to the server and the machinery a small part of it, everything
+# goes through Connection.execute.
 DIRECT_ON_SQLITE = True
 _DIRECT_LIMIT = 512  # compiled forms kept (an UPDATE compiles once per set of columns it sets)
+_REQUIRED = object()
 
 
 class _Direct:
-    """A statement compiled for SQLite with the converters its parameters and columns need."""
+    """A statement compiled for SQLite, with where each positional value comes from (the
+    parameters given, or the value the statement holds) and the converter it goes through."""
 
-    __slots__ = ("compiled", "converters", "dml", "keys", "order", "readers", "sql")
+    __slots__ = ("dml", "keys", "plan", "readers", "sql")
 
     def __init__(self, statement, dialect, column_keys):
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
-        self.compiled, self.sql = compiled, compiled.string
-        self.dml = statement.is_dml
+        if compiled.positiontup is None or compiled.post_compile_params or compiled.insert_prefetch \
+                or compiled.update_prefetch or any(b.callable for b in compiled.bind_names):
+            raise TypeError(f"a statement SQLAlchemy completes at run time cannot run directly: {statement}")
+        self.sql, self.dml = compiled.string, statement.is_dml
         binds = {name: bind for bind, name in compiled.bind_names.items()}
-        self.order = compiled.positiontup or ()
-        converters = {n: binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self.order}
-        self.converters = [(n, f) for n, f in converters.items() if f is not None]
+        # as Compiled.construct_params finds a value: by the parameter's key, then its name,
+        # else the value the statement holds, unless one must be given
+        self.plan = [(binds[n].key, n, _REQUIRED if binds[n].required else binds[n].value,
+                      binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in compiled.positiontup]
         columns = statement.exported_columns  # a DML statement's: what it returns
         self.keys = list(columns.keys())
         self.readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
 
-    @classmethod
-    def usable(cls, statement, dialect, column_keys) -> _Direct | None:
-        direct = cls(statement, dialect, column_keys)
-        c = direct.compiled
-        if c.positiontup is None or c.post_compile_params or c.insert_prefetch or c.update_prefetch:
-            return None
-        return direct
-
     def args(self, params) -> list:
-        values = self.compiled.construct_params(params)
-        for n, f in self.converters:  # once for a parameter the SQL names twice
-            values[n] = f(values[n])
-        return [values[n] for n in self.order]
+        values = []
+        for key, name, default, convert in self.plan:
+            value = params[key] if key in params else params.get(name, default)
+            if value is _REQUIRED:
+                raise sa.exc.InvalidRequestError(f"A value is required for bind parameter {key!r}")
+            values.append(value if convert is None else convert(value))
+        return values
 
     def run(self, cursor, params) -> _Rows:
         if not self.readers:
@@ -299,20 +323,22 @@ class _Direct:
         return _Rows(rows, self.keys, len(rows) if self.dml else -1)
 
 
-_directs: dict[tuple, _Direct | None] = {}
+_directs: dict[tuple, _Direct] = {}
 
 
 class Store:
-    def __init__(self, conn: sa.Connection, write: bool = True):
-        self.conn = conn
-        self.dialect = conn.dialect.name
+    """The statements of one transaction: on a SQLAlchemy Connection (`conn`), or on the
+    DB-API cursor of a pooled SQLite connection (`cursor`; DIRECT_ON_SQLITE says why)."""
+
+    def __init__(self, dialect, write: bool, conn: sa.Connection | None = None, cursor=None):
+        self.conn, self.cursor = conn, cursor
+        self.sa_dialect = dialect
+        self.dialect = dialect.name
         self.pg = self.dialect == "postgresql"
         self.write = write
         self.queued = Counter()  # rows this transaction added to (or took from) each group's queue
         self.locked: dict[int, int] = {}  # case id -> revision, of the cases this transaction locked
         self.following = False  # the calendar in force has been read in this transaction
-        self.cursor = conn.connection.driver_connection.cursor() \
-            if DIRECT_ON_SQLITE and self.dialect == "sqlite" else None
 
     def _run(self, statement, params=None) -> _Rows:
         if self.cursor is not None:
@@ -323,9 +349,8 @@ class Store:
             except KeyError:
                 if len(_directs) >= _DIRECT_LIMIT:
                     _directs.clear()
-                direct = _directs[key] = _Direct.usable(statement, self.conn.dialect, keys)
-            if direct is not None:
-                return direct.run(self.cursor, params or {})
+                direct = _directs[key] = _Direct(statement, self.sa_dialect, keys)
+            return direct.run(self.cursor, params or {})
         result = self.conn.execute(statement, params)
         if not result.returns_rows:
             return _Rows((), (), result.rowcount)
@@ -366,8 +391,19 @@ class Store:
 
     @contextmanager
     def savepoint(self):
-        with self.conn.begin_nested():
+        """What the block writes is undone if it raises; the transaction goes on."""
+        if self.conn is not None:
+            with self.conn.begin_nested():
+                yield
+            return
+        self.cursor.execute("SAVEPOINT store")
+        try:
             yield
+        except BaseException:
+            self.cursor.execute("ROLLBACK TO store")
+            raise
+        finally:
+            self.cursor.execute("RELEASE store")
 
     # cases ---------------------------------------------------------------------
     def lock_case(self, case_id: int) -> int | None:
@@ -473,7 +509,7 @@ class Store:
         return self._run(_COMPLETE_ALERTED, params).rowcount == 1
 
     def cancel_tasks(self, task_ids: list[int], at: dt.datetime) -> None:
-        self._run(_CANCEL, {"_ids": task_ids, "_at": at})
+        self._run(_CANCEL, [{"_id": tid, "_at": at} for tid in task_ids])
         self.dequeue(task_ids)
 
     def open_tasks(self, case_id: int) -> list[tuple]:
@@ -563,7 +599,8 @@ class Store:
                                "_days": workdays})
 
     def user_ids(self, usernames) -> dict[str, int]:
-        return dict(self._run(_USER_IDS, {"names": list(usernames)}).rows)
+        """The ids of those of `usernames` who exist (a statement per name, as group_members)."""
+        return {name: uid for name in sorted(usernames) if (uid := self._run(_USER_ID, {"name": name}).scalar())}
 
     # events ----------------------------------------------------------------------
     def insert_events(self, events: list[dict]) -> None:

@@ -184,6 +184,48 @@ def test_direct_statements_write_and_read_what_connection_execute_does(h, monkey
     assert direct_page[0].data["n"] == 2**70 and direct_page[0].updated_at.tzinfo is not None
 
 
+@pytest.mark.sqlite_only  # the direct statements are SQLite's alone
+def test_a_statement_completed_at_run_time_is_refused_and_its_transaction_rolled_back(h):
+    """A direct Store cannot run what SQLAlchemy completes at run time (an expanding IN):
+    it says so instead of running something else, and the transaction writes nothing."""
+    import sqlalchemy as sa
+
+    from engine import clock
+    from engine.models import Case
+    from engine.store import transaction
+
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    case = h.hall.runtime.start(clerk, "parallel5", {})
+    expanding = sa.select(Case.id).where(Case.id.in_(sa.bindparam("ids", expanding=True)))
+    with pytest.raises(TypeError, match="completes at run time"), \
+            transaction(h.hall.session, h.hall.bind) as st:
+        st.fail_case(case.id, "never", clock.now())
+        st._run(expanding, {"ids": [case.id]})
+    assert h.hall.runtime.case(case.id).status == "running"
+
+
+def test_a_savepoint_takes_back_its_block_alone(h):
+    """What a savepoint's block wrote is undone when the block raises; what the transaction
+    wrote before it, and after it, is kept."""
+    from engine import clock
+    from engine.store import transaction
+
+    clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
+    h.deploy(DIAGRAMS / "parallel5.bpmn")
+    kept, undone = (h.hall.runtime.start(clerk, "parallel5", {}) for _ in range(2))
+    at = clock.now()
+    with transaction(h.hall.session, h.hall.bind) as st:
+        st.set_next_timer(kept.id, at)
+        with pytest.raises(ValueError), st.savepoint():
+            st.fail_case(undone.id, "undone", at)
+            raise ValueError
+        with st.savepoint():
+            st.fail_case(kept.id, "kept", at)
+    assert h.hall.runtime.case(undone.id).status == "running"
+    assert (h.hall.runtime.case(kept.id).status, h.hall.runtime.case(kept.id).error) == ("error", "kept")
+
+
 def test_the_migrations_build_what_the_models_describe(h):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
