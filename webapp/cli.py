@@ -60,25 +60,24 @@ def init_app(app: Flask) -> None:
             _fail(e)
         click.echo(f"user {user.username}: roles {user.roles or '-'}; groups {', '.join(user.group_names) or '-'}")
 
+    def _set_active(name: str, active: bool) -> None:
+        try:
+            hall().identity.set_active(name, active)
+        except HallError as e:
+            _fail(e)
+        click.echo(f"user {name}: {'active' if active else 'deactivated'}")
+
     @users.command("deactivate")
     @click.argument("name")
     def deactivate_user(name):
         """Deactivate a user: every page session and API token of theirs ends at once."""
-        try:
-            hall().identity.set_active(name, False)
-        except HallError as e:
-            _fail(e)
-        click.echo(f"user {name}: deactivated")
+        _set_active(name, False)
 
     @users.command("activate")
     @click.argument("name")
     def activate_user(name):
         """Let a deactivated user sign in again."""
-        try:
-            hall().identity.set_active(name, True)
-        except HallError as e:
-            _fail(e)
-        click.echo(f"user {name}: active")
+        _set_active(name, True)
 
     @users.command("list")
     def list_users():
