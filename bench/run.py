@@ -9,7 +9,7 @@ Measures, on the 5-user-task parallel diagram (accept -> 4 parallel reviews -> d
              with the REST API and the floor, ten cases at a time; each ratio is to the raw figure
              of its own loop)
   engine     Hall's engine, persisted to SQLite (start + 5 completions per case); and the same with
-             every statement through SQLAlchemy's Connection.execute (what engine.store's bend gains)
+             every transaction on a SQLAlchemy Connection (what engine.store's bend gains)
   rest       the REST API on one gunicorn worker; a client reads the case before each completion
   floor      an empty Flask app's GET+POST pair on one gunicorn worker (the web stack's floor), in
              the same loop as the REST API, so that the REST API's share of it is taken at one pace
@@ -152,8 +152,8 @@ def seed(app):
 
 def bench_engine(app, clerk, cases: int) -> dict[str, float]:
     """Completions/s of raw SpiffWorkflow, of the engine, and of the engine with every
-    statement through Connection.execute (engine.store.DIRECT_ON_SQLITE off: what that
-    bend of SQLAlchemy gains)."""
+    transaction on a SQLAlchemy Connection, each statement through Connection.execute
+    (engine.store.DIRECT_ON_SQLITE off: what that bend of SQLAlchemy gains)."""
     from engine import store
     from webapp import hall
 
@@ -515,7 +515,7 @@ def main() -> None:
               f"(with its loggers as installed: {as_installed:.0f})")
         print(f"  engine, persisted to SQLite         {engine['engine']:8.0f} completions/s  "
               f"{engine['engine'] / engine['raw']:6.3f} x raw")
-        print(f"    the same, each statement through SQLAlchemy's Connection.execute {engine['execute']:6.0f}/s "
+        print(f"    the same on a SQLAlchemy Connection, Connection.execute {engine['execute']:6.0f}/s "
               f"{engine['execute'] / engine['raw']:6.3f} x raw  (engine.store's direct statements: "
               f"{engine['engine'] / engine['execute'] - 1:+.0%})")
         print(f"  REST API, 1 gunicorn worker         {web['rest']:8.0f} completions/s  "
