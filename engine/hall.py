@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine import calendar
+from engine.catalogue import Catalogue
 from engine.deadlines import Deadlines
 from engine.identity import Identity
 from engine.limits import Policy
@@ -27,5 +28,6 @@ class Hall:
         self.tasks = Tasks(session, self.runtime, forms)
         self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
         self.ratings = Ratings(session, self.runtime)
+        self.catalogue = Catalogue(session)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

@@ -383,3 +383,32 @@ class Notification(Base):
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
     emailed_at: Mapped[dt.datetime | None]
+
+
+class CatalogueItem(Base):
+    """One version of an item of the service catalogue (事项目录): what the hall handles, on
+    what terms (即办件 or 承诺件, the legal and the promised limit in working days, the
+    materials, the fees) and by which process. Saving an item adds a version; a version is
+    never changed, so a case keeps the terms it was accepted under."""
+
+    __tablename__ = "catalogue_items"
+    __table_args__ = (sa.UniqueConstraint("code", "version", name="uq_catalogue_items_code_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(200))
+    category: Mapped[str] = mapped_column(sa.String(16))  # the window: domestic | foreign | construction | social
+    departments: Mapped[list] = mapped_column(sa.JSON)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # immediate (即办件) | promised (承诺件)
+    legal_days: Mapped[int]  # 法定时限, working days
+    promised_days: Mapped[int]  # 承诺时限, working days; 0 for a 即办件
+    materials: Mapped[list] = mapped_column(sa.JSON)
+    fees: Mapped[list] = mapped_column(sa.JSON)  # [] is 免费
+    place: Mapped[str] = mapped_column(sa.String(200))
+    hours: Mapped[str] = mapped_column(sa.String(200))
+    phone: Mapped[str] = mapped_column(sa.String(32))
+    basis: Mapped[str] = mapped_column(sa.String(2000))  # 设定依据
+    process_id: Mapped[str | None] = mapped_column(sa.String(128))
+    online: Mapped[bool]  # may be filed online (网上预审)
+    saved_at: Mapped[dt.datetime]
+    saved_by: Mapped[str] = mapped_column(sa.String(64))

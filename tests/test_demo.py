@@ -21,6 +21,10 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     load(out.append)  # again: nothing doubles
     assert hall.session.scalar(sa.select(sa.func.count()).select_from(Case)) == cases
     assert all(p["latest_version"] == 1 for p in hall.repository.processes())
+    items = hall.catalogue.items()  # every process has its item, and a few 即办件 need none
+    assert {i.process_id for i in items} >= {p["process_id"] for p in hall.repository.processes()}
+    assert {i.code for i in items} >= {"NZ-001", "WZ-001", "SW-001", "GA-001", "YH-001", "XM-001", "QC-001"}
+    assert sum(i.kind == "immediate" for i in items) >= 3 and all(i.version == 1 for i in items)
     qiye = next(u for u in hall.identity.users() if u.username == "qiye")
     assert qiye.role_set == {"applicant"}
 

@@ -1,8 +1,9 @@
-"""`flask --app app ...` commands: users, processes, demo."""
+"""`flask --app app ...` commands: users, processes, calendar, catalogue, demo."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import click
@@ -103,6 +104,51 @@ def init_app(app: Flask) -> None:
         for p in hall().repository.processes():
             click.echo(f"{p['process_id']}\tv{p['latest_version']}\t{p['name']}")
 
+    catalogue = click.Group("catalogue", help="The service catalogue (事项目录) behind the 办事指南.")
+
+    @catalogue.command("load")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    def load_catalogue(file):
+        """Load items from a workbook (.xlsx: sheets 事项, 申请材料, 收费标准) or a JSON list, as
+        `export` writes them; all or none. A changed item gets a new version, an unchanged one none."""
+        from engine import catalogue_sheets
+        from engine.catalogue import MAX_FILE_BYTES
+
+        path = Path(file)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise click.ClickException(f"{file}: larger than {MAX_FILE_BYTES // 2**20} MiB")
+        try:
+            if path.suffix.lower() == ".xlsx":
+                with path.open("rb") as f:
+                    items = catalogue_sheets.read(f)
+            else:
+                try:
+                    items = json.loads(path.read_text(encoding="utf-8"))
+                except ValueError as e:  # UnicodeDecodeError too
+                    raise click.ClickException(f"{file}: not JSON ({e})") from None
+            saved = hall().catalogue.load(CONSOLE, items)
+        except HallError as e:
+            _fail(e)
+        for row, new in saved:
+            click.echo(f"{row.code}: " + (f"version {row.version}" if new else f"unchanged (version {row.version})"))
+
+    @catalogue.command("export")
+    @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), default=None,
+                  help="write a workbook to this file instead of JSON to standard output")
+    def export_catalogue(xlsx):
+        """Write the catalogue (each item's latest version): JSON to standard output, or a workbook."""
+        from engine import catalogue_sheets
+        from engine.catalogue import as_dict
+
+        items = [as_dict(i) for i in hall().catalogue.items()]
+        if xlsx:
+            with open(xlsx, "wb") as f:
+                catalogue_sheets.write(items, f)
+            click.echo(f"{xlsx}: {len(items)} items")
+            return
+        click.echo(json.dumps([{**i, "saved_at": i["saved_at"].isoformat()} for i in items], ensure_ascii=False,
+                              indent=1))
+
     @click.command("demo")
     def demo():
         """Demo users for every role and group, the five processes and a few sample cases."""
@@ -164,3 +210,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(processes)
     app.cli.add_command(cal)
     app.cli.add_command(demo)
+    app.cli.add_command(catalogue)

@@ -1,4 +1,5 @@
-"""Demo data: a user for every role and group, the five processes, a few sample cases.
+"""Demo data: a user for every role and group, the five processes, the service catalogue
+(processes/catalogue.json), a few sample cases.
 
 Safe to run again: users are updated, identical diagrams deploy nothing, and sample
 cases are only added to an empty hall."""
@@ -6,6 +7,7 @@ cases are only added to an empty hall."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -75,6 +77,8 @@ def load(echo) -> None:
     for files in DEPLOYMENTS:
         pv, created = h.repository.deploy({f: (PROCESSES / f).read_bytes() for f in files}, actors["owner"])
         echo(f"{'deployed' if created else 'unchanged'}: {pv.process_id} ({pv.name}) v{pv.version}")
+    items = h.catalogue.load(actors["owner"], json.loads((PROCESSES / "catalogue.json").read_text(encoding="utf-8")))
+    echo(f"catalogue: {len(items)} items, {sum(new for _, new in items)} saved")
 
     if h.session.scalar(sa.select(sa.func.count()).select_from(Case)):
         echo("sample cases: the hall already has cases, none added")

@@ -153,6 +153,10 @@ def hall_i18n(app, h, tmp_path):
     first = h.hall.runtime.start(clerk, "i18n_check", {"company": "Acme", "capital": 5})
     h.complete(clerk, first.id, "review", REVIEW_OK)
     second = h.hall.runtime.start(clerk, "i18n_check", {"company": "Bolt"})
+    h.hall.catalogue.save(clerk, {  # its words are data (in English here), its labels the page's
+        "code": "I18N-1", "name": "Registration", "category": "domestic", "departments": ["Commerce"],
+        "kind": "promised", "legal_days": 5, "promised_days": 2, "materials": [{"name": "Application"}],
+        "fees": [{"name": "Fee", "amount": "1"}], "process_id": "i18n_check", "online": True})
     db.session.commit()
     return {
         "first": first, "second": second,
@@ -190,7 +194,7 @@ def test_another_persons_choice_of_english_is_not_mine(app, hall_i18n):
 
 def _url_values(hall_i18n) -> dict:
     return {"case_id": hall_i18n["first"].id, "task_id": hall_i18n["sign"].id, "process_id": "i18n_check",
-            "version": 1}
+            "version": 1, "code": "I18N-1"}
 
 
 def test_english_on_every_page(app, hall_i18n):

@@ -394,9 +394,10 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import messages, models, supervision
+    from webapp.ui import guide, messages, models, supervision
 
     app.register_blueprint(bp)
+    app.register_blueprint(guide.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(supervision.bp)
 

@@ -1,26 +1,32 @@
 """Process models, for process owners: every process with its versions, a version's
 diagram, its XML, the modeler (edit a version, or start from the blank template) and
-deploying from it."""
+deploying from it; and the service catalogue (事项目录) the processes serve."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from pathlib import Path
 
-from flask import Response, flash, jsonify, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+import forms as forms_pkg
+from engine import catalogue_sheets
+from engine.catalogue import CATEGORIES, KINDS, MAX_FILE_BYTES, ItemSchema, as_dict
 from engine.errors import Forbidden, HallError, Invalid
 from webapp import hall
 from webapp.auth import page_actor
+from webapp.ui import fields as html
 from webapp.ui import page_blueprint
-from webapp.ui.messages import engine_message, lint_message
+from webapp.ui.messages import engine_message, form_errors, lint_message
 
 bp = page_blueprint("models", "/models")
 
 BLANK = Path(__file__).resolve().parent / "blank.bpmn"
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,80}$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _owner():
@@ -127,3 +133,99 @@ def deploy():
         flash(_("已部署 %(name)s v%(version)s", name=pv.name, version=pv.version), "success")
         return jsonify(answer), 201
     return jsonify(answer), 200
+
+
+# --- the service catalogue (事项目录) -------------------------------------------------
+
+@bp.route("/catalogue")
+def catalogue():
+    _owner()
+    return render_template("models/catalogue.html", items=hall().catalogue.items(), kinds=KINDS, categories=CATEGORIES)
+
+
+@bp.route("/catalogue.xlsx")
+def catalogue_workbook():
+    """The whole catalogue as a workbook (engine.catalogue_sheets), as `flask catalogue export --xlsx`."""
+    _owner()
+    out = io.BytesIO()
+    catalogue_sheets.write([as_dict(i) for i in hall().catalogue.items()], out)
+    return Response(out.getvalue(), mimetype=XLSX, headers={
+        "Content-Disposition": "attachment; filename=catalogue.xlsx", "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/catalogue/import", methods=["POST"])
+def catalogue_import():
+    """Load a workbook: every item checked first, then all saved or none."""
+    _owner()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("请选择要导入的 XLSX 文件"), "error")
+        return redirect(url_for("models.catalogue"))
+    data = upload.stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        flash(_("文件超过 %(n)s MB", n=MAX_FILE_BYTES // 2**20), "error")
+        return redirect(url_for("models.catalogue"))
+    try:
+        saved = hall().catalogue.load(page_actor(), catalogue_sheets.read(io.BytesIO(data)))
+    except HallError as e:
+        flash(engine_message(e), "error")
+    else:
+        flash(_("已导入 %(n)s 项，其中 %(new)s 项生成新版本", n=len(saved), new=sum(new for _row, new in saved)),
+              "success")
+    return redirect(url_for("models.catalogue"))
+
+
+@bp.route("/catalogue/new", methods=["GET", "POST"], defaults={"code": None})
+@bp.route("/catalogue/<code>/edit", methods=["GET", "POST"])
+def catalogue_item(code):
+    """An item's form: the catalogue's own schema as a page form; saving adds a version."""
+    _owner()
+    h = hall()
+    form_fields = _item_form()
+    values = as_dict(h.catalogue.item(code)) if code else {"materials": [], "fees": [], "departments": []}
+    errors = {}
+    if request.method == "POST":
+        values = html.parse(form_fields, request.form)
+        if code is not None and values.get("code") != code:
+            errors = {"code": [_("事项编码不能修改；另存为新事项请新建")]}
+        else:
+            try:
+                row, new = h.catalogue.save(page_actor(), values)
+            except Invalid as e:
+                errors = form_errors(e, form_fields)
+            else:
+                flash(_("已保存为第 %(n)s 版", n=row.version) if new else _("内容未变，未新增版本"), "success")
+                return redirect(url_for("guide.item", code=row.code))
+    return render_template("models/catalogue_item.html", code=code, fields=form_fields, values=values,
+                           errors=errors), (422 if errors else 200)
+
+
+def _item_form() -> list[dict]:
+    """engine.catalogue.ItemSchema as this page's form, in the person's language."""
+    labels = {
+        "code": _("事项编码"), "name": _("事项名称"), "category": _("办理窗口"),
+        "departments": _("办理部门（每行一个）"), "kind": _("办件类型"), "legal_days": _("法定时限（工作日）"),
+        "promised_days": _("承诺时限（工作日，即办件填 0）"),
+        "materials": _("申请材料"), "materials.name": _("材料名称"), "materials.original": _("原件（否则复印件）"),
+        "materials.copies": _("份数"), "materials.required": _("必需"), "materials.tolerable": _("可容缺受理"),
+        "materials.sample": _("表格或样表下载地址"), "fees": _("收费标准（不填即免费）"), "fees.name": _("收费项目"),
+        "fees.amount": _("金额（元）"), "fees.basis": _("收费依据"), "place": _("办理地点"), "hours": _("办理时间"),
+        "phone": _("咨询电话"), "basis": _("设定依据"), "process_id": _("办理流程（流程编号）"),
+        "online": _("可网上办理（网上预审）"),
+    }
+    choices = {"domestic": _("内资"), "foreign": _("外资"), "construction": _("建设"), "social": _("社会事务"),
+               "immediate": _("即办件"), "promised": _("承诺件")}
+
+    def label(descs: list[dict], prefix: str = "") -> list[dict]:
+        for d in descs:
+            path = prefix + d["name"]
+            d["label"] = labels[path]
+            d.pop("help", None)  # the API's words, in English
+            for c in d.get("choices") or ():
+                c["label"] = choices[c["value"]]
+            nested = d.get("fields") or (d.get("item") or {}).get("fields")
+            if nested:
+                label(nested, path + ".")
+        return descs
+
+    return label(forms_pkg.describe(ItemSchema))

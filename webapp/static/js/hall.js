@@ -1,9 +1,13 @@
-// Small page helpers: repeatable rows in forms; the first field to correct gets the focus.
+// Small page helpers: repeatable rows in forms; the first field to correct gets the focus; print buttons.
 const firstInvalid = document.querySelector(
   ".task-form .invalid :is(input:not([type=hidden]), select, textarea), .task-form :is(input, select, textarea).invalid");
 if (firstInvalid) firstInvalid.focus();
 
 document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+    return;
+  }
   const add = event.target.closest(".add-row");
   if (add) {
     const box = add.closest(".repeater");
