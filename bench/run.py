@@ -18,6 +18,7 @@ and also
   inbox      a group's inbox page (50 rows) with 1,000,000 open tasks in the database, p95, through the
              engine and as the whole HTML page; the deadline sweep when 100 of them cross a threshold
   timers     10,000 timers fired by the scheduler: how late after their due time
+  guide      the public 办事指南 and the catalogue API with 1,000 items in the catalogue, p95
   scripts    what running diagram code in a sandbox runner (engine.sandbox) costs per call: a
              script of the 并联审批 kind and a comprehension, in the runner and in this process, in turn
 """
@@ -396,6 +397,38 @@ def _inbox_page(app) -> float:
     return times[int(len(times) * 0.95)] * 1000
 
 
+def bench_guide(tmp: Path, items: int) -> dict[str, float]:
+    """p95 ms of the public 办事指南 and the catalogue API with `items` items (the demo
+    catalogue's items again under other codes), as the server answers them."""
+    import json
+
+    from webapp import hall
+    from webapp.cli import CONSOLE
+
+    app = make_app(tmp / "guide.db", scheduler="off")
+    demo = json.loads((ROOT / "processes" / "catalogue.json").read_text(encoding="utf-8"))
+    catalogue = [{**demo[n % len(demo)], "code": f"X-{n:05d}", "name": f"{demo[n % len(demo)]['name']} {n}",
+                  "process_id": None, "online": False} for n in range(items)]
+    with app.app_context():
+        hall().catalogue.load(CONSOLE, catalogue)
+    client = app.test_client()
+    middle = f"X-{items // 2:05d}"
+    out = {}
+    for label, url in (("guide list", "/guide"), ("guide search", "/guide?q=刻章"),
+                       ("guide item", f"/guide/{middle}"), ("API list", "/api/v1/catalogue"),
+                       ("API item", f"/api/v1/catalogue/{middle}")):
+        times = []
+        for i in range(120):
+            t0 = time.perf_counter()
+            r = client.get(url)
+            if i >= 20:
+                times.append(time.perf_counter() - t0)
+            assert r.status_code == 200, (url, r.status_code)
+        times.sort()
+        out[label] = times[int(len(times) * 0.95)] * 1000
+    return out
+
+
 def _sweep(app, db_path: Path, open_tasks: int) -> float:
     """p95 ms of one deadline sweep when 100 of the open tasks cross a threshold."""
     import sqlite3
@@ -538,6 +571,10 @@ def main() -> None:
                 print(f"    {label:12s} p95 {p95:6.2f} ms  ({rows} rows of {total:,}; with the navigation counts)")
             print(f"    inbox page  p95 {page:6.2f} ms  (server time: the whole HTML page, signed in)")
             print(f"    sweep       p95 {sweep:6.2f} ms  (100 of them crossing a threshold)")
+        guide_items = 200 if args.quick else 1000
+        guide = bench_guide(tmp, guide_items)
+        print(f"  办事指南 with {guide_items:,} items, p95 (server time):  "
+              + ",  ".join(f"{label} {ms:.1f} ms" for label, ms in guide.items()))
         scripts = bench_scripts(500 if args.quick else 5000)
         print("  diagram code, per call (the runner is another process; 'here' is what it would cost unbounded):")
         for name in ("script", "expression"):

@@ -128,18 +128,26 @@ class Catalogue:
         self.session = session
 
     # reading -----------------------------------------------------------------------
-    def items(self, search: str | None = None, category: str | None = None) -> list[CatalogueItem]:
-        """The latest version of every item, by code; `search` in its code and name."""
-        latest = sa.select(_C.code, sa.func.max(_C.version).label("version")).group_by(_C.code).subquery()
-        q = sa.select(CatalogueItem).join(latest, sa.and_(_C.code == latest.c.code, _C.version == latest.c.version))
+    def items(self) -> list[CatalogueItem]:
+        """The latest version of every item, whole, by window and code (an export)."""
+        rows = list(self.session.scalars(_latest(sa.select(CatalogueItem))))
+        self.session.rollback()
+        return rows
+
+    def listing(self, search: str | None = None, category: str | None = None, page: int = 1,
+                per_page: int = 50) -> tuple[list, int]:
+        """One page of the latest versions, by window and code, without their materials and
+        fees; `search` in code and name, any case. Returns (rows, how many in all)."""
+        q = _latest(sa.select(*(_C[k] for k in SUMMARY)))
         if search:
             like = "%" + re.sub(r"([\\%_])", r"\\\1", search.strip()[:100]) + "%"
             q = q.where(sa.or_(_C.code.ilike(like, escape="\\"), _C.name.ilike(like, escape="\\")))
         if category:
             q = q.where(_C.category == category)
-        rows = list(self.session.scalars(q.order_by(_C.category, _C.code)))
+        total = self.session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
+        rows = self.session.execute(q.limit(per_page).offset((page - 1) * per_page)).all()
         self.session.rollback()
-        return rows
+        return rows, total
 
     def item(self, code: str, version: int | None = None) -> CatalogueItem:
         """An item: its latest version, or the version asked for."""
@@ -216,6 +224,17 @@ class Catalogue:
         if missing := sorted(process_ids - known):
             raise Invalid(f"no process {', '.join(missing)} is deployed",
                           {"process_id": [f"no process {m} is deployed" for m in missing]})
+
+
+SUMMARY = ("code", "version", "name", "category", "departments", "kind", "legal_days", "promised_days",
+           "process_id", "online")  # what a list of items shows
+
+
+def _latest(q):
+    """`q` (over catalogue_items) narrowed to each item's latest version, by window and code."""
+    latest = sa.select(_C.code, sa.func.max(_C.version).label("version")).group_by(_C.code).subquery()
+    return q.join(latest, sa.and_(_C.code == latest.c.code, _C.version == latest.c.version)) \
+        .order_by(_C.category, _C.code)
 
 
 def _may_edit(actor: Actor) -> None:

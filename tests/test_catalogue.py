@@ -286,3 +286,20 @@ def test_a_process_owner_downloads_and_imports_the_workbook_on_the_catalogue_pag
     assert bad.status_code == 302 and "flash error" in web.get("/models/catalogue").text
     assert client.get("/api/v1/catalogue/NZ-001").get_json()["version"] == 2
     assert browse("clerk").get("/models/catalogue.xlsx").status_code == 403
+
+
+def test_a_large_catalogue_comes_a_page_at_a_time(client, owners, browse):
+    from engine.identity import actor_of
+
+    owner = actor_of(owners.hall.identity.user("owner"))
+    owners.hall.catalogue.load(owner, [item(code=f"X-{n:03d}", name=f"事项{n:03d}", process_id=None, online=False)
+                                       for n in range(60)])
+    r = client.get("/api/v1/catalogue?page=2&page_size=50")
+    assert [i["code"] for i in r.get_json()] == [f"X-{n:03d}" for n in range(50, 60)]
+    assert json.loads(r.headers["X-Pagination"])["total"] == 60
+    assert "materials" not in r.get_json()[0]  # a list shows the terms; the item has the rest
+    assert client.get("/api/v1/catalogue?page_size=1000").status_code == 422
+    first, second = client.get("/guide").text, client.get("/guide?page=2").text
+    assert "事项049" in first and "事项050" not in first and "事项050" in second and "共 60 项" in second
+    assert client.get(f"/guide?page={10**30}").status_code == 200  # past the end: an empty page, not a 500
+    assert browse("owner").get(f"/cases?page={10**30}").status_code == 200

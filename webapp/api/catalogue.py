@@ -16,6 +16,21 @@ blp = Blueprint("api_catalogue", __name__, description="事项目录: the servic
 PUBLIC = {"security": []}
 
 
+class ItemSummary(Schema):
+    """An item as a list shows it: its terms without materials and fees (GET the item for those)."""
+
+    code = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    category = fields.String()
+    departments = fields.List(fields.String())
+    kind = fields.String()
+    legal_days = fields.Integer()
+    promised_days = fields.Integer()
+    process_id = fields.String(allow_none=True)
+    online = fields.Boolean()
+
+
 class ItemOut(ItemSchema):
     version = fields.Integer()
     saved_at = fields.DateTime()
@@ -34,10 +49,15 @@ class VersionQuery(Schema):
 @blp.route("", methods=["GET"])
 @blp.doc(**PUBLIC)
 @blp.arguments(CatalogueQuery(), location="query")
-@blp.response(200, ItemOut(many=True))
-def items(query):
-    """Every item of the catalogue (its latest version), by window category and code."""
-    return [as_dict(i) for i in hall().catalogue.items(query.get("q"), query.get("category"))]
+@blp.response(200, ItemSummary(many=True))
+@blp.paginate(page_size=50, max_page_size=200)
+def items(query, pagination_parameters):
+    """The catalogue's items (each its latest version), by window category and code. Paginated
+    (X-Pagination header); an item's materials and fees are on GET /catalogue/{code}."""
+    rows, total = hall().catalogue.listing(query.get("q"), query.get("category"), pagination_parameters.page,
+                                           pagination_parameters.page_size)
+    pagination_parameters.item_count = total
+    return [r._asdict() for r in rows]
 
 
 @blp.route("/<code>", methods=["GET"])

@@ -20,6 +20,7 @@ from engine import runtime
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.tasks import may_work
 from webapp import hall
+from webapp.api import MAX_PAGE
 from webapp.auth import _safe_next, page_actor
 from webapp.ui import fields as html
 from webapp.ui import messages
@@ -59,8 +60,10 @@ def _navigation():
 
 
 def _page() -> int:
+    """The page asked for (?page=), from 1 to MAX_PAGE: a larger one's offset would overflow
+    the database's integers."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 

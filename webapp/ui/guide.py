@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from engine.catalogue import CATEGORIES, KINDS
 from engine.errors import HallError
 from webapp import hall
-from webapp.ui import _engine_error
+from webapp.ui import PER_PAGE, _engine_error, _page, _pages
 
 bp = Blueprint("guide", __name__, url_prefix="/guide")
 bp.register_error_handler(HallError, _engine_error)
@@ -17,8 +17,9 @@ bp.register_error_handler(HallError, _engine_error)
 def index():
     q = request.args.get("q", "").strip()[:100]
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
-    return render_template("guide/index.html", items=hall().catalogue.items(q, category), q=q, category=category,
-                           categories=CATEGORIES, kinds=KINDS)
+    items, total = hall().catalogue.listing(q, category, _page(), PER_PAGE)
+    return render_template("guide/index.html", items=items, total=total, page=_page(), pages=_pages(total),
+                           args=request.args, q=q, category=category, categories=CATEGORIES, kinds=KINDS)
 
 
 @bp.get("/<code>")

@@ -18,8 +18,8 @@ from engine.catalogue import CATEGORIES, KINDS, MAX_FILE_BYTES, ItemSchema, as_d
 from engine.errors import Forbidden, HallError, Invalid
 from webapp import hall
 from webapp.auth import page_actor
+from webapp.ui import PER_PAGE, _page, _pages, page_blueprint
 from webapp.ui import fields as html
-from webapp.ui import page_blueprint
 from webapp.ui.messages import engine_message, form_errors, lint_message
 
 bp = page_blueprint("models", "/models")
@@ -140,7 +140,9 @@ def deploy():
 @bp.route("/catalogue")
 def catalogue():
     _owner()
-    return render_template("models/catalogue.html", items=hall().catalogue.items(), kinds=KINDS, categories=CATEGORIES)
+    items, total = hall().catalogue.listing(request.args.get("q"), None, _page(), PER_PAGE)
+    return render_template("models/catalogue.html", items=items, total=total, page=_page(), pages=_pages(total),
+                           args=request.args, kinds=KINDS, categories=CATEGORIES)
 
 
 @bp.route("/catalogue.xlsx")
