@@ -31,6 +31,7 @@ MATERIAL_COLUMNS = [("事项编码", "code"), ("材料名称", "name"), ("原件
                     ("必需", "required"), ("可容缺", "tolerable"), ("样表", "sample")]
 FEE_COLUMNS = [("事项编码", "code"), ("收费项目", "name"), ("金额（元）", "amount"), ("收费依据", "basis")]
 _LABELS = {"category": CATEGORIES, "kind": KINDS}  # a code and the word the sheet uses for it
+_CODES = {key: {label: code for code, label in labels.items()} for key, labels in _LABELS.items()}
 _BOOLEANS = ("online", "original", "required", "tolerable")
 _SEPARATOR = "、"  # between departments
 _TEXTS = ("code", "name", "place", "hours", "phone", "basis", "process_id", "sample")
@@ -131,9 +132,8 @@ def _value(title: str, row: int, header: str, key: str, value):
         value = value.strip() or None
     if value is None:
         return None
-    if key in _LABELS:
-        codes = {label: code for code, label in _LABELS[key].items()}
-        return codes.get(value, value)  # an unknown word is refused when the item is checked
+    if key in _CODES:
+        return _CODES[key].get(value, value)  # an unknown word is refused when the item is checked
     if key in _BOOLEANS:
         if value in (_YES, _NO):
             return value == _YES
