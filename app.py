@@ -144,11 +144,17 @@ def create_app(config: dict | None = None) -> Flask:
         HALL_SMTP={"host": os.environ.get("HALL_SMTP_HOST"), "port": os.environ.get("HALL_SMTP_PORT", "25"),
                    "user": os.environ.get("HALL_SMTP_USER"), "password": os.environ.get("HALL_SMTP_PASSWORD"),
                    "sender": os.environ.get("HALL_SMTP_SENDER", "hall@localhost")},
+        # the materials' files: a directory every node of the hall mounts (README: several machines)
+        HALL_FILES_DIR=os.environ.get("HALL_FILES_DIR", str(instance / "files")),
+        HALL_FILE_MAX_MB=int(os.environ.get("HALL_FILE_MAX_MB", "40")),
         JSON_AS_ASCII=False,
         # the largest request: a deployment of as many files of the largest size as allowed
         MAX_CONTENT_LENGTH=bpmn.MAX_FILES * bpmn.MAX_FILE_BYTES + 1024 * 1024,
     )
     app.config.update(config or {})
+    # a material's file, with a form's wrapping, fits in a request too
+    app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_CONTENT_LENGTH"],
+                                           (app.config["HALL_FILE_MAX_MB"] + 1) * 2**20)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                           engine_db.engine_options(make_url(app.config["SQLALCHEMY_DATABASE_URI"])))
     if not app.config.get("SECRET_KEY"):
@@ -162,7 +168,8 @@ def create_app(config: dict | None = None) -> Flask:
         policy = Policy(warn_workdays=app.config["HALL_WARN_WORKDAYS"],
                         director_after=app.config["HALL_DIRECTOR_AFTER_WORKDAYS"])
         app.extensions["hall"] = Hall(db.session, db.engine, forms.registry, app.config.get("HALL_PASSWORD_METHOD"),
-                                      policy, app.config["HALL_OFFICE_HOURS"])
+                                      policy, app.config["HALL_OFFICE_HOURS"], app.config["HALL_FILES_DIR"],
+                                      app.config["HALL_FILE_MAX_MB"] * 2**20)
     api.init_app(app)
     _init_pages(app)
 

@@ -19,6 +19,9 @@ and also
              engine and as the whole HTML page; the deadline sweep when 100 of them cross a threshold
   timers     10,000 timers fired by the scheduler: how late after their due time
   guide      the public 办事指南 and the catalogue API with 1,000 items in the catalogue, p95
+  upload     a 20 MB file uploaded to a case on one gunicorn worker, sent whole and as a form: how much
+             the worker's peak memory grew, and the time against copying the same file on the same disk
+             (to disk, as a stored file is) and against gunicorn merely reading the body
   scripts    what running diagram code in a sandbox runner (engine.sandbox) costs per call: a
              script of the 并联审批 kind and a comprehension, in the runner and in this process, in turn
 """
@@ -429,6 +432,107 @@ def bench_guide(tmp: Path, items: int) -> dict[str, float]:
     return out
 
 
+SINK_APP = '''
+def app(environ, start_response):
+    body = environ["wsgi.input"]
+    while body.read(65536):
+        pass
+    start_response("201 Created", [("Content-Type", "application/json")])
+    return [b"{}"]
+'''
+
+
+def _peak_kb(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
+
+
+def bench_upload(db_path: Path, tmp: Path, megabytes: int = 20, rounds: int = 5) -> dict:
+    """A `megabytes` MB PDF uploaded to a case through the REST API on one gunicorn worker,
+    the whole body streamed and as a multipart form, in turn with a copy of the same file on
+    the same disk, to disk (fsync) as the hall stores a file (the baseline); and, for scale, a
+    WSGI app on gunicorn that only reads the body (what the server's own reading costs). The
+    worker's peak memory is read before the first large
+    upload and after the last."""
+    import shutil
+    import uuid
+
+    source = tmp / "scan.pdf"
+    with open(source, "wb") as f:
+        f.write(b"%PDF-1.7\n")
+        f.write(os.urandom(megabytes * 2**20 - 9))
+    server = Gunicorn("app:create_app()", {"DATABASE_URL": f"sqlite:///{db_path}", "HALL_SECRET_KEY": "bench",
+                                           "HALL_INSTANCE": str(db_path.parent / "instance"),
+                                           "HALL_SCHEDULER": "off"})
+    worker = int(subprocess.check_output(["pgrep", "-P", str(server.proc.pid)]).split()[0])
+    (tmp / "sink_app.py").write_text(SINK_APP)
+    sink = Gunicorn("sink_app:app", {"PYTHONPATH": str(tmp)})
+    sink_worker = int(subprocess.check_output(["pgrep", "-P", str(sink.proc.pid)]).split()[0])
+    try:
+        call = Client(server.port).call
+        token = call("POST", "/api/v1/auth/token", {"username": "clerk", "password": "pw"})["token"]
+        case = call("POST", "/api/v1/cases", {"process_id": "parallel5", "data": {"x": 1}}, token)["id"]
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120, blocksize=2**18)
+        sink_conn = http.client.HTTPConnection("127.0.0.1", sink.port, timeout=120, blocksize=2**18)
+
+        def send(path: Path, form: bool, conn=conn) -> float:
+            t0 = time.perf_counter()
+            headers = {"Authorization": f"Bearer {token}"}
+            url = f"/api/v1/cases/{case}/files?material=scan"
+            if form:
+                boundary = uuid.uuid4().hex
+                head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n"
+                        "Content-Type: application/pdf\r\n\r\n").encode()
+                tail = f"\r\n--{boundary}--\r\n".encode()
+                headers.update({"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                "Content-Length": str(len(head) + path.stat().st_size + len(tail))})
+                conn.putrequest("POST", url)
+                for k, v in headers.items():
+                    conn.putheader(k, v)
+                conn.endheaders()
+                conn.send(head)
+                with open(path, "rb") as f:
+                    while chunk := f.read(2**18):
+                        conn.send(chunk)
+                conn.send(tail)
+            else:
+                headers.update({"Content-Type": "application/octet-stream",
+                                "Content-Length": str(path.stat().st_size)})
+                with open(path, "rb") as f:
+                    conn.request("POST", url + "&filename=scan.pdf", body=f, headers=headers)
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 201:
+                raise RuntimeError(f"upload: {r.status} {body[:300]!r}")
+            return time.perf_counter() - t0
+
+        small = tmp / "small.pdf"
+        small.write_bytes(b"%PDF-1.7\n" + b"0" * 2**16)
+        for form in (False, True):
+            send(small, form)  # every code path loaded before the peak is read
+        send(small, False, sink_conn)
+        before, sink_before = _peak_kb(worker), _peak_kb(sink_worker)
+        times = {"copy": [], "body": [], "form": [], "sink": []}
+        for i in range(rounds):
+            t0 = time.perf_counter()
+            shutil.copyfile(source, tmp / f"copy-{i}.pdf")
+            with open(tmp / f"copy-{i}.pdf", "rb") as f:
+                os.fsync(f.fileno())  # on disk, as a stored file is
+            times["copy"].append(time.perf_counter() - t0)
+            times["body"].append(send(source, False))
+            times["form"].append(send(source, True))
+            times["sink"].append(send(source, False, sink_conn))
+        return {"grew_mb": (_peak_kb(worker) - before) / 1024, "megabytes": megabytes,
+                "sink_grew_mb": (_peak_kb(sink_worker) - sink_before) / 1024,
+                **{k: statistics.median(v) for k, v in times.items()}}
+    finally:
+        server.stop()
+        sink.stop()
+
+
 def _sweep(app, db_path: Path, open_tasks: int) -> float:
     """p95 ms of one deadline sweep when 100 of the open tasks cross a threshold."""
     import sqlite3
@@ -575,6 +679,14 @@ def main() -> None:
         guide = bench_guide(tmp, guide_items)
         print(f"  办事指南 with {guide_items:,} items, p95 (server time):  "
               + ",  ".join(f"{label} {ms:.1f} ms" for label, ms in guide.items()))
+        upload = bench_upload(tmp / "hall.db", tmp, rounds=3 if args.quick else 5)
+        print(f"  upload of a {upload['megabytes']} MB file to a case, 1 gunicorn worker (median of its rounds):")
+        print(f"    copying it on the same disk {upload['copy'] * 1000:7.1f} ms (the baseline)")
+        for key, label in (("body", "sent as the body        "), ("form", "sent as a multipart form"),
+                           ("sink", "gunicorn reading it only")):
+            print(f"    {label}    {upload[key] * 1000:7.1f} ms  {upload[key] / upload['copy']:5.2f} x copy")
+        print(f"    the worker's peak memory grew by {upload['grew_mb']:.1f} MB over all of them "
+              f"(the reading-only app's by {upload['sink_grew_mb']:.1f} MB)")
         scripts = bench_scripts(500 if args.quick else 5000)
         print("  diagram code, per call (the runner is another process; 'here' is what it would cost unbounded):")
         for name in ("script", "expression"):

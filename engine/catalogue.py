@@ -242,6 +242,14 @@ def _may_edit(actor: Actor) -> None:
         raise Forbidden("only process owners and admins edit the catalogue")
 
 
+def case_terms(item) -> dict:
+    """What a case filed under a version of an item keeps of it, as its data's `item`: what
+    its diagram reads (`item["immediate"]`, `item["window"]`) and what its limit counts."""
+    return {"code": item.code, "version": item.version, "name": item.name, "kind": item.kind,
+            "immediate": item.kind == "immediate", "category": item.category, "window": CATEGORIES[item.category],
+            "legal_days": item.legal_days, "promised_days": item.promised_days}
+
+
 def as_dict(row: CatalogueItem) -> dict:
     """A version of an item as the API shows it, with its version and who saved it when."""
     return {**_ITEM.dump(row), "version": row.version, "saved_at": row.saved_at, "saved_by": row.saved_by}

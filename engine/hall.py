@@ -7,6 +7,7 @@ from engine.catalogue import Catalogue
 from engine.deadlines import Deadlines
 from engine.identity import Identity
 from engine.limits import Policy
+from engine.materials import MAX_BYTES, FileStore, Materials
 from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime
@@ -16,10 +17,11 @@ from engine.tasks import Tasks
 class Hall:
     """`session` is a SQLAlchemy scoped_session (Flask-SQLAlchemy's `db.session`, or one of
     your own in a script) and `bind` its engine; `forms` is the form registry
-    (forms.registry)."""
+    (forms.registry); `files_dir` the directory of the materials' files (`instance/files`
+    in the app), every node's."""
 
     def __init__(self, session, bind, forms, password_method: str | None = None, policy: Policy | None = None,
-                 office_hours: str = calendar.DEFAULT_HOURS):
+                 office_hours: str = calendar.DEFAULT_HOURS, files_dir: str = "files", max_file_bytes: int = MAX_BYTES):
         self.session = session
         self.bind = bind
         self.identity = Identity(session, password_method)
@@ -29,5 +31,6 @@ class Hall:
         self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
         self.ratings = Ratings(session, self.runtime)
         self.catalogue = Catalogue(session)
+        self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

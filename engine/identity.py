@@ -21,6 +21,7 @@ ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "app
 # case's own applicant's alone: it is given to whoever started the case (the enterprise, or
 # the clerk or agent who filed for it), never queued for every applicant to see.
 APPLICANTS = "申请人"
+WINDOW_ROLES = ("staff", "coordinator", "director")  # who works at the counter: takes in walk-in applicants
 TOKEN_LIFETIME = dt.timedelta(hours=12)
 TOKEN_CACHE_SECONDS = 5.0  # a revoked token may serve this much longer on another node (never on its own)
 THROTTLE_WINDOW = dt.timedelta(minutes=15)  # wrong passwords are counted over this long

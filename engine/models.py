@@ -151,6 +151,7 @@ class Case(Base):
         # running cases counted with an older calendar than the latest (see calendar_revisions)
         sa.Index("ix_cases_calendar_behind", "calendar_revision", **_only("status = 'running'")),
         sa.Index("ix_cases_due_note", "due_note", **_only("due_note IS NOT NULL")),
+        sa.Index("ix_cases_item", "item_id", "created_at", **_only("item_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -184,6 +185,9 @@ class Case(Base):
     due_note: Mapped[str | None] = mapped_column(sa.String(256))
     # the messages it waits for (补正材料, 重新提交): what its page offers to record
     waiting: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # the catalogue item's version whose terms it was filed under (None: started by process)
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("catalogue_items.id", name="fk_cases_item_id"))
+    channel: Mapped[str] = mapped_column(sa.String(16), default="online", server_default="online")  # online|counter
 
 
 class CaseCounter(Base):
@@ -412,3 +416,22 @@ class CatalogueItem(Base):
     online: Mapped[bool]  # may be filed online (网上预审)
     saved_at: Mapped[dt.datetime]
     saved_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class CaseFile(Base):
+    """A file of a case's materials (engine.materials): one version of one material, its bytes
+    in the hall's file store under `storage_key`. Never changed: a new upload is a new version."""
+
+    __tablename__ = "case_files"
+    __table_args__ = (sa.UniqueConstraint("case_id", "material", "version", name="uq_case_files_material_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    material: Mapped[str] = mapped_column(sa.String(200))  # the item's material it is (or 其他材料)
+    version: Mapped[int]
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(64))  # as read from its bytes
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(128))
+    uploaded_by: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[dt.datetime]

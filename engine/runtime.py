@@ -34,9 +34,9 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import bpmn, calendar, clock, db, history, limits, scripting, state
+from engine import bpmn, calendar, catalogue, clock, db, history, limits, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
-from engine.identity import APPLICANTS, SYSTEM, Actor
+from engine.identity import APPLICANTS, SYSTEM, WINDOW_ROLES, Actor
 from engine.models import Case, User
 from engine.store import Stale, Store, reading, transaction
 
@@ -47,6 +47,7 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
                      User.display_name.label("started_by_name")).select_from(
     _C.outerjoin(User, User.id == _C.c.started_by_id))
 
+CHANNELS = ("online", "counter")  # where a case is filed: the portal or the API, or a window
 MAX_AUTOMATIC_STEPS = 10_000
 AUTOMATIC_SECONDS = 5.0  # an action's automatic steps, scripts included, end within this (plus one script's time)
 MAX_CASE_DATA = 8 * 1024 * 1024  # bytes of a case's data as JSON: a script's output is bounded as a client's is
@@ -168,26 +169,39 @@ class Runtime:
     def start_form(self, bundle: bpmn.Bundle):
         return form_schema(self.forms, bundle.start_form)
 
-    def start(self, actor: Actor, process_id: str, data, read: Callable[[Store, int], Any] | None = None,
-              key: str | None = None):
+    def start(self, actor: Actor, process_id: str | None, data, read: Callable[[Store, int], Any] | None = None,
+              key: str | None = None, item: str | None = None, channel: str = "online"):
         """Start a case of the process's latest version; returns the case, or with `read`,
         what `read(store, case_id)` gives (see `act`). With `key` (a client's Idempotency-Key),
-        a start the actor already made with that key is answered with its case, not made again."""
-        if not isinstance(process_id, str) or not process_id:
-            raise Invalid("process_id is required", {"process_id": ["required"]})
+        a start the actor already made with that key is answered with its case, not made again.
+
+        With `item` (a catalogue item's code) the case is filed under that item's latest
+        version and runs its process: the item's terms decide its limit and whether it is a
+        即办件. `channel` is where it is filed: "online" (网上预审 first) or "counter" (a window
+        clerk takes in a walk-in applicant)."""
+        if item is None and (not isinstance(process_id, str) or not process_id):
+            raise Invalid("process_id or item is required", {"process_id": ["required"]})
+        if item is not None and not (isinstance(item, str) and catalogue.CODE.match(item)):
+            raise Invalid("item must be an item's code", {"item": ["an item's code"]})
+        if channel not in CHANNELS:
+            raise Invalid(f"channel must be one of {', '.join(CHANNELS)}",
+                          {"channel": [f"one of {', '.join(CHANNELS)}"]})
+        if channel == "counter" and not actor.has(*WINDOW_ROLES):
+            raise Forbidden("only the hall's staff take in cases at the counter")
         if key is not None and not (isinstance(key, str) and 1 <= len(key) <= 128 and key.isprintable()):
             raise Invalid("Idempotency-Key must be 1 to 128 printable characters",
                           {"Idempotency-Key": ["1 to 128 printable characters"]})
-        asked = hashlib.sha256(json.dumps([process_id, data], sort_keys=True, default=str).encode()).hexdigest() \
-            if key is not None else None
+        asked = hashlib.sha256(json.dumps([process_id, data, item, channel], sort_keys=True, default=str).encode()) \
+            .hexdigest() if key is not None else None
         try:
-            return self._start(actor, process_id, data, read, key, asked)
+            return self._start(actor, process_id, data, read, key, asked, item, channel)
         except Exception as e:
             if key is None or actor.id is None or not db.unique_violation(e):
                 raise
-            return self._start(actor, process_id, data, read, key, asked)  # the same start, made meanwhile: its case
+            return self._start(actor, process_id, data, read, key, asked, item, channel)  # made meanwhile: its case
 
-    def _start(self, actor: Actor, process_id: str, data, read, key: str | None, asked: str | None):
+    def _start(self, actor: Actor, process_id: str | None, data, read, key: str | None, asked: str | None,
+               item_code: str | None, channel: str):
         with transaction(self.session, self.bind) as st:
             if key is not None and actor.id is not None:
                 earlier = st.started_with(actor.id, key)
@@ -197,6 +211,9 @@ class Runtime:
                         raise Invalid("this Idempotency-Key was used for another request",
                                       {"Idempotency-Key": ["used for another request"]})
                     return read(st, case_id) if read is not None else st.case_view(case_id)
+            item = self._item(st, item_code, process_id, channel) if item_code is not None else None
+            if item is not None:
+                process_id = item.process_id
             pv = st.latest_version(process_id)
             if pv is None:
                 raise NotFound(f"no process '{process_id}'")
@@ -204,6 +221,9 @@ class Runtime:
                 raise Forbidden(f"you may not start '{pv.name}'")
             bundle = self.repository.bundle(pv.id)
             data = validate_form(self.start_form(bundle), data if data is not None else {})
+            # what the diagram reads of the filing, set here whatever the form let through
+            data["item"] = catalogue.case_terms(item) if item is not None else None
+            data["channel"] = channel
             now = clock.now()
             wf = state.new_workflow(bundle.spec, bundle.subprocess_specs)
             wf.task_tree.data.update(data)  # a new workflow's one READY task is its root (Spiff's Workflow())
@@ -214,7 +234,8 @@ class Runtime:
                 "title": self._title(bundle, data), "started_by_id": actor.id, "created_at": now,
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
-                "paused_element": None, "waiting": [],
+                "paused_element": None, "waiting": [], "item_id": item.id if item is not None else None,
+                "channel": channel,
             }
             case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
             case["due_note"] = calendar.current().due_note(case["due_at"])
@@ -223,7 +244,8 @@ class Runtime:
             if key is not None and actor.id is not None:
                 st.keep_start_key(actor.id, key, asked, case["id"], now)
             act = Action(st, SimpleNamespace(**case), wf, actor, now, bundle, {})
-            act.log("started", detail={"version": pv.version})
+            act.log("started", detail={"version": pv.version, "channel": channel,
+                                       **({"item": item.code, "item_version": item.version} if item else {})})
             self._advance(act)
             self._save(act)
             shown = read(st, act.case.id) if read is not None else act.case
@@ -231,9 +253,29 @@ class Runtime:
         return shown
 
     @staticmethod
+    def _item(st: Store, code: str, process_id: str | None, channel: str):
+        """The latest version of the item a case is filed under, if a case may be filed so."""
+        item = st.latest_item(code)
+        if item is None:
+            raise NotFound(f"no item '{code}' in the catalogue")
+        if item.process_id is None:
+            raise Invalid(f"item {code} is not handled by a process of the hall", {"item": ["no process"]})
+        if process_id is not None and process_id != item.process_id:
+            raise Invalid(f"item {code} is handled by process {item.process_id}, not {process_id}",
+                          {"process_id": [f"item {code} is handled by {item.process_id}"]})
+        if channel == "online" and not item.online:
+            raise Invalid(f"item {code} is not filed online: the applicant brings it to the window",
+                          {"item": ["not filed online"]})
+        return item
+
+    @staticmethod
     def _case_due(bundle: bpmn.Bundle, data: dict, now: dt.datetime) -> dt.datetime | None:
-        """The case's committed limit: `caseTimeLimit` working days (an expression over the
-        start data; 0 = 即办件, due the same working day)."""
+        """The case's committed limit: its item's promised working days (承诺时限) when it was
+        filed under one, else `caseTimeLimit` working days (an expression over the start
+        data); 0 = 即办件, due the same working day."""
+        item = data.get("item")
+        if isinstance(item, dict) and isinstance(item.get("promised_days"), int):
+            return calendar.current().add_workdays(now, item["promised_days"])
         if not bundle.time_limit_expression:
             return None
         try:

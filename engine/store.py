@@ -29,6 +29,7 @@ from engine.models import (
     CalendarRevision,
     Case,
     CaseCounter,
+    CatalogueItem,
     Event,
     Notification,
     Pause,
@@ -93,6 +94,10 @@ _FAIL_CASE = sa.update(_C).where(_C.c.id == _p("_id")).values(
 _PV = ProcessVersion.__table__.c
 _LATEST_VERSION = sa.select(_PV.id, _PV.process_id, _PV.version, _PV.name, _PV.case_prefix, _PV.starter_groups) \
     .where(_PV.process_id == _p("process_id")).order_by(_PV.version.desc()).limit(1)
+_CI = CatalogueItem.__table__
+_LATEST_ITEM = sa.select(_CI.c.id, _CI.c.code, _CI.c.version, _CI.c.name, _CI.c.category, _CI.c.kind,
+                         _CI.c.legal_days, _CI.c.promised_days, _CI.c.process_id, _CI.c.online) \
+    .where(_CI.c.code == _p("code")).order_by(_CI.c.version.desc()).limit(1)
 _SK = StartKey.__table__
 _STARTED_WITH = sa.select(_SK.c.case_id, _SK.c.request).where(_SK.c.user_id == _p("user_id"), _SK.c.key == _p("key"))
 _KEEP_START_KEY = sa.insert(_SK)
@@ -458,6 +463,11 @@ class Store:
             return None
         rows[0].starter_groups = rows[0].starter_groups or []
         return rows[0]
+
+    def latest_item(self, code: str) -> SimpleNamespace | None:
+        """The terms of a catalogue item's latest version: what a case filed under it keeps."""
+        rows = self._run(_LATEST_ITEM, {"code": code}).objects()
+        return rows[0] if rows else None
 
     def started_with(self, user_id: int, key: str) -> tuple[int, str] | None:
         """(case id, request) of the case `user_id` started with Idempotency-Key `key`."""

@@ -93,7 +93,6 @@ class EnterpriseSection(Schema):
     registered_capital = fields.Float(required=True, validate=validate.Range(
         min=0, min_inclusive=False, max=100_000_000), metadata={"label": "注册资本（万元）"})
     category = _choice_field("办件类别", *[(c, c) for c in CATEGORIES], required=True)
-    immediate = fields.Boolean(load_default=False, metadata={"label": "即办件"})
 
 
 class GongshangSection(Schema):

@@ -169,7 +169,8 @@ class FreshContextClient(FlaskClient):
 @pytest.fixture
 def app(db_url, tmp_path, moment):
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "test", "TESTING": True,
-                      "HALL_SCHEDULER": "off", "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+                      "HALL_SCHEDULER": "off", "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000",
+                      "HALL_FILES_DIR": str(tmp_path / "files")})
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app

@@ -85,7 +85,8 @@ def test_stored_json_reads_back_exactly(h):
     clerk = h.user("clerk", groups=["window", "gs", "gt", "dt", "zj"])
     h.deploy(DIAGRAMS / "parallel5.bpmn")
     case = h.hall.runtime.start(clerk, "parallel5", {"big": 2 ** 70, "text": "二"})
-    assert h.hall.runtime.case(case.id).data == {"big": 2 ** 70, "text": "二"}  # through the database
+    assert h.hall.runtime.case(case.id).data == {"big": 2 ** 70, "text": "二", "item": None,
+                                                 "channel": "online"}  # through the database
 
 
 def test_request_json_reads_as_json_does():

@@ -203,3 +203,26 @@ class LazyCookieSessions(SecureCookieSessionInterface):
         if request.cookies.get(self.get_cookie_name(app)) is None:
             return self.session_class()
         return super().open_session(app, request)
+
+
+def uploaded_file(req) -> tuple[str | None, object]:
+    """(name, stream) of a file sent as a form's `file` field, or as the whole body (its name
+    in the query's `filename`): read a chunk at a time, never whole."""
+    if req.mimetype == "multipart/form-data":
+        f = req.files.get("file")
+        if f is None:
+            raise HallError("no file: send it as the form field 'file'", errors={"file": ["required"]})
+        return f.filename, f.stream
+    return req.args.get("filename"), req.stream
+
+
+def send_case_file(row, fh):
+    """A case's file as a download: streamed, of the type its bytes showed, never shown as a
+    page by the browser."""
+    from flask import send_file
+
+    response = send_file(fh, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
+                         etag=row.sha256, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

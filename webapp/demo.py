@@ -57,7 +57,7 @@ def one_form(name: str, category: str = "内资", bank: bool = False) -> dict:
     data = {
         "enterprise": {"name": name, "credit_code": "91350100M000100Y43", "legal_rep": "林晓",
                        "address": "福州市鼓楼区五四路 88 号", "phone": "0591-87654321", "registered_capital": 500,
-                       "category": category, "immediate": False},
+                       "category": category},
         "gongshang": {"business_scope": "软件开发；信息技术咨询服务", "company_type": "有限责任公司"},
         "guoshui": {"tax_type": "小规模纳税人", "invoice_types": ["增值税普通发票"]},
         "dishui": {"employee_count": 12, "accounting_system": "小企业会计准则"},
@@ -98,17 +98,17 @@ def _complete(h, actor, case_id, element_id, data):
 def _sample_cases(h, a) -> None:
     rt = h.runtime
     # 并联审批: one waiting for online pre-review, one in parallel review, one with the bank branch
-    rt.start(a["qiye"], "parallel_approval", one_form("闽江数字科技有限公司"))
-    c = rt.start(a["qiye"], "parallel_approval", one_form("榕城智造有限公司"))
+    rt.start(a["qiye"], None, one_form("闽江数字科技有限公司"), item="NZ-001")
+    c = rt.start(a["qiye"], None, one_form("榕城智造有限公司"), item="NZ-001")
     _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
     _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
     _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve", "gongshang_comments": ""})
-    c = rt.start(a["qiye"], "parallel_approval", one_form("海峡跨境贸易有限公司", "外资", bank=True))
+    c = rt.start(a["qiye"], None, one_form("海峡跨境贸易有限公司", "外资", bank=True), item="WZ-001")
     _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
     _complete(h, a["waizi"], c.id, "accept_foreign", {"acceptance": "supplement",
                                                       "missing_materials": ["外商投资企业批准证书"]})
     # 绿色通道: a key project, eligible
-    rt.start(a["qiye"], "green_channel", {
+    rt.start(a["qiye"], None, item="LS-001", data={
         "enterprise": {"name": "海川精密制造有限公司", "credit_code": "91320100MA1W8K2Q3X"},
         "project": {"name": "精密轴承生产线", "investment": 12000.0, "investor_type": "外资",
                     "city_introduced": True, "key_project": True},
@@ -137,7 +137,7 @@ def _sample_cases(h, a) -> None:
     next_close = cal.add_workdays(clock.now(), 0)
     for name, workdays_before in (("闽侯食品有限公司", 7.5), ("仓山文化传媒有限公司", 5.5)):
         with clock.frozen_at(cal.subtract_working_seconds(next_close, workdays_before * cal.day_seconds)):
-            c = rt.start(a["qiye"], "parallel_approval", one_form(name))
+            c = rt.start(a["qiye"], None, one_form(name), item="NZ-001")
             _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
             _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
             _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve",

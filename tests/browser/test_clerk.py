@@ -16,7 +16,7 @@ from webapp import db
 APPLICATION = {
     "enterprise": {"name": "闽江数字科技有限公司", "credit_code": "91350100M000100Y43", "legal_rep": "林晓",
                    "address": "福州市鼓楼区五四路 88 号", "phone": "0591-87654321", "registered_capital": 500,
-                   "category": "内资", "immediate": False},
+                   "category": "内资"},
     "gongshang": {"business_scope": "软件开发；信息技术咨询服务", "company_type": "有限责任公司"},
     "guoshui": {"tax_type": "小规模纳税人", "invoice_types": ["增值税普通发票"]},
     "dishui": {"employee_count": 12, "accounting_system": "小企业会计准则"},

@@ -42,13 +42,13 @@ DEPARTMENTS = {"gongshang": "工商", "guoshui": "国税", "dishui": "地税", "
 ALWAYS = ("gongshang", "guoshui", "dishui", "zhijian", "gongan")
 
 
-def application(category="内资", immediate=False, open_account=False, name="闽江数字科技有限公司"):
+def application(category="内资", open_account=False, name="闽江数字科技有限公司"):
     """A valid 一单通 as the portal submits it."""
     data = {
         "enterprise": {
             "name": name, "credit_code": "91350100M000100Y43", "legal_rep": "林晓",
             "address": "福州市鼓楼区五四路 88 号", "phone": "0591-87654321", "registered_capital": 500,
-            "category": category, "immediate": immediate,
+            "category": category,
         },
         "gongshang": {"business_scope": "软件开发；信息技术咨询服务", "company_type": "有限责任公司"},
         "guoshui": {"tax_type": "小规模纳税人", "invoice_types": ["增值税普通发票"]},
@@ -99,8 +99,19 @@ def only_task(h, case_id, element_id):
     return tasks[0]
 
 
-def start(p, **kw):
-    return p.h.hall.runtime.start(p.applicant, PROCESS, application(**kw))
+IMMEDIATE_ITEM = {
+    "code": "JB-TEST", "name": "即办件（测试）", "category": "social", "departments": ["工商"], "kind": "immediate",
+    "legal_days": 5, "promised_days": 0, "materials": [{"name": "申请书"}], "fees": [], "place": "一楼",
+    "hours": "工作日", "phone": "0591-87654300", "basis": "测试", "process_id": PROCESS, "online": True}
+
+
+def start(p, immediate=False, **kw):
+    """A case filed online; a 即办件 is one because its catalogue item says so."""
+    if not immediate:
+        return p.h.hall.runtime.start(p.applicant, PROCESS, application(**kw))
+    item = {**IMMEDIATE_ITEM, "category": WINDOW_KEYS[kw.get("category", "内资")]}  # its window takes it in
+    p.h.hall.catalogue.save(p.h._owner(), item)
+    return p.h.hall.runtime.start(p.applicant, None, application(**kw), item="JB-TEST")
 
 
 def pass_prereview(p, case):
@@ -161,7 +172,7 @@ def test_start_numbers_titles_and_routes_to_online_prereview(pa):
     assert h.hall.runtime.case(case.id).due_at == CASE_DUE  # the committed limit: 20 working days
     stored = h.hall.runtime.case(case.id).data
     assert stored["bank"] == {"open_account": False, "bank_name": None}
-    assert stored["enterprise"]["immediate"] is False
+    assert stored["item"] is None and stored["channel"] == "online"  # filed by process, not from the catalogue
 
     # only the applicant, the portal and the windows may start it
     outsider = h.user("gs_clerk", groups=["工商"])

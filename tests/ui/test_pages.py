@@ -401,7 +401,8 @@ def test_start_a_case_with_a_generated_start_form(hall_ui, browse):
     assert r.headers["Location"] == f"/cases/{case.id}"
     page = web.get(r.headers["Location"])
     assert f"已提交，办件编号 {case.number}" in flashes(page)  # 受理 is the window's, later
-    assert h.hall.runtime.case(case.id).data == {"company": "丙<b>公司</b>", "capital": 300}
+    assert h.hall.runtime.case(case.id).data == {"company": "丙<b>公司</b>", "capital": 300, "item": None,
+                                                 "channel": "online"}
 
 
 def test_a_wrong_line_in_a_list_box_is_named_by_its_number(h, browse):
@@ -426,7 +427,6 @@ ONE_FORM = {
     "enterprise.name": "闽江数字科技有限公司", "enterprise.credit_code": "91350100M000100Y43",
     "enterprise.legal_rep": "林晓", "enterprise.address": "福州市鼓楼区五四路 88 号",
     "enterprise.phone": "0591-87654321", "enterprise.registered_capital": "500.5", "enterprise.category": "内资",
-    "enterprise.immediate.present": "1",
     "gongshang.business_scope": "软件开发；\n信息技术咨询服务", "gongshang.company_type": "有限责任公司",
     "guoshui.tax_type": "小规模纳税人", "guoshui.invoice_types.present": "1",
     "dishui.employee_count": "12", "dishui.accounting_system": "小企业会计准则",
@@ -454,7 +454,7 @@ def test_the_one_form_of_parallel_approval_end_to_end(h, browse, app):
     assert page.xpath("//textarea/@name")[:1] == ["gongshang.business_scope"]
     assert page.xpath("//input[@type='checkbox' and @name='gongan.seal_types']/@value") == [
         "公章", "财务专用章", "发票专用章", "合同专用章", "法定代表人名章"]
-    assert page.xpath("//input[@type='checkbox' and @name='enterprise.immediate']")
+    assert not page.xpath("//input[@name='enterprise.immediate']")  # the catalogue says what is a 即办件
 
     wrong = {**ONE_FORM, "enterprise.credit_code": "91350100M000100Y44", "dishui.employee_count": "十二"}
     r = web.post("/start/parallel_approval", {**wrong, "guoshui.invoice_types": ["增值税普通发票"],
@@ -480,7 +480,6 @@ def test_the_one_form_of_parallel_approval_end_to_end(h, browse, app):
     case = h.hall.runtime.case(case_id)
     assert case.title == "闽江数字科技有限公司"
     assert case.data["enterprise"]["registered_capital"] == 500.5
-    assert case.data["enterprise"]["immediate"] is False
     assert case.data["dishui"] == {"employee_count": 12, "accounting_system": "小企业会计准则",
                                    "social_insurance": True}
     assert case.data["gongan"] == {"seal_count": 3, "seal_types": ["公章", "财务专用章"]}

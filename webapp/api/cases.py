@@ -28,11 +28,13 @@ def _object(value, field="data"):
     "type": "string", "minLength": 1, "maxLength": 128},
     "description": "a key of the client's: a retried start with it answers with the first one's case"}])
 def start(body):
-    """Start a case of a process's latest version with its start form's data. With an
-    `Idempotency-Key` header, a retry of the same start (cut off, say) is answered with the
-    case the first one made; the same key with another request is a 422."""
+    """Start a case of a process's latest version with its start form's data, or file one
+    under a catalogue item (`item`). With an `Idempotency-Key` header, a retry of the same
+    start (cut off, say) is answered with the case the first one made; the same key with
+    another request is a 422."""
     return page_json(hall().runtime.start(current_actor(), body["process_id"], _object(body["data"]),
-                                          read=read_page, key=request.headers.get("Idempotency-Key")))
+                                          read=read_page, key=request.headers.get("Idempotency-Key"),
+                                          item=body["item"], channel=body["channel"]))
 
 
 

@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from engine.clock import FIRST_DAY, LAST_DAY
 from engine.models import CalendarDay, Case, Rating
+from engine.runtime import CHANNELS
 from webapp import ID_MAX
 
 CASE_STATUSES = ("running", "completed", "terminated", "error")
@@ -133,6 +134,7 @@ class CaseSummary(Schema):
         "description": "\"calendar:YEAR\" while due_at lies in a year whose schedule is not entered yet"})
     waiting = fields.List(fields.String(), metadata={
         "description": "the messages the case waits for (补正材料, 重新提交): POST .../messages/<name>"})
+    channel = fields.String(metadata={"description": "where it was filed: online | counter"})
 
 
 class CaseOut(CaseSummary):
@@ -144,7 +146,13 @@ class CaseOut(CaseSummary):
 
 
 class StartCase(Schema):
-    process_id = fields.String(required=True)
+    process_id = fields.String(load_default=None, metadata={
+        "description": "the process to start; with `item`, the item's process (and may be left out)"})
+    item = fields.String(load_default=None, metadata={
+        "description": "the code of a catalogue item (GET /catalogue): the case is filed under its latest "
+                       "version, whose terms decide its limit and whether it is a 即办件"})
+    channel = fields.String(load_default="online", validate=validate.OneOf(CHANNELS), metadata={
+        "description": "online (网上预审 first), or counter: a window clerk takes in a walk-in applicant"})
     data = fields.Raw(load_default=dict, metadata={
         "type": "object",
         "description": "the start form's fields (a JSON object): GET /process-models/{process_id}/start-form "
@@ -276,3 +284,21 @@ class CalendarYearIn(Schema):
     holidays = fields.List(Day(), required=True)
     workdays = fields.List(Day(), load_default=list, metadata={"description": "make-up working days (调休)"})
     note = fields.String(load_default=None, validate=validate.Length(max=_chars(CalendarDay.note)))
+
+
+class FileOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    material = fields.String(metadata={"description": "the item's material it is (or 其他材料)"})
+    version = fields.Integer(metadata={"description": "1 for the first file of this material, then 2, 3..."})
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "as read from the file's bytes: PDF, JPEG, PNG or OFD"})
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class UploadQuery(Schema):
+    material = fields.String(required=True, metadata={"description": "one of the case's item's materials"})
+    filename = fields.String(load_default=None, metadata={"description": "the file's name, for a body sent whole"})

@@ -18,8 +18,10 @@ from flask_login import current_user, login_required
 import forms as forms_pkg
 from engine import runtime
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
+from engine.identity import WINDOW_ROLES
+from engine.materials import TooLarge
 from engine.tasks import may_work
-from webapp import hall
+from webapp import hall, send_case_file, uploaded_file
 from webapp.api import MAX_PAGE
 from webapp.auth import _safe_next, page_actor
 from webapp.ui import fields as html
@@ -273,9 +275,6 @@ def cases():
                            processes=_process_names(), args=args, now=runtime.clock.now())
 
 
-WINDOW_ROLES = ("staff", "coordinator", "director")  # who works at the counter
-
-
 @bp.route("/cases/<int:case_id>")
 def case(case_id, typed: dict | None = None, status: int = 200):
     """A case's page. `typed`: {message name: (values, errors)} of a counter form that was
@@ -303,7 +302,31 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         now=runtime.clock.now(), special=[_("听证"), _("检验检测"), _("鉴定"), _("专家评审")], replies=replies,
         ratings=h.ratings.of_case(actor, case_id) if case.status == "completed" else [],
         may_rate=counter and case.status == "completed", levels=rating_levels(),
-        may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id)), status
+        may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id),
+        materials=h.materials.checklist(actor, case), material_names=h.materials.names(case),
+        may_upload=case.status == "running" and (counter or case.started_by_id == actor.id)), status
+
+
+@bp.route("/cases/<int:case_id>/files", methods=["POST"])
+def case_file_upload(case_id):
+    """A file of a case's materials, from its applicant or taken in at the window."""
+    try:
+        name, stream = uploaded_file(request)
+        f = hall().materials.add(page_actor(), case_id, request.form.get("material", ""), name, stream)
+    except (Invalid, Conflict, TooLarge) as e:
+        flash(messages.engine_message(e), "error")
+    except HallError as e:
+        if e.status != 400:
+            raise
+        flash(messages.engine_message(e), "error")  # no file chosen
+    else:
+        flash(_("已上传：%(material)s（第 %(v)s 版）", material=f.material, v=f.version), "success")
+    return redirect(url_for("ui.case", case_id=case_id, _anchor="materials"))
+
+
+@bp.route("/cases/<int:case_id>/files/<int:file_id>")
+def case_file(case_id, file_id):
+    return send_case_file(*hall().materials.open(page_actor(), case_id, file_id))
 
 
 def rating_levels() -> dict[int, str]:
@@ -362,6 +385,7 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "supervision_note": pgettext("timeline", "督办意见"), "clock_stopped": pgettext("timeline", "暂停计时"),
         "clock_resumed": pgettext("timeline", "恢复计时"), "rated": pgettext("timeline", "好差评"),
         "deadlines_recounted": pgettext("timeline", "按工作日历重算时限"),
+        "material_added": pgettext("timeline", "上传材料"),
     }
     usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
     people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}
@@ -374,6 +398,9 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         if e.action == "rated":
             what = d.get("label") or ""
             words = _("窗口代录") if d.get("channel") == "counter" else ""
+        elif e.action == "material_added":
+            what = d.get("material") or ""
+            words = _("%(filename)s（第 %(v)s 版）", filename=d.get("filename"), v=d.get("version"))
         elif e.action == "extended":
             words = _("%(n)s 个工作日：%(reason)s", n=d.get("workdays"), reason=words)
         elif e.action == "assigned":

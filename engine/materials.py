@@ -1,0 +1,203 @@
+"""Materials (申请材料): the files attached to a case, one or more per material of its item.
+
+A file is streamed to a `FileStore` (a directory every node of the hall shares) a chunk at a
+time, never held whole in memory; its type is read from its first bytes, not from its
+name, and only PDF, JPEG, PNG and OFD are taken. Uploading to a material that has a file
+adds a version: the earlier ones are kept. Only those who may see the case read its files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from engine import clock, db, history
+from engine.errors import Conflict, Forbidden, HallError, Invalid, NotFound
+from engine.identity import WINDOW_ROLES, Actor
+from engine.models import CaseFile, CatalogueItem
+
+TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", "application/ofd": "OFD"}
+OTHER = "其他材料"  # what a file that is none of the item's materials is filed under
+MAX_BYTES = 40 * 2**20
+MAX_FILES_PER_CASE = 500
+CHUNK = 64 * 2**10
+NAME_CHARS = CaseFile.__table__.c.filename.type.length
+MATERIAL_CHARS = CaseFile.__table__.c.material.type.length
+
+
+class TooLarge(HallError):
+    status = 413
+
+
+def sniff(head: bytes, path: Path) -> str | None:
+    """The content type of a stored file by its bytes, if it is one the hall takes."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"PK\x03\x04"):  # OFD (GB/T 33190) is a zip whose root holds OFD.xml
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "OFD.xml" in z.namelist():
+                    return "application/ofd"
+        except (zipfile.BadZipFile, OSError):
+            return None
+    return None
+
+
+class FileStore:
+    """Files under one directory, by a key the store makes. On several machines the
+    directory is one every node mounts (NFS, say): what one node stores, all read."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def write(self, stream, limit: int) -> tuple[str, int, str, str]:
+        """Copy `stream` (anything with `read(n)`) in; (key, size, SHA-256, content type).
+        Past `limit` bytes, or of a type the hall does not take, nothing is kept."""
+        spool = self.root / "incoming"
+        spool.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex
+        path = spool / name
+        digest, size, head = hashlib.sha256(), 0, b""
+        try:
+            with open(path, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(f"the file is larger than {limit // 2**20} MB", errors={"file": ["too large"]})
+                    if len(head) < 8:
+                        head += chunk[:8]
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())  # on disk before the database says the file is there
+            if size == 0:
+                raise Invalid("the file is empty", {"file": ["empty"]})
+            kind = sniff(head, path)
+            if kind is None:
+                raise Invalid("only PDF, JPEG, PNG and OFD files are taken (judged by their content)",
+                              {"file": ["not PDF, JPEG, PNG or OFD"]})
+            key = f"{name[:2]}/{name}"
+            (self.root / name[:2]).mkdir(exist_ok=True)
+            os.replace(path, self.root / key)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return key, size, digest.hexdigest(), kind
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def remove(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
+
+
+def _clean_name(filename: str | None) -> str:
+    """A file's name as shown and offered on download: no folders, no control characters."""
+    name = os.path.basename((filename or "").replace("\\", "/"))
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:NAME_CHARS] or "file"
+
+
+class Materials:
+    def __init__(self, session, runtime, store: FileStore, max_bytes: int = MAX_BYTES):
+        self.session = session
+        self.runtime = runtime
+        self.store = store
+        self.max_bytes = max_bytes
+
+    def add(self, actor: Actor, case_id: int, material: str, filename: str | None, stream):
+        """Attach a file to a case under one of its item's materials (or OTHER): by the
+        case's applicant, or at the window. Returns the file's row."""
+        case = self.runtime.visible_case(actor, case_id)
+        if not (actor.has(*WINDOW_ROLES) or (actor.is_applicant_only and case.started_by_id == actor.id)):
+            raise Forbidden("files are added by the case's applicant, or at the window")
+        if case.status != "running":
+            raise Conflict(f"case {case.number} is {case.status}: its materials are closed")
+        names = self.names(case)
+        if not isinstance(material, str) or not material.strip() or (names and material not in names) \
+                or len(material) > MATERIAL_CHARS:
+            raise Invalid(f"material must be one of: {', '.join(names)}" if names else "material is required",
+                          {"material": ["one of the item's materials" if names else "required"]})
+        if self.session.scalar(sa.select(sa.func.count()).where(CaseFile.case_id == case_id)) >= MAX_FILES_PER_CASE:
+            self.session.rollback()
+            raise Conflict(f"case {case.number} has {MAX_FILES_PER_CASE} files, the most a case keeps")
+        self.session.rollback()
+        key, size, sha, kind = self.store.write(stream, self.max_bytes)
+        name = _clean_name(filename)
+        now = clock.now()
+        try:
+            with db.write(self.session) as s:
+                version = (s.scalar(sa.select(sa.func.max(CaseFile.version))
+                                    .where(CaseFile.case_id == case_id, CaseFile.material == material)) or 0) + 1
+                row = CaseFile(case_id=case_id, material=material, version=version, filename=name,
+                               content_type=kind, size=size, sha256=sha, storage_key=key,
+                               uploaded_by=actor.username, uploaded_at=now)
+                s.add(row)
+                s.flush()
+                history.record(s, [history.event(case_id, actor.username, "material_added",
+                                                 process_id=case.process_id, at=now,
+                                                 detail={"material": material, "filename": name, "version": version})])
+                file_id = row.id
+        except BaseException as e:
+            self.store.remove(key)
+            if isinstance(e, sa.exc.IntegrityError) and db.unique_violation(e):
+                raise Conflict("another file was added to this material meanwhile; send it again") from None
+            raise
+        return self.get(actor, case_id, file_id)
+
+    def names(self, case) -> list[str]:
+        """The materials a case's files go under: its item's, then OTHER ([] without an item:
+        any name)."""
+        return [m["name"] for m in self.terms(case)] + [OTHER] if case.item_id is not None else []
+
+    def terms(self, case) -> list[dict]:
+        """The materials the item a case was filed under asks for (name, original, copies,
+        required, tolerable, sample): what the window checks."""
+        if case.item_id is None:
+            return []
+        materials = self.session.scalar(sa.select(CatalogueItem.materials).where(CatalogueItem.id == case.item_id))
+        self.session.rollback()
+        return materials or []
+
+    def checklist(self, actor: Actor, case) -> list[SimpleNamespace]:
+        """A case's materials as the window checks them: each the item asks for (its terms
+        and its files, newest first), then any other material that has files."""
+        files: dict[str, list[CaseFile]] = {}
+        for f in self.of_case(actor, case.id):
+            files.setdefault(f.material, []).append(f)
+        rows = [SimpleNamespace(name=m["name"], terms=m, files=files.pop(m["name"], [])) for m in self.terms(case)]
+        return rows + [SimpleNamespace(name=name, terms=None, files=fs) for name, fs in files.items()]
+
+    def of_case(self, actor: Actor, case_id: int) -> list[CaseFile]:
+        """Every file of a case, every version, by material and newest first."""
+        self.runtime.visible_case(actor, case_id)
+        rows = list(self.session.scalars(sa.select(CaseFile).where(CaseFile.case_id == case_id)
+                                         .order_by(CaseFile.material, CaseFile.version.desc())))
+        self.session.rollback()
+        return rows
+
+    def get(self, actor: Actor, case_id: int, file_id: int) -> CaseFile:
+        self.runtime.visible_case(actor, case_id)
+        row = self.session.scalar(sa.select(CaseFile).where(CaseFile.id == file_id, CaseFile.case_id == case_id))
+        self.session.rollback()
+        if row is None:
+            raise NotFound(f"no file {file_id} in case {case_id}")
+        return row
+
+    def open(self, actor: Actor, case_id: int, file_id: int):
+        """(the file's row, its bytes opened for reading)."""
+        row = self.get(actor, case_id, file_id)
+        try:
+            return row, open(self.store.path(row.storage_key), "rb")
+        except FileNotFoundError:
+            raise NotFound(f"file {file_id} is missing from the hall's file store") from None
