@@ -8,6 +8,7 @@ from engine.deadlines import Deadlines
 from engine.identity import Identity
 from engine.limits import Policy
 from engine.materials import MAX_BYTES, FileStore, Materials
+from engine.portal import Portal
 from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime
@@ -32,5 +33,6 @@ class Hall:
         self.ratings = Ratings(session, self.runtime)
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
+        self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

@@ -16,7 +16,10 @@ from engine import clock, db
 from engine.errors import HallError, Invalid, NotFound
 from engine.models import ApiToken, Group, LoginFailure, User, user_groups
 
-ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "admin")
+ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "agent", "admin")
+# Those who file for an enterprise and see only what they filed or what is their enterprise's:
+# its own account, and an agent (代办员, a 招商 department) filing on its behalf.
+FILERS = frozenset({"applicant", "agent"})
 # The group every applicant belongs to. A task for it (its lane, or candidateGroups) is the
 # case's own applicant's alone: it is given to whoever started the case (the enterprise, or
 # the clerk or agent who filed for it), never queued for every applicant to see.
@@ -50,6 +53,7 @@ class Actor:
     roles: frozenset[str] = frozenset()
     groups: frozenset[str] = field(default_factory=frozenset)
     display_name: str | None = None
+    enterprise_id: int | None = None  # an enterprise's own account (企业之家)
 
     def has(self, *roles: str) -> bool:
         return "admin" in self.roles or any(r in self.roles for r in roles)
@@ -62,14 +66,21 @@ class Actor:
 
     @property
     def is_applicant_only(self) -> bool:
-        return self.roles <= {"applicant"}
+        """An enterprise's account or an agent, and nothing more: sees only its own cases."""
+        return self.roles <= FILERS
+
+    def owns(self, case) -> bool:
+        """Is this the case's applicant: who filed it, or the enterprise it is for?"""
+        return case.started_by_id == self.id or (
+            self.enterprise_id is not None and getattr(case, "enterprise_id", None) == self.enterprise_id)
 
 
 SYSTEM = Actor(id=None, username="system", roles=frozenset({"system"}))
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.username, user.role_set, frozenset(user.group_names), user.display_name)
+    return Actor(user.id, user.username, user.role_set, frozenset(user.group_names), user.display_name,
+                 user.enterprise_id)
 
 
 def _token_hash(token: str) -> str:
@@ -85,7 +96,7 @@ class Identity:
 
     # users -------------------------------------------------------------------------
     def create_user(self, username: str, password: str, groups=(), roles=(), display_name=None,
-                    update: bool = False) -> User:
+                    update: bool = False, enterprise_id: int | None = None) -> User:
         username = (username or "").strip()
         if not username:
             raise Invalid("username is required", {"username": ["required"]})
@@ -108,6 +119,7 @@ class Identity:
                                   else generate_password_hash(password))
             user.roles = ",".join(dict.fromkeys(roles))
             user.display_name = display_name or user.display_name
+            user.enterprise_id = enterprise_id if enterprise_id is not None else user.enterprise_id
             user.groups = [self._group(s, g) for g in dict.fromkeys(groups)]
             s.flush()
         return user
@@ -225,14 +237,14 @@ class Identity:
             return hit[1]
         u = User.__table__.c
         row = self.session.execute(
-            sa.select(u.id, u.username, u.roles, u.display_name, u.active, ApiToken.expires_at)
+            sa.select(u.id, u.username, u.roles, u.display_name, u.active, u.enterprise_id, ApiToken.expires_at)
             .join(ApiToken, ApiToken.user_id == u.id).where(ApiToken.token_hash == key, ApiToken.kind == "api")).first()
         if row is None or not row.active or row.expires_at < clock.now():
             self._tokens.pop(key, None)
             return None
         groups = self.session.scalars(sa.select(user_groups.c.group_name).where(user_groups.c.user_id == row.id))
         actor = Actor(row.id, row.username, frozenset(r for r in row.roles.split(",") if r), frozenset(groups),
-                      row.display_name)
+                      row.display_name, row.enterprise_id)
         if len(self._tokens) > 10_000:
             self._tokens.clear()
         self._tokens[key] = (now + TOKEN_CACHE_SECONDS, actor)

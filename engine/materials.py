@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from engine import clock, db, history
 from engine.errors import Conflict, Forbidden, HallError, Invalid, NotFound
 from engine.identity import WINDOW_ROLES, Actor
-from engine.models import CaseFile, CatalogueItem
+from engine.models import Case, CaseFile, CatalogueItem
 
 TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", "application/ofd": "OFD"}
 OTHER = "其他材料"  # what a file that is none of the item's materials is filed under
@@ -108,6 +108,11 @@ def _clean_name(filename: str | None) -> str:
     return name[:NAME_CHARS] or "file"
 
 
+def _added(row: CaseFile, process_id: str | None, at) -> dict:
+    return history.event(row.case_id, row.uploaded_by, "material_added", process_id=process_id, at=at,
+                         detail={"material": row.material, "filename": row.filename, "version": row.version})
+
+
 class Materials:
     def __init__(self, session, runtime, store: FileStore, max_bytes: int = MAX_BYTES):
         self.session = session
@@ -119,18 +124,34 @@ class Materials:
         """Attach a file to a case under one of its item's materials (or OTHER): by the
         case's applicant, or at the window. Returns the file's row."""
         case = self.runtime.visible_case(actor, case_id)
-        if not (actor.has(*WINDOW_ROLES) or (actor.is_applicant_only and case.started_by_id == actor.id)):
+        if not (actor.has(*WINDOW_ROLES) or (actor.is_applicant_only and actor.owns(case))):
             raise Forbidden("files are added by the case's applicant, or at the window")
         if case.status != "running":
             raise Conflict(f"case {case.number} is {case.status}: its materials are closed")
-        names = self.names(case)
-        if not isinstance(material, str) or not material.strip() or (names and material not in names) \
-                or len(material) > MATERIAL_CHARS:
-            raise Invalid(f"material must be one of: {', '.join(names)}" if names else "material is required",
-                          {"material": ["one of the item's materials" if names else "required"]})
-        if self.session.scalar(sa.select(sa.func.count()).where(CaseFile.case_id == case_id)) >= MAX_FILES_PER_CASE:
+        self._check_material(material, self.names(case))
+        return self._file(actor, CaseFile.case_id, case_id, material, filename, stream, case.process_id)
+
+    def add_to_draft(self, actor: Actor, draft, material: str, filename: str | None, stream):
+        """Attach a file to a draft (engine.portal, its owner's): it goes with the case filed."""
+        item = self.session.scalar(sa.select(CatalogueItem).where(CatalogueItem.code == draft.item_code)
+                                   .order_by(CatalogueItem.version.desc()).limit(1))
+        self.session.rollback()
+        self._check_material(material, [m["name"] for m in (item.materials if item else [])] + [OTHER])
+        return self._file(actor, CaseFile.draft_id, draft.id, material, filename, stream)
+
+    @staticmethod
+    def _check_material(material, names: list[str]) -> None:
+        if not isinstance(material, str) or not material.strip() or len(material) > MATERIAL_CHARS:
+            raise Invalid("material is required", {"material": ["required"]})
+        if names and material not in names:
+            raise Invalid(f"material must be one of: {', '.join(names)}", {"material": ["one of the item's materials"]})
+
+    def _file(self, actor: Actor, owner, owner_id: int, material: str, filename: str | None, stream,
+              process_id: str | None = None):
+        """Store a file and its row under a case or a draft (`owner` is the column)."""
+        if self.session.scalar(sa.select(sa.func.count()).where(owner == owner_id)) >= MAX_FILES_PER_CASE:
             self.session.rollback()
-            raise Conflict(f"case {case.number} has {MAX_FILES_PER_CASE} files, the most a case keeps")
+            raise Conflict(f"at most {MAX_FILES_PER_CASE} files are kept together")
         self.session.rollback()
         key, size, sha, kind = self.store.write(stream, self.max_bytes)
         name = _clean_name(filename)
@@ -138,22 +159,36 @@ class Materials:
         try:
             with db.write(self.session) as s:
                 version = (s.scalar(sa.select(sa.func.max(CaseFile.version))
-                                    .where(CaseFile.case_id == case_id, CaseFile.material == material)) or 0) + 1
-                row = CaseFile(case_id=case_id, material=material, version=version, filename=name,
-                               content_type=kind, size=size, sha256=sha, storage_key=key,
-                               uploaded_by=actor.username, uploaded_at=now)
+                                    .where(owner == owner_id, CaseFile.material == material)) or 0) + 1
+                row = CaseFile(material=material, version=version, filename=name, content_type=kind, size=size,
+                               sha256=sha, storage_key=key, uploaded_by=actor.username, uploaded_at=now,
+                               **{owner.key: owner_id})
                 s.add(row)
                 s.flush()
-                history.record(s, [history.event(case_id, actor.username, "material_added",
-                                                 process_id=case.process_id, at=now,
-                                                 detail={"material": material, "filename": name, "version": version})])
-                file_id = row.id
+                if owner is CaseFile.case_id:
+                    history.record(s, [_added(row, process_id, now)])
+                s.expunge(row)
         except BaseException as e:
             self.store.remove(key)
             if isinstance(e, sa.exc.IntegrityError) and db.unique_violation(e):
                 raise Conflict("another file was added to this material meanwhile; send it again") from None
             raise
-        return self.get(actor, case_id, file_id)
+        return row
+
+    def hand_over(self, draft_id: int, case_id: int) -> None:
+        """A draft's files become its case's, each in the case's history."""
+        with db.write(self.session) as s:
+            rows = list(s.scalars(sa.select(CaseFile).where(CaseFile.draft_id == draft_id).order_by(CaseFile.id)))
+            process_id = s.scalar(sa.select(Case.process_id).where(Case.id == case_id))
+            for row in rows:
+                row.case_id, row.draft_id = case_id, None
+            history.record(s, [_added(row, process_id, row.uploaded_at) for row in rows])
+
+    def of_draft(self, draft_id: int) -> list[CaseFile]:
+        rows = list(self.session.scalars(sa.select(CaseFile).where(CaseFile.draft_id == draft_id)
+                                         .order_by(CaseFile.material, CaseFile.version.desc())))
+        self.session.rollback()
+        return rows
 
     def names(self, case) -> list[str]:
         """The materials a case's files go under: its item's, then OTHER ([] without an item:

@@ -64,6 +64,8 @@ class User(Base):
     roles: Mapped[str] = mapped_column(sa.String(256), default="")  # comma-separated
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime]
+    # an applicant's account is its enterprise's (企业之家): it sees the enterprise's cases
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id", name="fk_users_enterprise_id"))
     groups: Mapped[list[Group]] = relationship(secondary=user_groups, lazy="selectin")
 
     @property
@@ -152,13 +154,14 @@ class Case(Base):
         sa.Index("ix_cases_calendar_behind", "calendar_revision", **_only("status = 'running'")),
         sa.Index("ix_cases_due_note", "due_note", **_only("due_note IS NOT NULL")),
         sa.Index("ix_cases_item", "item_id", "created_at", **_only("item_id IS NOT NULL")),
+        sa.Index("ix_cases_enterprise", "enterprise_id", "id", **_only("enterprise_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     process_id: Mapped[str] = mapped_column(sa.String(128))
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_versions.id"))
     version: Mapped[int]
-    status: Mapped[str] = mapped_column(sa.String(16))  # running|completed|terminated|error
+    status: Mapped[str] = mapped_column(sa.String(16))  # running|completed|withdrawn|terminated|error
     title: Mapped[str | None] = mapped_column(sa.String(256))
     started_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime]
@@ -188,6 +191,8 @@ class Case(Base):
     # the catalogue item's version whose terms it was filed under (None: started by process)
     item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("catalogue_items.id", name="fk_cases_item_id"))
     channel: Mapped[str] = mapped_column(sa.String(16), default="online", server_default="online")  # online|counter
+    # the enterprise it is for (its own account filed it, or an agent on its behalf)
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id", name="fk_cases_enterprise_id"))
 
 
 class CaseCounter(Base):
@@ -420,12 +425,15 @@ class CatalogueItem(Base):
 
 class CaseFile(Base):
     """A file of a case's materials (engine.materials): one version of one material, its bytes
-    in the hall's file store under `storage_key`. Never changed: a new upload is a new version."""
+    in the hall's file store under `storage_key`. Never changed: a new upload is a new version.
+    A file uploaded to a draft (engine.portal) belongs to the draft until it is filed."""
 
     __tablename__ = "case_files"
-    __table_args__ = (sa.UniqueConstraint("case_id", "material", "version", name="uq_case_files_material_version"),)
+    __table_args__ = (sa.UniqueConstraint("case_id", "material", "version", name="uq_case_files_material_version"),
+                      sa.Index("ix_case_files_draft", "draft_id", **_only("draft_id IS NOT NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    draft_id: Mapped[int | None] = mapped_column(sa.ForeignKey("drafts.id", ondelete="CASCADE"))
     material: Mapped[str] = mapped_column(sa.String(200))  # the item's material it is (or 其他材料)
     version: Mapped[int]
     filename: Mapped[str] = mapped_column(sa.String(200))
@@ -435,3 +443,48 @@ class CaseFile(Base):
     storage_key: Mapped[str] = mapped_column(sa.String(128))
     uploaded_by: Mapped[str] = mapped_column(sa.String(64))
     uploaded_at: Mapped[dt.datetime]
+
+
+class Enterprise(Base):
+    """An enterprise the hall serves (企业之家), by its 统一社会信用代码. It exists once it signs
+    up, or once an agent files a case for it."""
+
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    contact_name: Mapped[str | None] = mapped_column(sa.String(50))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[dt.datetime]
+
+
+class Draft(Base):
+    """A filing not submitted yet: an item's start form as far as it is filled in, and the
+    files uploaded with it. Submitting it starts the case and hands it the files."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (sa.Index("ix_drafts_user", "user_id", "updated_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"))
+    item_code: Mapped[str] = mapped_column(sa.String(32))
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Consultation(Base):
+    """网上咨询: a question about an item, and the answer of the item's window, kept together."""
+
+    __tablename__ = "consultations"
+    __table_args__ = (sa.Index("ix_consultations_asker", "asked_by_id", "id"),
+                      sa.Index("ix_consultations_open", "category", "id", **_only("answered_at IS NULL")))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(sa.String(32))
+    category: Mapped[str] = mapped_column(sa.String(16))  # the item's window, which answers
+    question: Mapped[str] = mapped_column(sa.String(2000))
+    asked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    asked_at: Mapped[dt.datetime]
+    answer: Mapped[str | None] = mapped_column(sa.String(4000))
+    answered_by: Mapped[str | None] = mapped_column(sa.String(64))
+    answered_at: Mapped[dt.datetime | None]

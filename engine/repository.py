@@ -171,5 +171,5 @@ class Repository:
             return True
         if pv.starter_groups:
             return bool(actor.groups & set(pv.starter_groups))
-        return actor.has("staff", "coordinator", "director", "applicant", "process_owner")
+        return actor.has("staff", "coordinator", "director", "applicant", "agent", "process_owner")
 

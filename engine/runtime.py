@@ -36,7 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import bpmn, calendar, catalogue, clock, db, history, limits, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
-from engine.identity import APPLICANTS, SYSTEM, WINDOW_ROLES, Actor
+from engine.identity import APPLICANTS, FILERS, SYSTEM, WINDOW_ROLES, Actor
 from engine.models import Case, User
 from engine.store import Stale, Store, reading, transaction
 
@@ -47,7 +47,9 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
                      User.display_name.label("started_by_name")).select_from(
     _C.outerjoin(User, User.id == _C.c.started_by_id))
 
+CASE_STATUSES = ("running", "completed", "withdrawn", "terminated", "error")
 CHANNELS = ("online", "counter")  # where a case is filed: the portal or the API, or a window
+MAX_REASON = 500  # characters of a reason a person gives (撤回)
 MAX_AUTOMATIC_STEPS = 10_000
 AUTOMATIC_SECONDS = 5.0  # an action's automatic steps, scripts included, end within this (plus one script's time)
 MAX_CASE_DATA = 8 * 1024 * 1024  # bytes of a case's data as JSON: a script's output is bounded as a client's is
@@ -113,6 +115,7 @@ class Action:
     pause: str | None = None  # a person stops the clock for this reason
     resume: bool = False  # a person starts it again
     recounted: bool = False  # the case was behind the calendar: its deadlines were counted again first
+    ending: tuple[str, dict] | None = None  # (status, detail): the case is ended so (withdrawn), not completed
     stored: dict = field(init=False)  # the case row's indexed columns as stored
 
     def __post_init__(self):
@@ -170,7 +173,8 @@ class Runtime:
         return form_schema(self.forms, bundle.start_form)
 
     def start(self, actor: Actor, process_id: str | None, data, read: Callable[[Store, int], Any] | None = None,
-              key: str | None = None, item: str | None = None, channel: str = "online"):
+              key: str | None = None, item: str | None = None, channel: str = "online",
+              enterprise_id: int | None = None):
         """Start a case of the process's latest version; returns the case, or with `read`,
         what `read(store, case_id)` gives (see `act`). With `key` (a client's Idempotency-Key),
         a start the actor already made with that key is answered with its case, not made again.
@@ -178,7 +182,12 @@ class Runtime:
         With `item` (a catalogue item's code) the case is filed under that item's latest
         version and runs its process: the item's terms decide its limit and whether it is a
         即办件. `channel` is where it is filed: "online" (网上预审 first) or "counter" (a window
-        clerk takes in a walk-in applicant)."""
+        clerk takes in a walk-in applicant). `enterprise_id` is the enterprise the case is for:
+        an enterprise's own account files for itself, an agent or a clerk for the one named."""
+        if enterprise_id is None:
+            enterprise_id = actor.enterprise_id
+        elif actor.enterprise_id is not None and enterprise_id != actor.enterprise_id:
+            raise Forbidden("an enterprise's account files for that enterprise only")
         if item is None and (not isinstance(process_id, str) or not process_id):
             raise Invalid("process_id or item is required", {"process_id": ["required"]})
         if item is not None and not (isinstance(item, str) and catalogue.CODE.match(item)):
@@ -191,17 +200,19 @@ class Runtime:
         if key is not None and not (isinstance(key, str) and 1 <= len(key) <= 128 and key.isprintable()):
             raise Invalid("Idempotency-Key must be 1 to 128 printable characters",
                           {"Idempotency-Key": ["1 to 128 printable characters"]})
-        asked = hashlib.sha256(json.dumps([process_id, data, item, channel], sort_keys=True, default=str).encode()) \
-            .hexdigest() if key is not None else None
+        asked = hashlib.sha256(json.dumps([process_id, data, item, channel, enterprise_id], sort_keys=True,
+                                          default=str).encode()).hexdigest() if key is not None else None
+        filing = (item, channel, enterprise_id)
         try:
-            return self._start(actor, process_id, data, read, key, asked, item, channel)
+            return self._start(actor, process_id, data, read, key, asked, filing)
         except Exception as e:
             if key is None or actor.id is None or not db.unique_violation(e):
                 raise
-            return self._start(actor, process_id, data, read, key, asked, item, channel)  # made meanwhile: its case
+            return self._start(actor, process_id, data, read, key, asked, filing)  # made meanwhile: its case
 
     def _start(self, actor: Actor, process_id: str | None, data, read, key: str | None, asked: str | None,
-               item_code: str | None, channel: str):
+               filing: tuple[str | None, str, int | None]):
+        item_code, channel, enterprise_id = filing
         with transaction(self.session, self.bind) as st:
             if key is not None and actor.id is not None:
                 earlier = st.started_with(actor.id, key)
@@ -235,7 +246,7 @@ class Runtime:
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
                 "paused_element": None, "waiting": [], "item_id": item.id if item is not None else None,
-                "channel": channel,
+                "channel": channel, "enterprise_id": enterprise_id,
             }
             case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
             case["due_note"] = calendar.current().due_note(case["due_at"])
@@ -400,7 +411,12 @@ class Runtime:
         state.prune(wf)
         self._sync_tasks(act)
         expected = case.revision
-        if wf.completed:
+        waited = set(case.waiting or [])
+        if act.ending is not None:  # what it held stays its data
+            case.status, detail = act.ending
+            case.ended_at = now
+            act.log(case.status, detail=detail)
+        elif wf.completed:
             case.status = "completed"
             case.ended_at = now
             case.data = jsonable(wf.data)
@@ -412,6 +428,7 @@ class Runtime:
         if _json_size(case.data) > MAX_CASE_DATA:
             raise EngineFailure(f"the case's data would be larger than {MAX_CASE_DATA // (1024 * 1024)} MiB")
         case.waiting = [] if wf.completed else sorted(waiting_messages(wf))
+        self._tell_applicant(act, [w for w in case.waiting if w not in waited])
         limits.stamp_armed(wf, now)
         case.due_note = calendar.current().due_note(case.due_at)
         case.calendar_revision = calendar.revision()
@@ -425,6 +442,19 @@ class Runtime:
         act.store.insert_accountability(act.accountability)
         history.log_events(act.events)
         case.open_task_ids = sorted(tid for tid, _ in act.open_tasks.values())
+
+    @staticmethod
+    def _tell_applicant(act: Action, asked: list[str]) -> None:
+        """The applicant hears when the case waits for them (补正材料, 重新提交) and when it is
+        done: in the portal, and by SMS where a sender is set up."""
+        case = act.case
+        if case.started_by_id is None:
+            return
+        said = [] if act.actor.id == case.started_by_id else [f"办件 {case.number} 需要您{name}" for name in asked]
+        if case.status == "completed" and act.stored["status"] == "running":
+            said.append(f"办件 {case.number} 已办结")
+        act.notifications.extend({"user_id": case.started_by_id, "kind": "applicant", "case_id": case.id,
+                                  "task_id": None, "message": m, "created_at": act.now} for m in said)
 
     def _sync_tasks(self, act: Action) -> None:
         """Make the task table say what the workflow says: a row per READY human task."""
@@ -555,7 +585,7 @@ class Runtime:
         if data is not None and not isinstance(data, dict):
             raise Invalid("data must be a JSON object", {"data": ["must be a JSON object"]})
         case = self.visible_case(actor, case_id)
-        if not actor.has("staff", "coordinator", "director", "applicant"):
+        if not actor.has(*WINDOW_ROLES, *FILERS):
             raise Forbidden("your role may not send messages to cases")
         if case.status != "running":
             raise Conflict(f"case {case.number} is {case.status}")
@@ -577,6 +607,29 @@ class Runtime:
             act.log("message_received", detail={"message": name, "data": jsonable(values)})
 
         return self.act(actor, deliver, case_id=case_id, read=read)
+
+    def withdraw(self, actor: Actor, case_id: int, reason: str | None = None,
+                 read: Callable[[Store, int], Any] | None = None):
+        """撤回: the applicant takes back a case before the window accepts it (受理: before it
+        passes its process's `caseTimeLimitFrom` element), or the window records that a
+        walk-in applicant did. Its open tasks and timers end; the history keeps it."""
+        case = self.visible_case(actor, case_id)
+        if not (actor.has(*WINDOW_ROLES) or (actor.is_applicant_only and actor.owns(case))):
+            raise Forbidden("a case is withdrawn by its applicant, or at the window")
+        reason = (reason or "").strip() or None
+        if reason is not None and len(reason) > MAX_REASON:
+            raise Invalid(f"the reason is longer than {MAX_REASON} characters", {"reason": ["too long"]})
+        accepted_at = self.repository.bundle(case.version_id).time_limit_from
+        if accepted_at is None:
+            raise Conflict(f"a case of {case.process_id} is not withdrawn: it has no 受理 to come before")
+
+        def take_back(act: Action) -> None:
+            if accepted_at in act.case.visited:
+                raise Conflict(f"case {act.case.number} is accepted (受理): it can no longer be withdrawn")
+            act.wf.cancel()
+            act.ending = ("withdrawn", {"reason": reason} if reason else None)
+
+        return self.act(actor, take_back, case_id=case_id, read=read)
 
     def fire_due_timers(self, limit: int = 200) -> int:
         """Fire the timers of cases whose next timer is due, most overdue first, one
@@ -725,13 +778,13 @@ class Runtime:
         With `actor`, only if the actor may see the case."""
         with reading(self.bind) as st:
             page = read_page(st, case_id)
-        if actor is not None and actor.is_applicant_only and page[0].started_by_id != actor.id:
+        if actor is not None and actor.is_applicant_only and not actor.owns(page[0]):
             raise Forbidden("this is not your case")
         return page
 
     def visible_case(self, actor: Actor, case_id: int):
         case = self.case(case_id)
-        if actor.is_applicant_only and case.started_by_id != actor.id:
+        if actor.is_applicant_only and not actor.owns(case):
             raise Forbidden("this is not your case")
         return case
 
@@ -741,7 +794,8 @@ class Runtime:
         hall's time zone, both included. Returns (rows, total)."""
         q = CASE_ROW
         if actor.is_applicant_only:
-            q = q.where(Case.started_by_id == actor.id)
+            mine = Case.started_by_id == actor.id
+            q = q.where(sa.or_(mine, Case.enterprise_id == actor.enterprise_id) if actor.enterprise_id else mine)
         if status:
             q = q.where(Case.status == status)
         if process_id:

@@ -7,12 +7,13 @@ import zipfile
 import pytest
 
 from app import create_app
+from tests import test_filing
 from tests.processes.test_parallel_approval import application
-from tests.test_filing import filing  # noqa: F401  (the fixture)
 from tests.ui import test_pages as pages
 from tests.ui.test_pages import doc, flashes, text
 
 browse = pages.browse  # a person signed in
+filing = test_filing.filing  # a hall with the 并联审批 process and its catalogue item
 
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

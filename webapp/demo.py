@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from engine import clock
-from engine.identity import actor_of
+from engine.identity import SYSTEM, actor_of
 from engine.models import Case
 from webapp import hall
 
@@ -42,7 +42,9 @@ USERS = [
     ("shangwu", "商务首席代表 杨帆", ["staff"], ["商务"]),
     ("jiancha", "驻厅监察 朱正", ["supervisor"], []),
     ("qiye", "闽江数字科技有限公司", ["applicant"], ["申请人"]),
+    ("daiban", "全程代理 代办员 郑敏", ["agent"], ["申请人"]),
 ]
+ENTERPRISE = ("91350100M000100Y43", "闽江数字科技有限公司")  # qiye's: its own account (企业之家)
 
 DEPLOYMENTS = [
     ["parallel_approval.bpmn"],
@@ -71,8 +73,10 @@ def one_form(name: str, category: str = "内资", bank: bool = False) -> dict:
 
 def load(echo) -> None:
     h = hall()
+    enterprise = h.portal.enterprise_for_filing(SYSTEM, *ENTERPRISE)
     for username, display, roles, groups in USERS:
-        h.identity.create_user(username, PASSWORD, groups, roles, display, update=True)
+        h.identity.create_user(username, PASSWORD, groups, roles, display, update=True,
+                               enterprise_id=enterprise if username == "qiye" else None)
     actors = {u: actor_of(h.identity.user(u)) for u, *_ in USERS}
     for files in DEPLOYMENTS:
         pv, created = h.repository.deploy({f: (PROCESSES / f).read_bytes() for f in files}, actors["owner"])

@@ -6,7 +6,7 @@ from engine.errors import Invalid
 from engine.runtime import read_page
 from webapp import hall
 from webapp.api import Blueprint
-from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase
+from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase, Withdraw
 from webapp.api.views import case_json, case_summary, page_json
 from webapp.auth import current_actor, token_required
 
@@ -67,3 +67,14 @@ def get_case(case_id):
 def message(body, case_id, name):
     """Deliver a BPMN message (e.g. supplemented materials) to a waiting case."""
     return page_json(hall().runtime.message(current_actor(), case_id, name, _object(body["data"]), read=read_page))
+
+
+@blp.route("/<int:case_id>/withdraw", methods=["POST"])
+@token_required
+@blp.arguments(Withdraw())
+@blp.response(200, CaseOut)
+@blp.alt_response(409, description="the case is accepted (受理) already, or not running")
+def withdraw(body, case_id):
+    """撤回: the applicant takes back a case before the window accepts it (or the window
+    records that a walk-in applicant did). Its open tasks end; the history keeps it."""
+    return page_json(hall().runtime.withdraw(current_actor(), case_id, body["reason"], read=read_page))

@@ -9,10 +9,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from engine.clock import FIRST_DAY, LAST_DAY
 from engine.models import CalendarDay, Case, Rating
-from engine.runtime import CHANNELS
+from engine.runtime import CASE_STATUSES, CHANNELS
 from webapp import ID_MAX
-
-CASE_STATUSES = ("running", "completed", "terminated", "error")
 
 
 def Id(**kw) -> fields.Integer:  # named as marshmallow names its fields
@@ -181,6 +179,10 @@ class AssignTask(Schema):
 
 class Message(Schema):
     data = fields.Raw(load_default=dict)
+
+
+class Withdraw(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
 class RateCase(Schema):

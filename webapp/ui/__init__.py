@@ -19,7 +19,7 @@ import forms as forms_pkg
 from engine import runtime
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.identity import WINDOW_ROLES
-from engine.materials import TooLarge
+from engine.materials import OTHER, TooLarge
 from engine.tasks import may_work
 from webapp import hall, send_case_file, uploaded_file
 from webapp.api import MAX_PAGE
@@ -82,8 +82,11 @@ def _process_names() -> dict[str, str]:
 
 @bp.route("/")
 def home():
-    """Staff start from their inbox; applicants, supervisors and admins from the cases."""
-    return redirect(url_for("ui.inbox" if page_actor().works_tasks else "ui.cases"))
+    """Staff start from their inbox; enterprises and agents from 企业之家; supervisors and
+    admins from the cases."""
+    actor = page_actor()
+    home = "ui.inbox" if actor.works_tasks else "portal.home" if actor.is_applicant_only else "ui.cases"
+    return redirect(url_for(home))
 
 
 @bp.route("/inbox")
@@ -267,7 +270,7 @@ def _day(value: str | None) -> dt.date | None:
 @bp.route("/cases")
 def cases():
     args = request.args
-    status = args.get("status") if args.get("status") in ("running", "completed", "terminated", "error") else None
+    status = args.get("status") if args.get("status") in runtime.CASE_STATUSES else None
     rows, total = hall().runtime.cases(page_actor(), status=status, process_id=args.get("process") or None,
                                        page=_page(), per_page=PER_PAGE, search=args.get("q") or None,
                                        since=_day(args.get("since")), until=_day(args.get("until")))
@@ -385,7 +388,7 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "supervision_note": pgettext("timeline", "督办意见"), "clock_stopped": pgettext("timeline", "暂停计时"),
         "clock_resumed": pgettext("timeline", "恢复计时"), "rated": pgettext("timeline", "好差评"),
         "deadlines_recounted": pgettext("timeline", "按工作日历重算时限"),
-        "material_added": pgettext("timeline", "上传材料"),
+        "material_added": pgettext("timeline", "上传材料"), "withdrawn": pgettext("timeline", "撤回"),
     }
     usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
     people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}
@@ -424,14 +427,20 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import guide, messages, models, supervision
+    from webapp.ui import guide, messages, models, portal, supervision
 
     app.register_blueprint(bp)
+    app.register_blueprint(portal.bp)
     app.register_blueprint(guide.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(supervision.bp)
 
     app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
+
+    @app.template_filter("material")
+    def _material(name: str) -> str:
+        """A material's name as shown: the item's own words, the hall's 其他材料 in the person's language."""
+        return _("其他材料") if name == OTHER else name
 
     @app.template_filter("person")
     def _person(username: str | None) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from engine.catalogue import CATEGORIES, KINDS
 from engine.errors import HallError
+from engine.identity import FILERS
 from webapp import hall
 from webapp.ui import PER_PAGE, _engine_error, _page, _pages
 
@@ -25,5 +27,8 @@ def index():
 @bp.get("/<code>")
 def item(code):
     version = request.args.get("version", type=int)
+    actor = current_user.actor if current_user.is_authenticated else None
+    filer = actor is not None and actor.has(*FILERS)
+    asked = [q for q in hall().portal.asked_by(actor) if q.item_code == code] if filer else []
     return render_template("guide/item.html", item=hall().catalogue.item(code, version), kinds=KINDS,
-                           categories=CATEGORIES)
+                           categories=CATEGORIES, filer=filer, asked=asked)

@@ -286,6 +286,8 @@ def _case_status(m: re.Match) -> str:
         return _("办件 %(number)s 已办结", number=case)
     if status == "terminated":
         return _("办件 %(number)s 已终止", number=case)
+    if status == "withdrawn":
+        return _("办件 %(number)s 已撤回", number=case)
     if status == "error":
         return _("办件 %(number)s 处于异常状态，请联系流程管理员", number=case)
     return _("办件 %(number)s 当前不在办理中（%(status)s）", number=case, status=status)
@@ -328,6 +330,23 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^item (?P<code>\S+) is not filed online: the applicant brings it to the window$",
      lambda m: _("事项 %(code)s 不能网上申报，请到窗口办理", code=m["code"])),
     (r"^only the hall's staff take in cases at the counter$", lambda m: _("只有窗口工作人员可以现场受理")),
+    # engine/portal.py
+    (r"^too many sign-ups from this address; try again in (?P<n>\d+) seconds$",
+     lambda m: _("注册过于频繁，请 %(n)s 秒后再试", n=m["n"])),
+    (r"^enterprise (?P<code>\S+) has an account already; its holder adds you, or the hall does$",
+     lambda m: _("企业 %(code)s 已有账号，请联系该账号持有人或大厅添加", code=m["code"])),
+    (r"^this account or enterprise was signed up meanwhile; sign in, or try another name$",
+     lambda m: _("该账号或企业刚刚已注册，请登录或换一个用户名")),
+    (r"^you keep (?P<n>\d+) drafts already: submit or delete one first$",
+     lambda m: _("您已有 %(n)s 份草稿，请先提交或删除", n=m["n"])),
+    (r"^question (?P<id>\d+) was answered already$", lambda m: _("该问题已答复")),
+    (r"^questions about this item are answered by the (?P<window>.+)$",
+     lambda m: _("该事项的咨询由%(window)s答复", window=m["window"])),
+    (r"^question is required$", lambda m: _("请填写问题")),
+    (r"^answer is required$", lambda m: _("请填写答复")),
+    (r"^case (?P<number>\S+) is accepted \(受理\): it can no longer be withdrawn$",
+     lambda m: _("办件 %(number)s 已受理，不能再撤回", number=m["number"])),
+    (r"^a case is withdrawn by its applicant, or at the window$", lambda m: _("办件只能由申请人本人或窗口撤回")),
     # engine/materials.py
     (r"^material must be one of: (?P<names>.*)$", lambda m: _("材料须为以下之一：%(names)s", names=m["names"])),
     (r"^material is required$", lambda m: _("请填写材料名称")),
@@ -339,8 +358,7 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^files are added by the case's applicant, or at the window$", lambda m: _("材料由申请人本人上传，或由窗口代收")),
     (r"^case (?P<number>\S+) is (?P<status>\w+): its materials are closed$",
      lambda m: _("办件 %(number)s 已不在办理中，不能再添加材料", number=m["number"])),
-    (r"^case (?P<number>\S+) has (?P<n>\d+) files, the most a case keeps$",
-     lambda m: _("办件 %(number)s 已有 %(n)s 个文件，已达上限", number=m["number"], n=m["n"])),
+    (r"^at most (?P<n>\d+) files are kept together$", lambda m: _("文件数已达上限（%(n)s 个）", n=m["n"])),
     (r"^another file was added to this material meanwhile; send it again$",
      lambda m: _("该材料刚有他人上传了文件，请重新上传")),
     (r"^case (?P<number>\S+) is (?P<status>\w+)$", _case_status),
