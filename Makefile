@@ -7,18 +7,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test deps test-deps assets services bench lint clean
+.PHONY: run test deps test-deps fonts assets services bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-deps: $(BIN)/python
+deps: $(BIN)/python fonts
 	$(BIN)/pip install --quiet -r requirements.txt
 
-test-deps: $(BIN)/python
+# the printed notices embed a Chinese TrueType font (engine/notices.py)
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei)
+
+test-deps: $(BIN)/python fonts
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
+	@command -v pdftotext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils)
 
 services:
 	scripts/ensure-postgres.sh

@@ -147,6 +147,9 @@ def create_app(config: dict | None = None) -> Flask:
         # the materials' files: a directory every node of the hall mounts (README: several machines)
         HALL_FILES_DIR=os.environ.get("HALL_FILES_DIR", str(instance / "files")),
         HALL_FILE_MAX_MB=int(os.environ.get("HALL_FILE_MAX_MB", "40")),
+        # what printed notices (通知书) are headed with, and the address their QR codes open
+        HALL_NAME=os.environ.get("HALL_NAME", "区行政服务中心"),
+        HALL_BASE_URL=os.environ.get("HALL_BASE_URL", "http://127.0.0.1:5000"),
         JSON_AS_ASCII=False,
         # the largest request: a deployment of as many files of the largest size as allowed
         MAX_CONTENT_LENGTH=bpmn.MAX_FILES * bpmn.MAX_FILE_BYTES + 1024 * 1024,
@@ -169,7 +172,8 @@ def create_app(config: dict | None = None) -> Flask:
                         director_after=app.config["HALL_DIRECTOR_AFTER_WORKDAYS"])
         app.extensions["hall"] = Hall(db.session, db.engine, forms.registry, app.config.get("HALL_PASSWORD_METHOD"),
                                       policy, app.config["HALL_OFFICE_HOURS"], app.config["HALL_FILES_DIR"],
-                                      app.config["HALL_FILE_MAX_MB"] * 2**20)
+                                      app.config["HALL_FILE_MAX_MB"] * 2**20, app.config["HALL_NAME"],
+                                      app.config["HALL_BASE_URL"])
     api.init_app(app)
     _init_pages(app)
 

@@ -227,6 +227,7 @@ class Bundle:
     _elements: frozenset | None = None
     _message_forms: dict | None = None
     _names: dict | None = None
+    _notices: dict | None = None
 
     @property
     def elements(self) -> frozenset:
@@ -257,6 +258,16 @@ class Bundle:
                 if (ts.extensions if isinstance(getattr(ts, "extensions", None), dict) else {}).get("messageForm")
                 for d in event_definitions(ts) if isinstance(d, MessageEventDefinition)}
         return self._message_forms.get(name)
+
+    @property
+    def notices(self) -> dict[str, str]:
+        """{BPMN id: the notice its passing issues} (the elements' `notice` property)."""
+        if self._notices is None:
+            self._notices = {
+                ts.bpmn_id: ts.extensions["notice"]
+                for spec in (self.spec, *self.subprocess_specs.values()) for ts in spec.task_specs.values()
+                if (ts.extensions if isinstance(getattr(ts, "extensions", None), dict) else {}).get("notice")}
+        return self._notices
 
     def human_task(self, element_id: str):
         """The spec of the user (or manual) task with this BPMN id, in any of the processes."""
@@ -454,6 +465,9 @@ def _check_expr_attr(value: str | None, what: str) -> list[str]:
     return []
 
 
+NOTICE_KINDS = ("receipt", "supplement", "refusal", "completion")  # engine.notices.KINDS
+
+
 def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
     """Problems found by reading the XML itself, each {"element_id", "message"}."""
     out: list[dict] = []
@@ -533,6 +547,9 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
             process = prop.getparent().getparent().getparent()
             if target not in process.xpath(".//bpmn:*[not(self::bpmn:sequenceFlow)]/@id", namespaces=ns):
                 add(prop, f"caseTimeLimitFrom: no element '{target}' in the process to start the case's limit")
+        for prop in root.xpath(".//camunda:property[@name='notice']", namespaces=ns):
+            if (prop.get("value") or "") not in NOTICE_KINDS:
+                add(prop, f"notice '{prop.get('value')}' is none of {', '.join(NOTICE_KINDS)}")
     return out
 
 

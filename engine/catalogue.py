@@ -42,6 +42,9 @@ class Material(Schema):
     required = fields.Boolean(load_default=True)
     tolerable = fields.Boolean(load_default=False, metadata={
         "description": "容缺受理: the case may be accepted without it, the material promised for later"})
+    departments = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                              validate=validate.Length(max=20), metadata={
+                                  "description": "审查部门: the departments whose review reads it; none: every step"})
     sample = fields.Url(load_default=None, allow_none=True, relative=True, schemes={"http", "https"},
                         validate=validate.Length(max=500),
                         metadata={"description": "a blank form or a sample: an http(s) address or a path of the hall"})

@@ -28,7 +28,8 @@ ITEM_COLUMNS = [("事项编码", "code"), ("事项名称", "name"), ("办理窗�
                 ("办理地点", "place"), ("办理时间", "hours"), ("咨询电话", "phone"), ("设定依据", "basis"),
                 ("办理流程", "process_id"), ("可网上办理", "online")]
 MATERIAL_COLUMNS = [("事项编码", "code"), ("材料名称", "name"), ("原件", "original"), ("份数", "copies"),
-                    ("必需", "required"), ("可容缺", "tolerable"), ("样表", "sample")]
+                    ("必需", "required"), ("可容缺", "tolerable"), ("审查部门", "departments"), ("样表", "sample")]
+OPTIONAL = {"审查部门"}  # a column a sheet kept before it existed may lack: its cells are blank
 FEE_COLUMNS = [("事项编码", "code"), ("收费项目", "name"), ("金额（元）", "amount"), ("收费依据", "basis")]
 _LABELS = {"category": CATEGORIES, "kind": KINDS}  # a code and the word the sheet uses for it
 _CODES = {key: {label: code for code, label in labels.items()} for key, labels in _LABELS.items()}
@@ -112,17 +113,17 @@ def _rows(book, title: str, columns: list[tuple[str, str]], limit: int, required
     rows = book[title].iter_rows(values_only=True)
     headers = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     wanted = [h for h, _k in columns]
-    missing = [h for h in wanted if h not in headers]
+    missing = [h for h in wanted if h not in headers and h not in OPTIONAL]
     if missing:
         raise Invalid(f"sheet {title} has no column {', '.join(missing)}", {title: [f"no column {h}" for h in missing]})
-    at = {key: headers.index(h) for h, key in columns}
+    at = {key: headers.index(h) if h in headers else None for h, key in columns}
     out = []
     for n, row in enumerate(rows, start=2):
         if not any(v not in (None, "") for v in row):
             continue  # blank rows between blocks are common in kept sheets
         if len(out) == limit:
             raise Invalid(f"sheet {title} has more than {limit} rows", {title: ["too many rows"]})
-        out.append({key: _value(title, n, h, key, row[at[key]] if at[key] < len(row) else None)
+        out.append({key: _value(title, n, h, key, row[at[key]] if at[key] is not None and at[key] < len(row) else None)
                     for h, key in columns})
     return out
 

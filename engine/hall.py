@@ -8,6 +8,7 @@ from engine.deadlines import Deadlines
 from engine.identity import Identity
 from engine.limits import Policy
 from engine.materials import MAX_BYTES, FileStore, Materials
+from engine.notices import Notices
 from engine.portal import Portal
 from engine.ratings import Ratings
 from engine.repository import Repository
@@ -19,10 +20,11 @@ class Hall:
     """`session` is a SQLAlchemy scoped_session (Flask-SQLAlchemy's `db.session`, or one of
     your own in a script) and `bind` its engine; `forms` is the form registry
     (forms.registry); `files_dir` the directory of the materials' files (`instance/files`
-    in the app), every node's."""
+    in the app), every node's; `hall_name` and `base_url` what printed notices say and link to."""
 
     def __init__(self, session, bind, forms, password_method: str | None = None, policy: Policy | None = None,
-                 office_hours: str = calendar.DEFAULT_HOURS, files_dir: str = "files", max_file_bytes: int = MAX_BYTES):
+                 office_hours: str = calendar.DEFAULT_HOURS, files_dir: str = "files", max_file_bytes: int = MAX_BYTES,
+                 hall_name: str = "区行政服务中心", base_url: str = "http://127.0.0.1:5000"):
         self.session = session
         self.bind = bind
         self.identity = Identity(session, password_method)
@@ -34,5 +36,6 @@ class Hall:
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method)
+        self.notices = Notices(session, self.runtime, self.materials.store, hall_name, base_url)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

@@ -17,7 +17,7 @@ ACTIONS = (
     "deployed", "started", "task_created", "claimed", "unclaimed", "assigned", "completed",
     "task_cancelled", "timer_fired", "message_received", "ended", "terminated", "error", "rated",
     "deadlines_recounted", "extended", "escalated", "supervision_note", "clock_stopped", "clock_resumed",
-    "material_added", "withdrawn",
+    "material_added", "withdrawn", "notice_issued",
 )
 
 

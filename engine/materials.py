@@ -53,6 +53,34 @@ def sniff(head: bytes, path: Path) -> str | None:
     return None
 
 
+CHECKLIST = ("received_materials", "tolerated_materials", "missing_materials")  # a window's lists of materials
+
+
+def intake_errors(terms: list[dict], values: dict, decision: str) -> dict[str, list[str]]:
+    """What is wrong with a window's 受理 (`values[decision]` "accept" or "tolerate") against
+    the materials the case's item asks for: every required material received, or, where the
+    item allows it, tolerated (容缺) to follow by a date; nothing named the item does not ask
+    for. Other decisions (补正, 不予受理) are not checked."""
+    if values.get(decision) not in ("accept", "tolerate"):
+        return {}
+    items = {m["name"]: m for m in terms}
+    received, tolerated = set(values.get("received_materials") or []), set(values.get("tolerated_materials") or [])
+    errors: dict[str, list[str]] = {}
+    for field, named in (("received_materials", received), ("tolerated_materials", tolerated)):
+        if unknown := sorted(named - set(items)):
+            errors.setdefault(field, []).append(f"not materials of this item: {', '.join(unknown)}")
+    if untolerable := sorted(n for n in tolerated if n in items and not items[n].get("tolerable")):
+        errors.setdefault("tolerated_materials", []).append(f"may not follow later (容缺): {', '.join(untolerable)}")
+    if missing := sorted(n for n, m in items.items() if m.get("required", True) and n not in received | tolerated):
+        errors.setdefault("received_materials", []).append(
+            f"required and not received: {', '.join(missing)}; ask for them (补正)")
+    if values[decision] == "accept" and tolerated:
+        errors.setdefault(decision, []).append("materials follow later: this is 容缺受理 (tolerate)")
+    if values[decision] == "tolerate" and not tolerated:
+        errors.setdefault("tolerated_materials", []).append("name the materials that follow later")
+    return errors
+
+
 class FileStore:
     """Files under one directory, by a key the store makes. On several machines the
     directory is one every node mounts (NFS, say): what one node stores, all read."""
@@ -204,13 +232,17 @@ class Materials:
         self.session.rollback()
         return materials or []
 
-    def checklist(self, actor: Actor, case) -> list[SimpleNamespace]:
+    def checklist(self, actor: Actor, case, departments: set[str] | None = None) -> list[SimpleNamespace]:
         """A case's materials as the window checks them: each the item asks for (its terms
-        and its files, newest first), then any other material that has files."""
+        and its files, newest first), then any other material that has files. With
+        `departments` (a department's part of the case), only what those departments review:
+        the materials naming one of them, and those naming none."""
         files: dict[str, list[CaseFile]] = {}
         for f in self.of_case(actor, case.id):
             files.setdefault(f.material, []).append(f)
         rows = [SimpleNamespace(name=m["name"], terms=m, files=files.pop(m["name"], [])) for m in self.terms(case)]
+        if departments is not None:
+            return [r for r in rows if not r.terms.get("departments") or departments & set(r.terms["departments"])]
         return rows + [SimpleNamespace(name=name, terms=None, files=fs) for name, fs in files.items()]
 
     def of_case(self, actor: Actor, case_id: int) -> list[CaseFile]:

@@ -488,3 +488,22 @@ class Consultation(Base):
     answer: Mapped[str | None] = mapped_column(sa.String(4000))
     answered_by: Mapped[str | None] = mapped_column(sa.String(64))
     answered_at: Mapped[dt.datetime | None]
+
+
+class Notice(Base):
+    """A printed notice (通知书) issued for a case (engine.notices): what it says, taken when the
+    case reached it (in the same transaction), and its PDF in the file store once made (on
+    first reading); neither changes afterwards."""
+
+    __tablename__ = "notices"
+    __table_args__ = (sa.Index("ix_notices_case", "case_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # receipt|supplement|refusal|completion
+    title: Mapped[str] = mapped_column(sa.String(64))
+    facts: Mapped[dict] = mapped_column(sa.JSON)  # the case as the notice tells it, when it was issued
+    storage_key: Mapped[str | None] = mapped_column(sa.String(128))
+    size: Mapped[int | None]
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    issued_at: Mapped[dt.datetime]
+    issued_by: Mapped[str] = mapped_column(sa.String(64))

@@ -28,13 +28,14 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import bpmn, calendar, catalogue, clock, db, history, limits, scripting, state
+from engine import bpmn, calendar, catalogue, clock, db, history, limits, notices, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.identity import APPLICANTS, FILERS, SYSTEM, WINDOW_ROLES, Actor
 from engine.models import Case, User
@@ -116,6 +117,7 @@ class Action:
     resume: bool = False  # a person starts it again
     recounted: bool = False  # the case was behind the calendar: its deadlines were counted again first
     ending: tuple[str, dict] | None = None  # (status, detail): the case is ended so (withdrawn), not completed
+    issue: list = field(default_factory=list)  # the notices (通知书) the case reached: issued with the save
     stored: dict = field(init=False)  # the case row's indexed columns as stored
 
     def __post_init__(self):
@@ -407,6 +409,13 @@ class Runtime:
             start = act.bundle.time_limit_from
             if start and case.due_at is None and any(t.task_spec.bpmn_id == start for t in passed):
                 case.due_at = self._case_due(act.bundle, case_data(wf), now)  # 受理: the statutory count starts
+        if act.bundle.notices:
+            # an element is reached when it is passed; an event that waits, when it starts waiting
+            reached = {t.task_spec.bpmn_id for t in state.all_tasks(wf) if t.last_state_change >= act.began and (
+                t._state == TaskState.WAITING if isinstance(t.task_spec, CatchingEvent)
+                else t._state == TaskState.COMPLETED)}
+            act.issue = [kind for kind in bpmn.NOTICE_KINDS
+                         if any(act.bundle.notices.get(e) == kind for e in reached)]
         self._run_clock(act)
         state.prune(wf)
         self._sync_tasks(act)
@@ -437,6 +446,10 @@ class Runtime:
         case.updated_at = now
         case.revision = expected + 1
         act.store.update_case(vars(case), expected, act.stored)
+        if act.issue:
+            act.store.insert_notices([notices.issued(case, kind, act.actor.username, now) for kind in act.issue])
+            for kind in act.issue:
+                act.log("notice_issued", detail={"kind": kind, "title": notices.KINDS[kind]})
         act.store.insert_events(act.events)
         act.store.insert_notifications(act.notifications)
         act.store.insert_accountability(act.accountability)

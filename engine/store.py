@@ -31,6 +31,7 @@ from engine.models import (
     CaseCounter,
     CatalogueItem,
     Event,
+    Notice,
     Notification,
     Pause,
     ProcessVersion,
@@ -98,6 +99,9 @@ _CI = CatalogueItem.__table__
 _LATEST_ITEM = sa.select(_CI.c.id, _CI.c.code, _CI.c.version, _CI.c.name, _CI.c.category, _CI.c.kind,
                          _CI.c.legal_days, _CI.c.promised_days, _CI.c.process_id, _CI.c.online) \
     .where(_CI.c.code == _p("code")).order_by(_CI.c.version.desc()).limit(1)
+_ITEM_MATERIALS = sa.select(_CI.c.materials).select_from(_C.join(_CI, _CI.c.id == _C.c.item_id)) \
+    .where(_C.c.id == _p("case_id"))
+_INSERT_NOTICES = sa.insert(Notice.__table__)
 _SK = StartKey.__table__
 _STARTED_WITH = sa.select(_SK.c.case_id, _SK.c.request).where(_SK.c.user_id == _p("user_id"), _SK.c.key == _p("key"))
 _KEEP_START_KEY = sa.insert(_SK)
@@ -468,6 +472,14 @@ class Store:
         """The terms of a catalogue item's latest version: what a case filed under it keeps."""
         rows = self._run(_LATEST_ITEM, {"code": code}).objects()
         return rows[0] if rows else None
+
+    def insert_notices(self, rows: list[dict]) -> None:
+        self._run(_INSERT_NOTICES, rows)
+
+    def item_materials(self, case_id: int) -> list[dict] | None:
+        """The materials the item a case was filed under asks for; None without an item."""
+        rows = self._run(_ITEM_MATERIALS, {"case_id": case_id}).rows
+        return rows[0][0] if rows else None
 
     def started_with(self, user_id: int, key: str) -> tuple[int, str] | None:
         """(case id, request) of the case `user_id` started with Idempotency-Key `key`."""

@@ -16,10 +16,10 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 import forms as forms_pkg
-from engine import calendar, clock, db, history, limits, runtime, scripting
+from engine import calendar, clock, db, history, limits, materials, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import APPLICANTS, Actor, actor_of
-from engine.models import NEVER_DUE, Case, Group, QueueCount, Task, TaskQueue, User
+from engine.models import NEVER_DUE, Case, CatalogueItem, Group, QueueCount, Task, TaskQueue, User
 from engine.store import add_to_queue_counts, reading
 
 OVERSIGHT = ("coordinator", "director", "supervisor")
@@ -190,7 +190,25 @@ class Tasks:
         return runtime.form_schema(self.forms, getattr(self.spec(task), "form", None))
 
     def describe_form(self, task) -> list[dict]:
-        return forms_pkg.describe(self.form(task))
+        """The task's form for a client; a window's checklist (`materialCheck`) offers the
+        materials of the case's item as its choices."""
+        described = forms_pkg.describe(self.form(task))
+        if (getattr(self.spec(task), "extensions", None) or {}).get("materialCheck"):
+            terms = self.session.scalar(sa.select(CatalogueItem.materials).join(Case, Case.item_id == CatalogueItem.id)
+                                        .where(Case.id == task.case_id))
+            self.session.rollback()
+            choices = [{"value": m["name"], "label": m["name"]} for m in terms or []]
+            for f in described:
+                if choices and f["name"] in materials.CHECKLIST and f.get("item"):
+                    f["item"] = {**f["item"], "type": "enum", "choices": choices}
+        return described
+
+    def part_of(self, task) -> set[str] | None:
+        """The departments whose part of the case a task reads (its groups, when it reads a
+        part: `visibleData`); None when it reads the whole case."""
+        if (getattr(self.spec(task), "extensions", None) or {}).get("visibleData"):
+            return set(task.candidate_groups or [])
+        return None
 
     def visible_data(self, task) -> dict:
         """What the task's worker reads of the case: its `visibleData` keys (or all of it),
@@ -329,6 +347,12 @@ class Tasks:
             found["task"] = task
             found["data"] = runtime.validate_form(runtime.form_schema(self.forms, getattr(spec, "form", None)),
                                                   data if data is not None else {})
+            decision = (getattr(spec, "extensions", None) or {}).get("materialCheck")
+            terms = st.item_materials(task.case_id) if decision else None
+            if terms is not None:  # the window's checklist against what the case's item asks for
+                errors = materials.intake_errors(terms, found["data"], decision)
+                if errors:
+                    raise Invalid(f"invalid data: {', '.join(sorted(errors))}", errors)
             return task.case_id
 
         def finish(act: runtime.Action) -> None:

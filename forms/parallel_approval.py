@@ -217,12 +217,21 @@ class PrereviewForm(Schema):
             raise ValidationError("退回或不予通过须说明理由 / give the reason", "prereview_comments")
 
 
+def _material_list(label: str) -> fields.List:
+    """Names of the case's item's materials (the window's checklist: the task page offers
+    them; the engine checks them against the item, see the task's `materialCheck`)."""
+    return fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                       validate=validate.Length(max=100), metadata={"label": label})
+
+
 @register("bl_acceptance")
 class AcceptanceForm(Schema):
-    acceptance = _choice_field("受理意见", ("accept", "受理"), ("supplement", "补正"), ("reject", "不予受理"),
-                               required=True)
-    missing_materials = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
-                                    metadata={"label": "需补正的材料"})
+    acceptance = _choice_field("受理意见", ("accept", "受理"), ("tolerate", "容缺受理"), ("supplement", "补正"),
+                               ("reject", "不予受理"), required=True)
+    received_materials = _material_list("已收材料")
+    tolerated_materials = _material_list("容缺材料（后补）")
+    promised_by = fields.Date(load_default=None, allow_none=True, metadata={"label": "容缺材料承诺补交日期"})
+    missing_materials = _material_list("需补正的材料")
     reject_reason = _text("不予受理理由", 2000, required=False, multiline=True)
     acceptance_comments = _text("受理说明", 2000, required=False, multiline=True)
 
@@ -232,6 +241,9 @@ class AcceptanceForm(Schema):
             raise ValidationError("补正须列明所缺材料 / list the missing materials", "missing_materials")
         if data["acceptance"] == "reject" and _blank(data.get("reject_reason")):
             raise ValidationError("不予受理须说明理由 / give the reason", "reject_reason")
+        if data["acceptance"] == "tolerate" and data.get("promised_by") is None:
+            raise ValidationError("容缺受理须约定补交日期 / give the date the materials are promised by",
+                                  "promised_by")
 
 
 OUTCOMES = (("approved", "准予许可"), ("refused", "不予许可"))

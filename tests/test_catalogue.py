@@ -43,7 +43,7 @@ def test_an_item_saved_gets_a_version_and_a_change_another(client, owners):
     first = r.get_json()
     assert first["version"] == 1 and first["saved_by"] == "owner"
     assert first["materials"][1] == {"name": "住所使用证明", "original": False, "copies": 1, "required": True,
-                                     "tolerable": True, "sample": None}
+                                     "tolerable": True, "departments": [], "sample": None}
     again = put(client, owners, item())  # nothing new: no version
     assert again.status_code == 200 and again.get_json()["version"] == 1
     changed = put(client, owners, item(promised_days=2, fees=[{"name": "工本费", "amount": 10, "basis": "物价局"}]))
@@ -230,7 +230,7 @@ def test_a_workbook_round_trips_and_a_hall_kept_sheet_loads(owners, app, tmp_pat
     added = owners.hall.catalogue.item("GS-9")
     assert (added.departments, added.phone, added.category) == (["工商", "质监"], "87654321", "domestic")
     assert added.materials == [{"name": "遗失声明", "original": False, "copies": 2, "required": True,
-                                "tolerable": False, "sample": None}]
+                                "tolerable": False, "departments": [], "sample": None}]
 
     sheets["事项"].append(["GS-9", "执照补领（重复）", "内资", "工商", "即办件", 1, 0, None, None, None,
                          None, None, "否"])

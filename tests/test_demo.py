@@ -26,7 +26,15 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     assert {i.code for i in items} >= {"NZ-001", "WZ-001", "SW-001", "GA-001", "YH-001", "XM-001", "QC-001"}
     assert sum(i.kind == "immediate" for i in items) >= 3 and all(i.version == 1 for i in items)
     qiye = next(u for u in hall.identity.users() if u.username == "qiye")
-    assert qiye.role_set == {"applicant"}
+    assert qiye.role_set == {"applicant"} and qiye.enterprise_id is not None
+    # 企业之家 has cases in every state, with their notices, and questions asked and answered
+    rows, _total = hall.runtime.cases(actor_of(qiye), per_page=50)
+    assert {c.status for c in rows} == {"running", "completed", "withdrawn"}
+    assert any(c.waiting == ["补正材料"] for c in rows)
+    titles = {n.title for c in rows for n in hall.notices.of_case(actor_of(qiye), c.id)}
+    assert {"补正告知书", "受理通知书", "办结通知书"} <= titles
+    assert {bool(q.answer) for q in hall.portal.asked_by(actor_of(qiye))} == {True, False}
+    assert any(c.channel == "counter" for c in hall.runtime.cases(actor_of(hall.identity.user("neizi")))[0])
 
 
 def _warnings(hall):

@@ -19,6 +19,9 @@ TZ = clock.HALL_TZ
 MONDAY = dt.datetime(2026, 11, 30, 9, tzinfo=TZ)
 
 
+ACCEPTED = {"acceptance": "accept", "received_materials": ["公司章程", "住所使用证明"]}  # all the item asks for
+
+
 def item(**changes) -> dict:
     base = {
         "code": "NZ-001", "name": "内资企业设立登记", "category": "domestic", "departments": ["工商"],
@@ -63,7 +66,7 @@ def test_a_case_keeps_the_terms_of_the_version_it_was_filed_under(filing):
     assert later.data["item"]["version"] == 2 and later.item_id != case.item_id
     for c in (case, later):
         h.complete(h.yushen, c.id, "online_prereview", {"prereview_decision": "pass"})
-        h.complete(h.neizi, c.id, "accept_domestic", {"acceptance": "accept"})
+        h.complete(h.neizi, c.id, "accept_domestic", ACCEPTED)
     assert h.hall.runtime.case(case.id).due_at == dt.datetime(2026, 12, 7, 17, 30, tzinfo=TZ)  # 5 days from Monday
     assert h.hall.runtime.case(later.id).due_at == dt.datetime(2026, 12, 3, 17, 30, tzinfo=TZ)  # 3 days
 
@@ -85,7 +88,7 @@ def test_the_items_window_takes_the_case_in_and_its_kind_makes_a_jibanjian(filin
                                         legal_days=1, promised_days=0, online=False))
     case = h.hall.runtime.start(h.waizi, None, application(category="内资"), item="KZ-1", channel="counter")
     assert open_ids(h, case.id) == ["accept_foreign"]  # the item's window, whatever the form says
-    h.complete(h.waizi, case.id, "accept_foreign", {"acceptance": "accept"})
+    h.complete(h.waizi, case.id, "accept_foreign", ACCEPTED)
     assert open_ids(h, case.id) == ["handle_immediate_foreign"]
     assert h.hall.runtime.case(case.id).due_at == dt.datetime(2026, 11, 30, 17, 30, tzinfo=TZ)  # the same day
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests import test_filing
 from tests.processes.test_parallel_approval import application
+from tests.test_filing import ACCEPTED
 from tests.test_materials import PDF, PNG
 from tests.ui import test_pages as pages
 from tests.ui.test_pages import Web, doc, flashes, text
@@ -158,7 +159,7 @@ def test_a_case_is_withdrawn_before_it_is_accepted_and_not_after(portal):
     assert ("withdrawn", {"reason": "信息填错，重新申报"}) in events
     accepted = h.hall.runtime.start(enterprise, None, application(), item="NZ-001")
     h.complete(h.yushen, accepted.id, "online_prereview", {"prereview_decision": "pass"})
-    h.complete(h.neizi, accepted.id, "accept_domestic", {"acceptance": "accept"})
+    h.complete(h.neizi, accepted.id, "accept_domestic", ACCEPTED)
     page = doc(web.get(f"/portal/cases/{accepted.id}"))
     assert not page.xpath("//form[contains(@class,'withdraw-form')]")
     r = web.post(f"/portal/cases/{accepted.id}/withdraw", {})
@@ -204,7 +205,7 @@ def test_the_applicant_rates_a_finished_case_on_the_portal(portal):
     h.hall.catalogue.save(h.owner, {**_immediate()})
     case = h.hall.runtime.start(h.actor("minjiang"), None, application(), item="JB-1")
     h.complete(h.yushen, case.id, "online_prereview", {"prereview_decision": "pass"})
-    h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "accept"})
+    h.complete(h.neizi, case.id, "accept_domestic", ACCEPTED)
     h.complete(h.neizi, case.id, "handle_immediate_domestic", {"outcome": "approved", "licence_no": "JB-1"})
     assert [n.message for n in h.hall.deadlines.notifications(h.actor("minjiang"))] == [f"办件 {case.number} 已办结"]
     page = doc(web.get(f"/portal/cases/{case.id}"))

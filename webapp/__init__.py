@@ -219,10 +219,18 @@ def uploaded_file(req) -> tuple[str | None, object]:
 def send_case_file(row, fh):
     """A case's file as a download: streamed, of the type its bytes showed, never shown as a
     page by the browser."""
+    return _send(fh, row.content_type, row.filename, row.sha256, attachment=True)
+
+
+def send_notice(row, fh, number: str):
+    """A notice's PDF, opened in the browser to print (the hall wrote it: nothing of a user's runs)."""
+    return _send(fh, "application/pdf", f"{number}-{row.title}.pdf", row.sha256, attachment=False)
+
+
+def _send(fh, mimetype: str, name: str, etag: str, attachment: bool):
     from flask import send_file
 
-    response = send_file(fh, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
-                         etag=row.sha256, max_age=0)
+    response = send_file(fh, mimetype=mimetype, as_attachment=attachment, download_name=name, etag=etag, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -44,6 +44,10 @@ USERS = [
     ("qiye", "闽江数字科技有限公司", ["applicant"], ["申请人"]),
     ("daiban", "全程代理 代办员 郑敏", ["agent"], ["申请人"]),
 ]
+# all NZ-001 asks for: what its window ticks at 受理
+ACCEPTED = {"acceptance": "accept", "received_materials": [
+    "公司登记（备案）申请书", "公司章程", "股东主体资格证明", "法定代表人任职文件", "住所使用证明",
+    "名称预先核准通知书"]}
 ENTERPRISE = ("91350100M000100Y43", "闽江数字科技有限公司")  # qiye's: its own account (企业之家)
 
 DEPLOYMENTS = [
@@ -99,18 +103,43 @@ def _complete(h, actor, case_id, element_id, data):
     return h.tasks.complete(actor, task.id, data)
 
 
+def _portal_samples(h, a) -> None:
+    """企业之家's side: a 即办件 done (its notices issued, rated), a case withdrawn, a walk-in
+    taken in at the counter and waiting for 受理, one an agent filed, and questions."""
+    rt = h.runtime
+    c = rt.start(a["qiye"], None, one_form("闽江数字科技有限公司"), item="GS-002")
+    _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
+    _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept",
+                                                       "received_materials": ["补领营业执照申请书", "遗失声明"]})
+    _complete(h, a["neizi"], c.id, "handle_immediate_domestic", {"outcome": "approved",
+                                                                 "licence_no": "91350100M000100Y43-2"})
+    h.ratings.rate(a["qiye"], c.id, 5, "网上申报，当天办结", "portal")
+    c = rt.start(a["qiye"], None, one_form("闽江数字科技有限公司"), item="SW-002")
+    rt.withdraw(a["qiye"], c.id, "经办人信息填错，重新申报")
+    walk_in = h.portal.enterprise_for_filing(a["neizi"], "91350100MA2Y7K3P1R", "鼓楼区榕树餐饮有限公司")
+    rt.start(a["neizi"], None, one_form("鼓楼区榕树餐饮有限公司"), item="NZ-001", channel="counter",
+             enterprise_id=walk_in)
+    rt.start(a["daiban"], None, one_form("海川精密制造有限公司"), item="NZ-001", enterprise_id=walk_in)
+    h.portal.ask(a["qiye"], "NZ-001", "住所使用证明可以用租赁合同吗？")
+    asked = h.portal.ask(a["qiye"], "WZ-001", "外资企业设立需要商务部门先审批吗？")
+    h.portal.answer(a["waizi"], asked.id,
+                    "实行备案管理，在一单通中同步提交外商投资企业设立备案申报表即可，无需先行审批。")
+
+
 def _sample_cases(h, a) -> None:
     rt = h.runtime
     # 并联审批: one waiting for online pre-review, one in parallel review, one with the bank branch
     rt.start(a["qiye"], None, one_form("闽江数字科技有限公司"), item="NZ-001")
     c = rt.start(a["qiye"], None, one_form("榕城智造有限公司"), item="NZ-001")
     _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
-    _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
+    _complete(h, a["neizi"], c.id, "accept_domestic", ACCEPTED)
     _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve", "gongshang_comments": ""})
     c = rt.start(a["qiye"], None, one_form("海峡跨境贸易有限公司", "外资", bank=True), item="WZ-001")
     _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
-    _complete(h, a["waizi"], c.id, "accept_foreign", {"acceptance": "supplement",
-                                                      "missing_materials": ["外商投资企业批准证书"]})
+    _complete(h, a["waizi"], c.id, "accept_foreign", {
+        "acceptance": "supplement", "missing_materials": ["投资者主体资格证明（经公证认证）", "住所使用证明"],
+        "acceptance_comments": "投资者主体资格证明须经公证认证；住所使用证明须附产权证明"})  # its 补正告知书 is issued
+    _portal_samples(h, a)
     # 绿色通道: a key project, eligible
     rt.start(a["qiye"], None, item="LS-001", data={
         "enterprise": {"name": "海川精密制造有限公司", "credit_code": "91320100MA1W8K2Q3X"},
@@ -143,7 +172,7 @@ def _sample_cases(h, a) -> None:
         with clock.frozen_at(cal.subtract_working_seconds(next_close, workdays_before * cal.day_seconds)):
             c = rt.start(a["qiye"], None, one_form(name), item="NZ-001")
             _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
-            _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept"})
+            _complete(h, a["neizi"], c.id, "accept_domestic", ACCEPTED)
             _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve",
                                                                     "gongshang_comments": ""})
     h.deadlines.sweep()

@@ -52,4 +52,4 @@ def sign_in(page, username: str, password: str = "pw") -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/(inbox|cases)$"))
+    page.wait_for_url(re.compile(r".*/(inbox|cases|portal)$"))

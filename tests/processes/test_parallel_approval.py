@@ -120,7 +120,10 @@ def pass_prereview(p, case):
 
 def accept(p, case, category="内资", decision="accept", **extra):
     window = p.windows[WINDOW_GROUPS[category]]
-    return p.h.complete(window, case.id, f"accept_{WINDOW_KEYS[category]}", {"acceptance": decision, **extra})
+    values = {"acceptance": decision, **extra}
+    if case.data.get("item"):  # the window ticks what the item asks for
+        values.setdefault("received_materials", [m["name"] for m in IMMEDIATE_ITEM["materials"]])
+    return p.h.complete(window, case.id, f"accept_{WINDOW_KEYS[category]}", values)
 
 
 def review_all(p, case, reject=(), include_bank=False):
@@ -195,7 +198,8 @@ def test_prereview_rejection_ends_the_case(pa):
     assert case.status == "completed"
     assert case.data["prereview_decision"] == "reject"
     assert not h.open_tasks(case.id)
-    assert actions(h, case.id)[-1] == ("ended", "end_prereview_rejected")
+    assert actions(h, case.id)[-2:] == [("ended", "end_prereview_rejected"), ("notice_issued", None)]
+    assert [n.title for n in h.hall.notices.of_case(p.watch, case.id)] == ["不予受理通知书"]
     assert "acceptance" not in case.data
     # the refusal is on the supervisor's accountability list, against 网上预审
     [row] = h.hall.deadlines.accountability(p.watch)[0]

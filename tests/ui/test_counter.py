@@ -127,4 +127,5 @@ def test_values_are_shown_under_labels_and_steps_and_people_by_name(walk_in, bro
     assert any(line.startswith("11-30 09:00 暂停计时 等待补正材料") for line in history), history
     assert not any("wait_supplement" in line or "end_completed" in line for line in history)
     assert any(line.startswith("11-30 09:00 办理 内资窗口受理") and line.endswith("林窗口") for line in history)
-    assert history[-1].startswith("11-30 09:00 办结 办结")
+    assert history[-2].startswith("11-30 09:00 办结 办结")
+    assert history[-1].startswith("11-30 09:00 出具 办结通知书")

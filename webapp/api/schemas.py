@@ -304,3 +304,12 @@ class FileOut(Schema):
 class UploadQuery(Schema):
     material = fields.String(required=True, metadata={"description": "one of the case's item's materials"})
     filename = fields.String(load_default=None, metadata={"description": "the file's name, for a body sent whole"})
+
+
+class NoticeOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    kind = fields.String(metadata={"description": "receipt | supplement | refusal | completion"})
+    title = fields.String(metadata={"description": "受理通知书, 补正告知书, 不予受理通知书 or 办结通知书"})
+    issued_at = fields.DateTime()
+    issued_by = fields.String()

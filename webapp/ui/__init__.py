@@ -16,12 +16,13 @@ from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 import forms as forms_pkg
-from engine import runtime
+from engine import catalogue, runtime
+from engine import portal as portal_engine
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.identity import WINDOW_ROLES
 from engine.materials import OTHER, TooLarge
 from engine.tasks import may_work
-from webapp import hall, send_case_file, uploaded_file
+from webapp import hall, send_case_file, send_notice, uploaded_file
 from webapp.api import MAX_PAGE
 from webapp.auth import _safe_next, page_actor
 from webapp.ui import fields as html
@@ -175,6 +176,7 @@ def _task_context(task, values=None, errors=None, gone=None):
         "may_work": may_work(page_actor(), task) and task.status == "open",
         "shown": html.labelled(case_fields(h, h.repository.bundle(task.version_id), done), h.tasks.visible_data(task)),
         "earlier": earlier, "gone": gone,
+        "materials": h.materials.checklist(page_actor(), case, h.tasks.part_of(task)),
         "result": html.labelled(shown_fields, task.data), "typed": html.labelled(shown_fields, values),
         "process_name": _process_names().get(case.process_id, case.process_id), "now": runtime.clock.now(),
         # the coordinators' and supervisors' notes on this task, or on its whole case
@@ -224,14 +226,60 @@ def _free_form(form) -> dict:
 
 @bp.route("/start")
 def start_list():
+    """What one may start: the catalogue's items (at the counter, for a walk-in applicant),
+    one's own window's first, and the processes no item runs (the hall's own work)."""
     h = hall()
     actor = page_actor()
-    startable = []
-    for p in h.repository.processes():
-        pv = h.repository.latest(p["process_id"])
-        if h.repository.may_start(actor, pv):
-            startable.append(p)
-    return render_template("start_list.html", processes=startable)
+    startable = {p["process_id"]: p for p in h.repository.processes()
+                 if h.repository.may_start(actor, h.repository.latest(p["process_id"]))}
+    items = [i for i in h.catalogue.items() if i.process_id in startable] if actor.has(*WINDOW_ROLES) else []
+    mine = {c for c in catalogue.CATEGORIES if portal_engine.window_group(c) in actor.groups}
+    items.sort(key=lambda i: (i.category not in mine, i.category, i.code))
+    by_item = {i.process_id for i in items}
+    return render_template("start_list.html", processes=[p for k, p in startable.items() if k not in by_item],
+                           items=items, categories=catalogue.CATEGORIES)
+
+
+@bp.route("/start/item/<code>", methods=["GET", "POST"])
+def start_item(code):
+    """一口受理: a window clerk takes in a walk-in applicant's case under an item, with the
+    materials brought (scanned), then goes on to 受理 on the same counter."""
+    h = hall()
+    actor = page_actor()
+    if not actor.has(*WINDOW_ROLES):
+        raise Forbidden(_("窗口工作人员方可现场收件"))
+    item = h.catalogue.item(code)
+    if item.process_id is None:
+        raise Invalid(f"item {code} is not handled by a process of the hall")
+    pv = h.repository.latest(item.process_id)
+    form_fields = forms_pkg.describe(h.runtime.start_form(h.repository.bundle(pv.id)))
+    values, filer, errors, file_errors = {}, {}, {}, {}
+    materials = [*item.materials, {"name": OTHER}]
+    if request.method == "POST":
+        values = html.parse(form_fields, request.form) if form_fields else {}
+        filer = {k: request.form.get(k, "").strip() for k in ("credit_code", "enterprise_name")}
+        try:
+            enterprise_id = h.portal.enterprise_for_filing(actor, filer["credit_code"], filer["enterprise_name"]) \
+                if filer["credit_code"] else None
+            case = h.runtime.start(actor, None, values, item=code, channel="counter", enterprise_id=enterprise_id)
+        except Invalid as e:
+            errors = messages.form_errors(e, form_fields)
+        except EngineFailure as e:
+            errors = messages.form_errors(e)
+        else:
+            for n, m in enumerate(materials):
+                f = request.files.get(f"file-{n}")
+                if f is not None and f.filename:
+                    try:
+                        h.materials.add(actor, case.id, m["name"], f.filename, f.stream)
+                    except (Invalid, Conflict, TooLarge) as e:
+                        flash(f"{m['name']}: {messages.engine_message(e)}", "error")
+            flash(_("已收件，办件编号 %(number)s", number=case.number), "success")
+            mine = [t for t in h.tasks.case_tasks(case.id, status="open") if may_work(actor, t)]
+            return redirect(url_for("ui.task", task_id=mine[0].id) if mine else url_for("ui.case", case_id=case.id))
+    return render_template("portal/file.html", item=item, draft=None, fields=form_fields, values=values,
+                           filer=filer, errors=errors, file_errors=file_errors, files=[], materials=materials,
+                           agent=True, counter=True), 422 if errors else 200
 
 
 @bp.route("/start/<process_id>", methods=["GET", "POST"])
@@ -307,7 +355,22 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         may_rate=counter and case.status == "completed", levels=rating_levels(),
         may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id),
         materials=h.materials.checklist(actor, case), material_names=h.materials.names(case),
+        notices=h.notices.of_case(actor, case_id),
+        may_withdraw=counter and case.status == "running" and bundle.time_limit_from is not None
+        and bundle.time_limit_from not in (case.visited or []),
         may_upload=case.status == "running" and (counter or case.started_by_id == actor.id)), status
+
+
+@bp.route("/cases/<int:case_id>/withdraw", methods=["POST"])
+def case_withdraw(case_id):
+    """The window records that a walk-in applicant withdraws (撤回) before 受理."""
+    try:
+        hall().runtime.withdraw(page_actor(), case_id, request.form.get("reason"))
+    except (Conflict, Invalid) as e:
+        flash(messages.engine_message(e), "error")
+    else:
+        flash(_("办件已撤回"), "success")
+    return redirect(url_for("ui.case", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/files", methods=["POST"])
@@ -330,6 +393,13 @@ def case_file_upload(case_id):
 @bp.route("/cases/<int:case_id>/files/<int:file_id>")
 def case_file(case_id, file_id):
     return send_case_file(*hall().materials.open(page_actor(), case_id, file_id))
+
+
+@bp.route("/cases/<int:case_id>/notices/<int:notice_id>")
+def case_notice(case_id, notice_id):
+    """A notice's PDF, to print at the window or keep (the applicant's too)."""
+    row, fh = hall().notices.open(page_actor(), case_id, notice_id)
+    return send_notice(row, fh, row.facts["number"])
 
 
 def rating_levels() -> dict[int, str]:
@@ -389,6 +459,7 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "clock_resumed": pgettext("timeline", "恢复计时"), "rated": pgettext("timeline", "好差评"),
         "deadlines_recounted": pgettext("timeline", "按工作日历重算时限"),
         "material_added": pgettext("timeline", "上传材料"), "withdrawn": pgettext("timeline", "撤回"),
+        "notice_issued": pgettext("timeline", "出具"),
     }
     usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
     people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}
@@ -401,6 +472,8 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         if e.action == "rated":
             what = d.get("label") or ""
             words = _("窗口代录") if d.get("channel") == "counter" else ""
+        elif e.action == "notice_issued":
+            what = _(d.get("title") or "")
         elif e.action == "material_added":
             what = d.get("material") or ""
             words = _("%(filename)s（第 %(v)s 版）", filename=d.get("filename"), v=d.get("version"))

@@ -330,6 +330,13 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^item (?P<code>\S+) is not filed online: the applicant brings it to the window$",
      lambda m: _("事项 %(code)s 不能网上申报，请到窗口办理", code=m["code"])),
     (r"^only the hall's staff take in cases at the counter$", lambda m: _("只有窗口工作人员可以现场受理")),
+    # engine/materials.py: the window's checklist at 受理
+    (r"^not materials of this item: (?P<names>.*)$", lambda m: _("不是本事项的材料：%(names)s", names=m["names"])),
+    (r"^may not follow later \(容缺\): (?P<names>.*)$", lambda m: _("以下材料不可容缺：%(names)s", names=m["names"])),
+    (r"^required and not received: (?P<names>.*); ask for them \(补正\)$",
+     lambda m: _("以下必交材料未收到：%(names)s；请容缺受理（如允许）或要求补正", names=m["names"])),
+    (r"^materials follow later: this is 容缺受理 \(tolerate\)$", lambda m: _("有材料后补，请选择“容缺受理”")),
+    (r"^name the materials that follow later$", lambda m: _("请勾选后补的容缺材料")),
     # engine/portal.py
     (r"^too many sign-ups from this address; try again in (?P<n>\d+) seconds$",
      lambda m: _("注册过于频繁，请 %(n)s 秒后再试", n=m["n"])),

@@ -210,6 +210,7 @@ def _item_form() -> list[dict]:
         "promised_days": _("承诺时限（工作日，即办件填 0）"),
         "materials": _("申请材料"), "materials.name": _("材料名称"), "materials.original": _("原件（否则复印件）"),
         "materials.copies": _("份数"), "materials.required": _("必需"), "materials.tolerable": _("可容缺受理"),
+        "materials.departments": _("审查部门（每行一个，不填则各环节均可见）"),
         "materials.sample": _("表格或样表下载地址"), "fees": _("收费标准（不填即免费）"), "fees.name": _("收费项目"),
         "fees.amount": _("金额（元）"), "fees.basis": _("收费依据"), "place": _("办理地点"), "hours": _("办理时间"),
         "phone": _("咨询电话"), "basis": _("设定依据"), "process_id": _("办理流程（流程编号）"),

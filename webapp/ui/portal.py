@@ -176,7 +176,8 @@ def _filing(code: str | None, draft_id: int | None):
     files = h.materials.of_draft(draft.id) if draft else []
     return render_template("portal/file.html", item=item, draft=draft, fields=form_fields, values=values,
                            filer=filer, errors=errors, file_errors=file_errors, files=files,
-                           materials=[*item.materials, {"name": OTHER}], agent=actor.enterprise_id is None), \
+                           materials=[*item.materials, {"name": OTHER}], agent=actor.enterprise_id is None,
+                           counter=False), \
         422 if errors or file_errors else 200
 
 
@@ -209,7 +210,7 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         "portal/case.html", plain=_plain(case, open_tasks), case=case, events=timeline(events, names),
         data=html.labelled(case_fields(h, bundle, done_tasks), case.data), replies=replies,
         asked=(case.data or {}).get("missing_materials") or [], materials=h.materials.checklist(actor, case),
-        material_names=h.materials.names(case), now=clock.now(),
+        material_names=h.materials.names(case), now=clock.now(), notices=h.notices.of_case(actor, case_id),
         may_withdraw=case.status == "running" and accepted_at is not None and accepted_at not in (case.visited or []),
         ratings=h.ratings.of_case(actor, case_id) if case.status == "completed" else [], levels=rating_levels(),
     ), status
