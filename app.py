@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -122,6 +123,17 @@ def _init_pages(app: Flask) -> None:
     ui.init_app(app)
 
 
+def _sms_sender(spec: str | None):
+    """The SMS sender HALL_SMS_SENDER names ("package.module:function"), or None."""
+    if not spec:
+        return None
+    module, _, name = spec.partition(":")
+    sender = getattr(importlib.import_module(module), name, None)
+    if not callable(sender):
+        raise RuntimeError(f"HALL_SMS_SENDER: {spec} is not a function")
+    return sender
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("HALL_INSTANCE", str(ROOT / "instance")),
                 template_folder=str(ROOT / "webapp" / "templates"), static_folder=str(ROOT / "webapp" / "static"))
@@ -150,6 +162,8 @@ def create_app(config: dict | None = None) -> Flask:
         # what printed notices (通知书) are headed with, and the address their QR codes open
         HALL_NAME=os.environ.get("HALL_NAME", "区行政服务中心"),
         HALL_BASE_URL=os.environ.get("HALL_BASE_URL", "http://127.0.0.1:5000"),
+        # texts to applicants: "module:function" called with (phone, message); off unless set
+        HALL_SMS_SENDER=os.environ.get("HALL_SMS_SENDER") or None,
         JSON_AS_ASCII=False,
         # the largest request: a deployment of as many files of the largest size as allowed
         MAX_CONTENT_LENGTH=bpmn.MAX_FILES * bpmn.MAX_FILE_BYTES + 1024 * 1024,
@@ -190,6 +204,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
 
+    sms = _sms_sender(app.config["HALL_SMS_SENDER"])
     if app.config["HALL_SCHEDULER"] != "off" and _serving():
         def fire() -> int:
             with app.app_context():
@@ -201,6 +216,8 @@ def create_app(config: dict | None = None) -> Flask:
                 h.runtime.recount_deadlines(limit=50)  # cases a calendar change has not reached yet
                 h.deadlines.sweep()
                 h.deadlines.send_emails(app.config.get("HALL_SMTP"))
+                if sms is not None:
+                    h.portal.send_texts(sms)
                 engine_db.checkpoint(h.bind)
 
         app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"], housekeeping)

@@ -19,6 +19,8 @@ and also
              engine and as the whole HTML page; the deadline sweep when 100 of them cross a threshold
   timers     10,000 timers fired by the scheduler: how late after their due time
   guide      the public 办事指南 and the catalogue API with 1,000 items in the catalogue, p95
+  portal     企业之家's pages (an enterprise's cases, a case waiting for its 补正, a filing form) and the
+             办事指南 with 100,000 enterprises, 1,000,000 cases and 1,000 items, p95
   upload     a 20 MB file uploaded to a case on one gunicorn worker, sent whole and as a form: how much
              the worker's peak memory grew, and the time against copying the same file on the same disk
              (to disk, as a stored file is) and against gunicorn merely reading the body
@@ -414,12 +416,16 @@ def bench_guide(tmp: Path, items: int) -> dict[str, float]:
                   "process_id": None, "online": False} for n in range(items)]
     with app.app_context():
         hall().catalogue.load(CONSOLE, catalogue)
-    client = app.test_client()
     middle = f"X-{items // 2:05d}"
+    return _p95_pages(app.test_client(), (
+        ("guide list", "/guide"), ("guide search", "/guide?q=刻章"), ("guide item", f"/guide/{middle}"),
+        ("API list", "/api/v1/catalogue"), ("API item", f"/api/v1/catalogue/{middle}")))
+
+
+def _p95_pages(client, pages) -> dict[str, float]:
+    """p95 ms of each (label, url) as the server answers it: 100 requests after 20 to warm up."""
     out = {}
-    for label, url in (("guide list", "/guide"), ("guide search", "/guide?q=刻章"),
-                       ("guide item", f"/guide/{middle}"), ("API list", "/api/v1/catalogue"),
-                       ("API item", f"/api/v1/catalogue/{middle}")):
+    for label, url in pages:
         times = []
         for i in range(120):
             t0 = time.perf_counter()
@@ -440,6 +446,70 @@ def app(environ, start_response):
     start_response("201 Created", [("Content-Type", "application/json")])
     return [b"{}"]
 '''
+
+
+def bench_portal(tmp: Path, enterprises: int, cases: int, items: int) -> dict[str, float]:
+    """p95 ms of 企业之家's pages and the public 办事指南, as the server answers them, with
+    `enterprises` enterprises, `cases` cases and `items` catalogue items in the database.
+    One enterprise's cases (a page and a half of them, one waiting for its 补正 with its
+    notice) are real; the rest are written straight into the tables."""
+    import sqlite3
+
+    from engine.identity import SYSTEM, actor_of
+    from webapp import hall
+    from webapp.cli import CONSOLE
+    from webapp.demo import ACCEPTED, one_form
+
+    db_path = tmp / "portal.db"
+    app = make_app(db_path, scheduler="off")
+    demo = json.loads((ROOT / "processes" / "catalogue.json").read_text(encoding="utf-8"))
+    catalogue = [{**demo[n % len(demo)], "code": f"X-{n:05d}", "name": f"{demo[n % len(demo)]['name']} {n}",
+                  "process_id": None, "online": False} for n in range(items - 1)]
+    with app.app_context():
+        h = hall()
+        owner = actor_of(h.identity.create_user("owner", "pw", [], ["process_owner"]))
+        h.repository.deploy({"parallel_approval.bpmn": (ROOT / "processes" / "parallel_approval.bpmn").read_bytes()},
+                            owner)
+        h.catalogue.load(CONSOLE, [next(i for i in demo if i["code"] == "NZ-001"), *catalogue])
+        enterprise = h.portal.enterprise_for_filing(SYSTEM, "91350100M000100Y43", "闽江数字科技有限公司")
+        qiye = actor_of(h.identity.create_user("qiye", "pw", ["申请人"], ["applicant"], enterprise_id=enterprise))
+        yushen = actor_of(h.identity.create_user("yushen", "pw", ["网上预审"], ["staff"]))
+        neizi = actor_of(h.identity.create_user("neizi", "pw", ["内资窗口"], ["staff"]))
+        for _ in range(30):
+            case = h.runtime.start(qiye, None, one_form("闽江数字科技有限公司"), item="NZ-001")
+        h.tasks.complete(yushen, h.tasks.case_tasks(case.id)[0].id, {"prereview_decision": "pass"})
+        h.tasks.complete(neizi, h.tasks.case_tasks(case.id, status="open")[0].id,
+                         {**ACCEPTED, "acceptance": "supplement", "missing_materials": ["公司章程"]})
+        version_id, item_id = h.repository.latest("parallel_approval").id, h.catalogue.item("NZ-001").id
+        first_case = case.id
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA synchronous=OFF")
+    con.executemany("INSERT INTO enterprises (id, credit_code, name, created_at) VALUES (?, ?, ?, "
+                    "'2026-01-01 00:00:00.000000')",
+                    [(enterprise + 1 + n, f"9135{n:014d}", f"企业{n}") for n in range(enterprises - 1)])
+    rnd = random.Random(11)
+    batch, next_id = [], first_case + 1
+    for n in range(cases - 30):
+        at = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d} {n % 24:02d}:00:00.000000"
+        batch.append((next_id + n, f"BL-2026{1 + n % 12:02d}{1 + n % 28:02d}-{n:07d}", version_id,
+                      ("running", "completed", "completed", "withdrawn")[n % 4], at, at, item_id,
+                      enterprise + 1 + rnd.randrange(enterprises - 1)))
+        if len(batch) == 50_000 or n == cases - 31:
+            con.executemany(
+                "INSERT INTO cases (id, number, process_id, version_id, version, status, created_at, updated_at,"
+                " revision, state, data, visited, item_id, channel, enterprise_id, calendar_revision, waiting)"
+                " VALUES (?, ?, 'parallel_approval', ?, 1, ?, ?, ?, 1, x'', '{}', '[]', ?, 'online', ?, 0, '[]')",
+                batch)
+            batch = []
+    con.commit()
+    con.close()
+    app.config["WTF_CSRF_ENABLED"] = False  # signing in from a script, not a browser
+    client = app.test_client()
+    client.post("/login", data={"username": "qiye", "password": "pw"})
+    return _p95_pages(client, (
+        ("portal home", "/portal"), ("portal case", f"/portal/cases/{first_case}"),
+        ("filing form", "/portal/file/NZ-001"), ("guide list", "/guide"), ("guide search", "/guide?q=刻章"),
+        ("guide item", "/guide/NZ-001")))
 
 
 def _peak_kb(pid: int) -> int:
@@ -679,6 +749,12 @@ def main() -> None:
         guide = bench_guide(tmp, guide_items)
         print(f"  办事指南 with {guide_items:,} items, p95 (server time):  "
               + ",  ".join(f"{label} {ms:.1f} ms" for label, ms in guide.items()))
+        portal_cases = 100_000 if args.quick else 1_000_000
+        t0 = time.perf_counter()
+        portal = bench_portal(tmp, portal_cases // 10, portal_cases, 1000)
+        print(f"  企业之家 and 办事指南 with {portal_cases // 10:,} enterprises, {portal_cases:,} cases and 1,000 "
+              f"items (filled in {time.perf_counter() - t0:.0f} s), p95 (server time):")
+        print("    " + ",  ".join(f"{label} {ms:.1f} ms" for label, ms in portal.items()))
         upload = bench_upload(tmp / "hall.db", tmp, rounds=3 if args.quick else 5)
         print(f"  upload of a {upload['megabytes']} MB file to a case, 1 gunicorn worker (median of its rounds):")
         print(f"    copying it on the same disk {upload['copy'] * 1000:7.1f} ms (the baseline)")

@@ -35,7 +35,7 @@ class Hall:
         self.ratings = Ratings(session, self.runtime)
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
-        self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method)
+        self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)
         self.notices = Notices(session, self.runtime, self.materials.store, hall_name, base_url)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

@@ -392,6 +392,7 @@ class Notification(Base):
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
     emailed_at: Mapped[dt.datetime | None]
+    texted_at: Mapped[dt.datetime | None]  # an applicant's, sent by SMS (engine.portal.Portal.send_texts)
 
 
 class CatalogueItem(Base):

@@ -4,6 +4,7 @@ questions about an item, answered by its window and kept with the answer."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import sqlalchemy as sa
@@ -12,9 +13,10 @@ from werkzeug.security import generate_password_hash
 from engine import catalogue, clock, db
 from engine.errors import Conflict, Forbidden, HallError, Invalid, NotFound
 from engine.identity import APPLICANTS, FILERS, THROTTLE_WINDOW, WINDOW_ROLES, Actor
-from engine.models import CaseFile, Consultation, Draft, Enterprise, LoginFailure, User
+from engine.models import CaseFile, Consultation, Draft, Enterprise, LoginFailure, Notification, User
 from forms.parallel_approval import credit_code_ok
 
+log = logging.getLogger("hall.portal")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 MIN_PASSWORD = 8
@@ -50,8 +52,10 @@ def window_group(category: str) -> str:
 
 
 class Portal:
-    def __init__(self, session, identity, runtime, materials, password_method: str | None = None):
+    def __init__(self, session, identity, runtime, materials, password_method: str | None = None,
+                 hall_name: str = "区行政服务中心"):
         self.session = session
+        self.hall_name = hall_name
         self.identity = identity
         self.runtime = runtime
         self.materials = materials
@@ -205,6 +209,31 @@ class Portal:
             s.execute(sa.delete(Draft).where(Draft.id == draft_id))
         return case
 
+    # SMS -----------------------------------------------------------------------------
+    def send_texts(self, send, limit: int = 100) -> int:
+        """Text the applicants' notifications not texted yet to their enterprise's phone, with
+        `send(phone, message)` (HALL_SMS_SENDER: a gateway's client; off unless set). A
+        notification whose sending fails is tried again next time."""
+        n = Notification.__table__.c
+        rows = list(self.session.execute(
+            sa.select(n.id, n.message, Enterprise.phone).join(User, User.id == n.user_id)
+            .join(Enterprise, Enterprise.id == User.enterprise_id)
+            .where(n.kind == "applicant", n.texted_at.is_(None), Enterprise.phone.is_not(None))
+            .order_by(n.id).limit(limit)))
+        self.session.rollback()
+        sent = []
+        for row in rows:
+            try:
+                send(row.phone, f"【{self.hall_name}】{row.message}")
+            except Exception:
+                log.exception("SMS not sent", extra={"notification_id": row.id})
+                continue
+            sent.append(row.id)
+        if sent:
+            with db.write(self.session) as s:
+                s.execute(sa.update(Notification).where(n.id.in_(sent)).values(texted_at=clock.now()))
+        return len(sent)
+
     # 网上咨询 ------------------------------------------------------------------------
     def ask(self, actor: Actor, item_code: str, question) -> Consultation:
         if actor.id is None or not actor.has(*FILERS):
@@ -249,3 +278,9 @@ class Portal:
             .order_by(Consultation.id).limit(limit)))
         self.session.rollback()
         return rows
+
+
+def log_sms(phone: str, message: str) -> None:
+    """An SMS "sender" that writes each text to the log: HALL_SMS_SENDER=engine.portal:log_sms
+    to see what a gateway would be given."""
+    log.info("sms", extra={"phone": phone, "sms": message})

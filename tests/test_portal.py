@@ -224,3 +224,22 @@ def _immediate() -> dict:
 def test_an_item_not_filed_online_has_no_filing_page(portal):
     portal.hall.catalogue.save(portal.owner, {**_immediate(), "code": "KZ-9", "online": False})
     assert portal.web.get("/portal/file/KZ-9").status_code == 422
+
+
+def test_the_applicant_is_texted_what_the_hall_needs_when_a_sender_is_set(portal):
+    h = portal
+    case = h.hall.runtime.start(h.actor("minjiang"), None, application(), item="NZ-001")
+    h.complete(h.yushen, case.id, "online_prereview", {"prereview_decision": "pass"})
+    h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "supplement", "missing_materials": ["公司章程"]})
+    texts = []
+    assert h.hall.portal.send_texts(lambda phone, message: texts.append((phone, message))) == 1
+    assert texts == [("13800138000", f"【区行政服务中心】办件 {case.number} 需要您补正材料")]
+    assert h.hall.portal.send_texts(lambda *a: texts.append(a)) == 0  # once
+
+    def down(phone, message):
+        raise OSError("gateway down")
+
+    h.hall.runtime.message(h.actor("minjiang"), case.id, "补正材料", {"materials": ["公司章程"]})
+    h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "reject", "reject_reason": "不符合条件"})
+    assert h.hall.portal.send_texts(down) == 0  # kept for the next try
+    assert h.hall.portal.send_texts(lambda *a: texts.append(a)) == 1 and "已办结" in texts[-1][1]

@@ -267,13 +267,11 @@ def start_item(code):
         except EngineFailure as e:
             errors = messages.form_errors(e)
         else:
-            for n, m in enumerate(materials):
-                f = request.files.get(f"file-{n}")
-                if f is not None and f.filename:
-                    try:
-                        h.materials.add(actor, case.id, m["name"], f.filename, f.stream)
-                    except (Invalid, Conflict, TooLarge) as e:
-                        flash(f"{m['name']}: {messages.engine_message(e)}", "error")
+            for material, f in html.material_uploads(request.files, materials):
+                try:
+                    h.materials.add(actor, case.id, material, f.filename, f.stream)
+                except (Invalid, Conflict, TooLarge) as e:
+                    flash(f"{material}: {messages.engine_message(e)}", "error")
             flash(_("已收件，办件编号 %(number)s", number=case.number), "success")
             mine = [t for t in h.tasks.case_tasks(case.id, status="open") if may_work(actor, t)]
             return redirect(url_for("ui.task", task_id=mine[0].id) if mine else url_for("ui.case", case_id=case.id))

@@ -147,3 +147,10 @@ def _readable(desc: dict, value):
             at = at.astimezone(clock.HALL_TZ)
         return at.strftime("%Y-%m-%d %H:%M")
     return value
+
+
+def material_uploads(form_files, materials: list[dict]) -> list[tuple[str, object]]:
+    """(material, file) for each file chosen on a filing page, whose inputs are `file-0`,
+    `file-1`... in the order of `materials` (an item's, then 其他材料)."""
+    chosen = ((m["name"], form_files.get(f"file-{n}")) for n, m in enumerate(materials))
+    return [(name, f) for name, f in chosen if f is not None and f.filename]

@@ -87,10 +87,11 @@ def home():
     actor = _filer()
     h = hall()
     rows, total = h.runtime.cases(actor, page=_page(), per_page=PER_PAGE)
+    drafts = h.portal.drafts(actor)
     return render_template("portal/home.html", cases=[_plain(c) for c in rows], total=total, page=_page(),
-                           pages=_pages(total), drafts=h.portal.drafts(actor), questions=h.portal.asked_by(actor),
+                           pages=_pages(total), drafts=drafts, questions=h.portal.asked_by(actor),
                            enterprise=h.portal.enterprise(actor.enterprise_id) if actor.enterprise_id else None,
-                           items={d.item_code: _item_name(d.item_code) for d in h.portal.drafts(actor)})
+                           items={d.item_code: _item_name(d.item_code) for d in drafts})
 
 
 def _item_name(code: str) -> str:
@@ -151,13 +152,11 @@ def _filing(code: str | None, draft_id: int | None):
         values = html.parse(form_fields, request.form) if form_fields else {}
         filer = {k: request.form.get(k, "").strip() for k in ("credit_code", "enterprise_name")}
         draft = h.portal.save_draft(actor, item.code, {"form": values, "for": filer}, draft_id)
-        for n, material in enumerate([m["name"] for m in item.materials] + [OTHER]):
-            f = request.files.get(f"file-{n}")
-            if f is not None and f.filename:
-                try:
-                    h.materials.add_to_draft(actor, draft, material, f.filename, f.stream)
-                except FILE_ERRORS as e:
-                    file_errors[material] = messages.engine_message(e)
+        for material, f in html.material_uploads(request.files, [*item.materials, {"name": OTHER}]):
+            try:
+                h.materials.add_to_draft(actor, draft, material, f.filename, f.stream)
+            except FILE_ERRORS as e:
+                file_errors[material] = messages.engine_message(e)
         if request.form.get("action") == "submit" and not file_errors:
             try:
                 enterprise_id = None if actor.enterprise_id else h.portal.enterprise_for_filing(
