@@ -459,15 +459,19 @@ class Runtime:
     @staticmethod
     def _tell_applicant(act: Action, asked: list[str]) -> None:
         """The applicant hears when the case waits for them (补正材料, 重新提交) and when it is
-        done: in the portal, and by SMS where a sender is set up."""
+        done: its filer (an enterprise or an agent, not a clerk who took it in at the window)
+        and the accounts of the enterprise it is for, in 企业之家 and by SMS where a sender is
+        set up; not who caused it."""
         case = act.case
-        if case.started_by_id is None:
-            return
-        said = [] if act.actor.id == case.started_by_id else [f"办件 {case.number} 需要您{name}" for name in asked]
+        said = [f"办件 {case.number} 需要您{name}" for name in asked]
         if case.status == "completed" and act.stored["status"] == "running":
             said.append(f"办件 {case.number} 已办结")
-        act.notifications.extend({"user_id": case.started_by_id, "kind": "applicant", "case_id": case.id,
-                                  "task_id": None, "message": m, "created_at": act.now} for m in said)
+        if not said:
+            return
+        to = [uid for uid, roles in act.store.applicant_accounts(case.started_by_id, case.enterprise_id)
+              if uid != act.actor.id and set(filter(None, roles.split(","))) <= FILERS]
+        act.notifications.extend({"user_id": uid, "kind": "applicant", "case_id": case.id, "task_id": None,
+                                  "message": m, "created_at": act.now} for uid in to for m in said)
 
     def _sync_tasks(self, act: Action) -> None:
         """Make the task table say what the workflow says: a row per READY human task."""

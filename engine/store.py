@@ -165,6 +165,9 @@ _RAISE_ESCALATION = sa.update(_T).where(_T.c.id == _p("_id"), _T.c.escalation < 
 _MEMBERS = sa.select(_UG.c.user_id).join(_U, _U.c.id == _UG.c.user_id) \
     .where(_U.c.active.is_(True), _UG.c.group_name == _p("group"))
 _USER_ID = sa.select(_U.c.id).where(_U.c.username == _p("name"))
+# who may hear as a case's applicant: its filer, and the accounts of the enterprise it is for
+_APPLICANT_ACCOUNTS = sa.select(_U.c.id, _U.c.roles).where(
+    _U.c.active, sa.or_(_U.c.id == _p("user_id"), _U.c.enterprise_id == _p("enterprise_id")))
 _INSERT_NOTIFICATIONS = sa.insert(Notification.__table__)
 _INSERT_ACCOUNTABILITY = sa.insert(Accountability.__table__)
 _INSERT_EVENTS = sa.insert(_E)
@@ -623,6 +626,11 @@ class Store:
     def user_ids(self, usernames) -> dict[str, int]:
         """The ids of those of `usernames` who exist (a statement per name, as group_members)."""
         return {name: uid for name in sorted(usernames) if (uid := self._run(_USER_ID, {"name": name}).scalar())}
+
+    def applicant_accounts(self, user_id: int | None, enterprise_id: int | None) -> list[tuple[int, str]]:
+        """(id, roles) of the case's filer and of its enterprise's accounts."""
+        return [tuple(r) for r in self._run(_APPLICANT_ACCOUNTS, {"user_id": user_id,
+                                                                  "enterprise_id": enterprise_id}).rows]
 
     # events ----------------------------------------------------------------------
     def insert_events(self, events: list[dict]) -> None:

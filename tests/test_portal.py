@@ -243,3 +243,23 @@ def test_the_applicant_is_texted_what_the_hall_needs_when_a_sender_is_set(portal
     h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "reject", "reject_reason": "不符合条件"})
     assert h.hall.portal.send_texts(down) == 0  # kept for the next try
     assert h.hall.portal.send_texts(lambda *a: texts.append(a)) == 1 and "已办结" in texts[-1][1]
+
+
+def test_the_enterprise_hears_of_a_walk_in_case_and_the_clerk_does_not(portal):
+    h = portal
+    enterprise = h.actor("minjiang").enterprise_id
+    case = h.hall.runtime.start(h.neizi, None, application(), item="NZ-001", channel="counter",
+                                enterprise_id=enterprise)
+    h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "supplement", "missing_materials": ["公司章程"]})
+    assert [n.message for n in h.hall.deadlines.notifications(h.actor("minjiang"))] == [
+        f"办件 {case.number} 需要您补正材料"]
+    assert not [n for n in h.hall.deadlines.notifications(h.neizi) if n.kind == "applicant"]
+
+
+def test_a_notification_opens_the_case_in_the_portal(portal):
+    h, web = portal, portal.web
+    case = h.hall.runtime.start(h.actor("minjiang"), None, application(), item="NZ-001")
+    h.complete(h.yushen, case.id, "online_prereview", {"prereview_decision": "pass"})
+    h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "supplement", "missing_materials": ["公司章程"]})
+    [note] = h.hall.deadlines.notifications(h.actor("minjiang"))
+    assert web.get(f"/notifications/{note.id}").headers["Location"] == f"/portal/cases/{case.id}"

@@ -132,11 +132,12 @@ def notifications():
 @bp.route("/notifications/<int:notification_id>")
 def open_notification(notification_id):
     """Open what a notification is about; it is read from then on."""
-    n = hall().deadlines.open_notification(page_actor(), notification_id)
+    actor = page_actor()
+    n = hall().deadlines.open_notification(actor, notification_id)
     if n.task_id:
         return redirect(url_for("ui.task", task_id=n.task_id))
-    if n.case_id:
-        return redirect(url_for("ui.case", case_id=n.case_id))
+    if n.case_id:  # an enterprise reads its case in 企业之家
+        return redirect(url_for("portal.case" if actor.is_applicant_only else "ui.case", case_id=n.case_id))
     return redirect(url_for("supervision.notifications"))
 
 
