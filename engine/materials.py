@@ -25,7 +25,8 @@ from engine.models import Case, CaseFile, CatalogueItem
 TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", "application/ofd": "OFD"}
 OTHER = "其他材料"  # what a file that is none of the item's materials is filed under
 MAX_BYTES = 40 * 2**20
-MAX_FILES_PER_CASE = 500
+MAX_FILES_PER_CASE = 200  # versions included: a case's materials and their 补正 rounds
+MAX_FILES_PER_DRAFT = 50  # a filing not yet submitted
 CHUNK = 64 * 2**10
 NAME_CHARS = CaseFile.__table__.c.filename.type.length
 MATERIAL_CHARS = CaseFile.__table__.c.material.type.length
@@ -157,7 +158,8 @@ class Materials:
         if case.status != "running":
             raise Conflict(f"case {case.number} is {case.status}: its materials are closed")
         self._check_material(material, self.names(case))
-        return self._file(actor, CaseFile.case_id, case_id, material, filename, stream, case.process_id)
+        return self._file(actor, CaseFile.case_id, case_id, material, filename, stream, MAX_FILES_PER_CASE,
+                          case.process_id)
 
     def add_to_draft(self, actor: Actor, draft, material: str, filename: str | None, stream):
         """Attach a file to a draft (engine.portal, its owner's): it goes with the case filed."""
@@ -165,7 +167,7 @@ class Materials:
                                    .order_by(CatalogueItem.version.desc()).limit(1))
         self.session.rollback()
         self._check_material(material, [m["name"] for m in (item.materials if item else [])] + [OTHER])
-        return self._file(actor, CaseFile.draft_id, draft.id, material, filename, stream)
+        return self._file(actor, CaseFile.draft_id, draft.id, material, filename, stream, MAX_FILES_PER_DRAFT)
 
     @staticmethod
     def _check_material(material, names: list[str]) -> None:
@@ -174,12 +176,13 @@ class Materials:
         if names and material not in names:
             raise Invalid(f"material must be one of: {', '.join(names)}", {"material": ["one of the item's materials"]})
 
-    def _file(self, actor: Actor, owner, owner_id: int, material: str, filename: str | None, stream,
+    def _file(self, actor: Actor, owner, owner_id: int, material: str, filename: str | None, stream, most: int,
               process_id: str | None = None):
-        """Store a file and its row under a case or a draft (`owner` is the column)."""
-        if self.session.scalar(sa.select(sa.func.count()).where(owner == owner_id)) >= MAX_FILES_PER_CASE:
+        """Store a file and its row under a case or a draft (`owner` is the column), if it
+        has fewer than `most`."""
+        if self.session.scalar(sa.select(sa.func.count()).where(owner == owner_id)) >= most:
             self.session.rollback()
-            raise Conflict(f"at most {MAX_FILES_PER_CASE} files are kept together")
+            raise Conflict(f"at most {most} files are kept together")
         self.session.rollback()
         key, size, sha, kind = self.store.write(stream, self.max_bytes)
         name = _clean_name(filename)

@@ -25,6 +25,7 @@ _SIGNUP = "*signup"  # how a sign-up is counted in login_failures (no username h
 MAX_DRAFT_BYTES = 256 * 1024
 MAX_DRAFTS = 50  # a person keeps at most this many
 QUESTION_CHARS = Consultation.__table__.c.question.type.length
+MAX_OPEN_QUESTIONS = 20  # unanswered, per asker
 ANSWER_CHARS = Consultation.__table__.c.answer.type.length
 _E = Enterprise.__table__.c
 
@@ -241,6 +242,9 @@ class Portal:
         item = catalogue.Catalogue(self.session).item(item_code)
         question = _required(question, "question", QUESTION_CHARS)
         with db.write(self.session) as s:
+            if s.scalar(sa.select(sa.func.count()).where(Consultation.asked_by_id == actor.id,
+                                                          Consultation.answered_at.is_(None))) >= MAX_OPEN_QUESTIONS:
+                raise Conflict(f"you have {MAX_OPEN_QUESTIONS} questions waiting for an answer already")
             row = Consultation(item_code=item.code, category=item.category, question=question,
                                asked_by_id=actor.id, asked_at=clock.now())
             s.add(row)

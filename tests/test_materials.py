@@ -156,3 +156,10 @@ def test_the_case_page_checks_the_materials_and_takes_a_file(filing, case, brows
     bad = {**form, "file": (io.BytesIO(b"plain text"), "a.pdf")}
     shown = web.get(web.post(f"/cases/{case.id}/files", bad, content_type="multipart/form-data").headers["Location"])
     assert any("只接受 PDF、JPEG、PNG、OFD" in f for f in flashes(shown))
+
+
+def test_a_case_keeps_a_bounded_number_of_files(client, filing, case, monkeypatch):
+    from engine import materials
+    monkeypatch.setattr(materials, "MAX_FILES_PER_CASE", 2)
+    assert [upload(client, filing, case.id, PDF).status_code for _ in range(3)] == [201, 201, 409]
+    assert len(stored(filing)) == 2  # the one refused left nothing behind

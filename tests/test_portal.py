@@ -263,3 +263,13 @@ def test_a_notification_opens_the_case_in_the_portal(portal):
     h.complete(h.neizi, case.id, "accept_domestic", {"acceptance": "supplement", "missing_materials": ["公司章程"]})
     [note] = h.hall.deadlines.notifications(h.actor("minjiang"))
     assert web.get(f"/notifications/{note.id}").headers["Location"] == f"/portal/cases/{case.id}"
+
+
+def test_an_asker_has_a_bounded_number_of_open_questions(portal, monkeypatch):
+    from engine import portal as portal_engine
+    monkeypatch.setattr(portal_engine, "MAX_OPEN_QUESTIONS", 1)
+    web = portal.web
+    web.post("/portal/ask/NZ-001", {"question": "第一个问题"})
+    r = web.post("/portal/ask/NZ-001", {"question": "第二个问题"})
+    assert "您已有 1 个问题待答复" in " ".join(flashes(web.get(r.headers["Location"])))
+    assert [q.question for q in portal.hall.portal.asked_by(portal.actor("minjiang"))] == ["第一个问题"]

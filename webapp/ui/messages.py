@@ -347,6 +347,8 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^you keep (?P<n>\d+) drafts already: submit or delete one first$",
      lambda m: _("您已有 %(n)s 份草稿，请先提交或删除", n=m["n"])),
     (r"^question (?P<id>\d+) was answered already$", lambda m: _("该问题已答复")),
+    (r"^you have (?P<n>\d+) questions waiting for an answer already$",
+     lambda m: _("您已有 %(n)s 个问题待答复，请等答复后再提问", n=m["n"])),
     (r"^questions about this item are answered by the (?P<window>.+)$",
      lambda m: _("该事项的咨询由%(window)s答复", window=m["window"])),
     (r"^question is required$", lambda m: _("请填写问题")),

@@ -276,7 +276,7 @@ def rate(case_id):
 def ask(code):
     try:
         hall().portal.ask(_filer(), code, request.form.get("question"))
-    except Invalid as e:
+    except (Invalid, Conflict) as e:
         flash(messages.engine_message(e), "error")
     else:
         flash(_("问题已提交，窗口答复后会显示在企业之家"), "success")
