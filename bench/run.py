@@ -23,7 +23,8 @@ and also
              办事指南 with 100,000 enterprises, 1,000,000 cases and 1,000 items, p95
   upload     a 20 MB file uploaded to a case on one gunicorn worker, sent whole and as a form: how much
              the worker's peak memory grew, and the time against copying the same file on the same disk
-             (to disk, as a stored file is) and against gunicorn merely reading the body
+             (to disk, as a stored file is), against gunicorn merely reading the body, and the app's
+             own part (in this process, the body read from the file)
   scripts    what running diagram code in a sandbox runner (engine.sandbox) costs per call: a
              script of the 并联审批 kind and a comprehension, in the runner and in this process, in turn
 """
@@ -524,8 +525,9 @@ def bench_upload(db_path: Path, tmp: Path, megabytes: int = 20, rounds: int = 5)
     """A `megabytes` MB PDF uploaded to a case through the REST API on one gunicorn worker,
     the whole body streamed and as a multipart form, in turn with a copy of the same file on
     the same disk, to disk (fsync) as the hall stores a file (the baseline); and, for scale, a
-    WSGI app on gunicorn that only reads the body (what the server's own reading costs). The
-    worker's peak memory is read before the first large
+    WSGI app on gunicorn that only reads the body (what the server's own reading costs), and
+    the app handling the same upload in this process from the file (what the hall's own code
+    costs, no socket). The worker's peak memory is read before the first large
     upload and after the last."""
     import shutil
     import uuid
@@ -579,13 +581,32 @@ def bench_upload(db_path: Path, tmp: Path, megabytes: int = 20, rounds: int = 5)
                 raise RuntimeError(f"upload: {r.status} {body[:300]!r}")
             return time.perf_counter() - t0
 
+        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        here = make_app(db_path, scheduler="off")
+
+        def in_process() -> float:
+            """The same upload handled by the app in this process, its body read from the file:
+            what the hall's own code costs, without the server's reading of the socket."""
+            with open(source, "rb") as f:
+                environ = EnvironBuilder(
+                    path=f"/api/v1/cases/{case}/files", method="POST", query_string="material=scan&filename=s.pdf",
+                    input_stream=f, content_length=source.stat().st_size,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+                ).get_environ()
+                t0 = time.perf_counter()
+                body, status, _headers = run_wsgi_app(here.wsgi_app, environ)
+                b"".join(body)
+                assert status.startswith("201"), status
+                return time.perf_counter() - t0
+
         small = tmp / "small.pdf"
         small.write_bytes(b"%PDF-1.7\n" + b"0" * 2**16)
         for form in (False, True):
             send(small, form)  # every code path loaded before the peak is read
         send(small, False, sink_conn)
         before, sink_before = _peak_kb(worker), _peak_kb(sink_worker)
-        times = {"copy": [], "body": [], "form": [], "sink": []}
+        times = {"copy": [], "body": [], "form": [], "sink": [], "app": []}
         for i in range(rounds):
             t0 = time.perf_counter()
             shutil.copyfile(source, tmp / f"copy-{i}.pdf")
@@ -595,6 +616,7 @@ def bench_upload(db_path: Path, tmp: Path, megabytes: int = 20, rounds: int = 5)
             times["body"].append(send(source, False))
             times["form"].append(send(source, True))
             times["sink"].append(send(source, False, sink_conn))
+            times["app"].append(in_process())
         return {"grew_mb": (_peak_kb(worker) - before) / 1024, "megabytes": megabytes,
                 "sink_grew_mb": (_peak_kb(sink_worker) - sink_before) / 1024,
                 **{k: statistics.median(v) for k, v in times.items()}}
@@ -759,7 +781,7 @@ def main() -> None:
         print(f"  upload of a {upload['megabytes']} MB file to a case, 1 gunicorn worker (median of its rounds):")
         print(f"    copying it on the same disk {upload['copy'] * 1000:7.1f} ms (the baseline)")
         for key, label in (("body", "sent as the body        "), ("form", "sent as a multipart form"),
-                           ("sink", "gunicorn reading it only")):
+                           ("sink", "gunicorn reading it only"), ("app", "the app alone, no socket")):
             print(f"    {label}    {upload[key] * 1000:7.1f} ms  {upload[key] / upload['copy']:5.2f} x copy")
         print(f"    the worker's peak memory grew by {upload['grew_mb']:.1f} MB over all of them "
               f"(the reading-only app's by {upload['sink_grew_mb']:.1f} MB)")
