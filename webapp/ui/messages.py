@@ -330,6 +330,12 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^item (?P<code>\S+) is not filed online: the applicant brings it to the window$",
      lambda m: _("事项 %(code)s 不能网上申报，请到窗口办理", code=m["code"])),
     (r"^only the hall's staff take in cases at the counter$", lambda m: _("只有窗口工作人员可以现场受理")),
+    (r"^item (?P<code>\S+) is not handled by a process of the hall$",
+     lambda m: _("事项 %(code)s 尚未配置办理流程，请联系流程管理员", code=m["code"])),
+    (r"^an enterprise's account files for that enterprise only$", lambda m: _("企业账号只能为本企业申报")),
+    (r"^the reason is longer than (?P<n>\d+) characters$", lambda m: _("原因不能超过 %(n)s 个字", n=m["n"])),
+    (r"^a case of (?P<process>\S+) is not withdrawn: it has no 受理 to come before$",
+     lambda m: _("该类办件不适用撤回")),
     # engine/materials.py: the window's checklist at 受理
     (r"^not materials of this item: (?P<names>.*)$", lambda m: _("不是本事项的材料：%(names)s", names=m["names"])),
     (r"^may not follow later \(容缺\): (?P<names>.*)$", lambda m: _("以下材料不可容缺：%(names)s", names=m["names"])),
