@@ -107,6 +107,12 @@ def test_a_filing_kept_as_a_draft_is_submitted_with_its_files(portal):
     # submitting what is missing is refused at its field; nothing is lost
     r = web.post(draft_url, {**half, "action": "submit"}, content_type="multipart/form-data")
     assert r.status_code == 422 and doc(r).xpath("//*[contains(@class,'field-error')]")
+    # a first filing refused goes on with the draft it made, not another
+    r = web.post("/portal/file/NZ-001", {**half, "action": "submit"}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    [again] = doc(r).xpath("//form[contains(@class,'filing')]/@action")
+    assert again.startswith("/portal/drafts/") and again != draft_url
+    h.hall.portal.delete_draft(h.actor("minjiang"), int(again.rsplit("/", 1)[1]))
     assert h.hall.runtime.cases(h.owner)[1] == 0
     r = web.post(draft_url, {**one_form_fields(), "action": "submit", "file-1": (io.BytesIO(PNG), "租赁合同.png")},
                  content_type="multipart/form-data")
