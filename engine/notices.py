@@ -19,16 +19,18 @@ from engine import bpmn, calendar, clock, db
 from engine.errors import NotFound
 from engine.identity import Actor
 from engine.models import CatalogueItem, Enterprise, Notice, User
+from forms import parallel_approval
 
 # the kinds a diagram may name (bpmn.NOTICE_KINDS), and their titles
 KINDS = dict(zip(bpmn.NOTICE_KINDS, ("受理通知书", "补正告知书", "不予受理通知书", "办结通知书"), strict=True))
 SUPPLEMENT_WORKDAYS = 10  # the applicant is asked to bring what is missing within this many working days
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian's fonts-wqy-microhei: TrueType, embeddable
 _FONT_NAME = "HallSans"
-OUTCOMES = {"approved": "准予许可", "refused": "不予许可"}
+OUTCOMES = dict(parallel_approval.OUTCOMES)  # a result as the hall's forms word it
 
 
 def _font() -> str:
+    # reportlab is imported when a PDF is made (here and in render): most processes never make one
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
