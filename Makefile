@@ -3,6 +3,8 @@
 #   make test   install everything the tests need, start PostgreSQL, run the whole suite
 
 PYTHON ?= python3
+# the suite's workers (pytest-xdist): each has its own SQLite files and PostgreSQL schema
+TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := app
@@ -40,7 +42,7 @@ run: deps assets
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: test-deps assets services
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
