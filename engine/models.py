@@ -155,6 +155,7 @@ class Case(Base):
         sa.Index("ix_cases_due_note", "due_note", **_only("due_note IS NOT NULL")),
         sa.Index("ix_cases_item", "item_id", "created_at", **_only("item_id IS NOT NULL")),
         sa.Index("ix_cases_enterprise", "enterprise_id", "id", **_only("enterprise_id IS NOT NULL")),
+        sa.Index("ix_cases_rate_invite_at", "rate_invite_at", **_only("rate_invite_at IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -193,6 +194,8 @@ class Case(Base):
     channel: Mapped[str] = mapped_column(sa.String(16), default="online", server_default="online")  # online|counter
     # the enterprise it is for (its own account filed it, or an agent on its behalf)
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id", name="fk_cases_enterprise_id"))
+    # when its applicant is invited to rate it, if they have not by then (办结 + 3 days)
+    rate_invite_at: Mapped[dt.datetime | None]
 
 
 class CaseCounter(Base):
@@ -362,19 +365,38 @@ class Accountability(Base):
 
 
 class Rating(Base):
-    """好差评: a rating of a finished case's service, by its applicant (on the portal or over
-    the API) or recorded by a clerk at the window for a walk-in applicant. Apart from the
-    case: a rating never holds a case open."""
+    """好差评: a rating of a case's service at 受理 or at 办结 (一事多评), by its applicant (on
+    the portal, over the API or on the window's 评价器) or recorded by a clerk at the window
+    for a walk-in applicant. Apart from the case: a rating never holds a case open."""
 
     __tablename__ = "ratings"
-    __table_args__ = (sa.Index("ix_ratings_case", "case_id", "id"), sa.Index("ix_ratings_at", "at"))
+    __table_args__ = (sa.Index("ix_ratings_case", "case_id", "id"), sa.Index("ix_ratings_at", "at"),
+                      sa.Index("ix_ratings_window_at", "window", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(sa.String(16), server_default="completed")  # accepted|completed|rectified
     level: Mapped[int]  # 5 非常满意 .. 1 非常不满意; 1 and 2 are 差评
+    # 服务态度, 服务质量, 服务水平, 廉洁从政, 行政效能 (engine.ratings.DIMENSIONS), each 1..5, when given
+    dimensions: Mapped[dict | None] = mapped_column(sa.JSON)
     comment: Mapped[str | None] = mapped_column(sa.String(500))
-    channel: Mapped[str] = mapped_column(sa.String(16))  # api | portal | counter
+    channel: Mapped[str] = mapped_column(sa.String(16))  # api | portal | counter | device
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[dt.datetime]
+    # what was rated: the catalogue item, the window that took the case in, its staff (rating_staff)
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("catalogue_items.id", name="fk_ratings_item_id"))
+    window: Mapped[str | None] = mapped_column(sa.String(64))
+    # a 差评's 差评整改 case
+    rectification_case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="SET NULL", name="fk_ratings_rectification_case_id"))
+
+
+class RatingStaff(Base):
+    """The staff a rating rates: those who worked the case's tasks up to the stage rated."""
+
+    __tablename__ = "rating_staff"
+    __table_args__ = (sa.Index("ix_rating_staff_user", "user_id", "rating_id"),)
+    rating_id: Mapped[int] = mapped_column(sa.ForeignKey("ratings.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Notification(Base):

@@ -248,7 +248,7 @@ class Runtime:
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
                 "paused_element": None, "waiting": [], "item_id": item.id if item is not None else None,
-                "channel": channel, "enterprise_id": enterprise_id,
+                "channel": channel, "enterprise_id": enterprise_id, "rate_invite_at": None,
             }
             case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
             case["due_note"] = calendar.current().due_note(case["due_at"])

@@ -64,7 +64,8 @@ _CASE_TASKS_BY_STATUS = _TASK_VIEW.where(_T.c.case_id == sa.bindparam("case_id")
 _CASE_EVENTS = _EVENT_VIEW.where(_E.c.case_id == sa.bindparam("case_id")).order_by(_E.c.id)
 # what an action writes of a case row
 _WRITTEN = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error", "visited",
-            "due_at", "paused_since", "paused_reason", "paused_element", "calendar_revision", "due_note", "waiting")
+            "due_at", "paused_since", "paused_reason", "paused_element", "calendar_revision", "due_note", "waiting",
+            "rate_invite_at")
 
 
 def _p(name: str, column=None):
