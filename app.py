@@ -215,6 +215,8 @@ def create_app(config: dict | None = None) -> Flask:
                 h = hall()
                 h.runtime.recount_deadlines(limit=50)  # cases a calendar change has not reached yet
                 h.deadlines.sweep()
+                h.ratings.invite()  # 好差评: finished cases not rated after three days
+                h.ratings.rectify_pending()  # 差评 whose 差评整改 did not start with them
                 h.deadlines.send_emails(app.config.get("HALL_SMTP"))
                 if sms is not None:
                     h.portal.send_texts(sms)

@@ -32,7 +32,7 @@ class Hall:
         self.runtime = Runtime(session, bind, self.repository, forms, policy=policy)
         self.tasks = Tasks(session, self.runtime, forms)
         self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
-        self.ratings = Ratings(session, self.runtime)
+        self.ratings = Ratings(session, bind, self.runtime)
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)

@@ -16,7 +16,7 @@ from engine import clock, db
 from engine.errors import HallError, Invalid, NotFound
 from engine.models import ApiToken, Group, LoginFailure, User, user_groups
 
-ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "agent", "admin")
+ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "agent", "admin", "device")
 # Those who file for an enterprise and see only what they filed or what is their enterprise's:
 # its own account, and an agent (代办员, a 招商 department) filing on its behalf.
 FILERS = frozenset({"applicant", "agent"})
@@ -24,6 +24,11 @@ FILERS = frozenset({"applicant", "agent"})
 # case's own applicant's alone: it is given to whoever started the case (the enterprise, or
 # the clerk or agent who filed for it), never queued for every applicant to see.
 APPLICANTS = "申请人"
+
+
+def only_filer(roles: str) -> bool:
+    """Are these roles, as a user row holds them ("applicant,agent"), a filer's and no more?"""
+    return set(filter(None, roles.split(","))) <= FILERS
 WINDOW_ROLES = ("staff", "coordinator", "director")  # who works at the counter: takes in walk-in applicants
 TOKEN_LIFETIME = dt.timedelta(hours=12)
 TOKEN_CACHE_SECONDS = 5.0  # a revoked token may serve this much longer on another node (never on its own)
@@ -68,6 +73,12 @@ class Actor:
     def is_applicant_only(self) -> bool:
         """An enterprise's account or an agent, and nothing more: sees only its own cases."""
         return self.roles <= FILERS
+
+    @property
+    def is_device(self) -> bool:
+        """A window's rating device (评价器): its group is the window; it shows the case the
+        window's staff just handled and takes the applicant's rating, and nothing else."""
+        return self.roles == {"device"}
 
     def owns(self, case) -> bool:
         """Is this the case's applicant: who filed it, or the enterprise it is for?"""

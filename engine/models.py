@@ -371,7 +371,10 @@ class Rating(Base):
 
     __tablename__ = "ratings"
     __table_args__ = (sa.Index("ix_ratings_case", "case_id", "id"), sa.Index("ix_ratings_at", "at"),
-                      sa.Index("ix_ratings_window_at", "window", "at"))
+                      sa.Index("ix_ratings_window_at", "window", "at"),
+                      # the 差评 whose 差评整改 has not started (the sweep's few rows)
+                      sa.Index("ix_ratings_unrectified", "id",
+                               **_only("level <= 2 AND rectification_case_id IS NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     stage: Mapped[str] = mapped_column(sa.String(16), server_default="completed")  # accepted|completed|rectified

@@ -167,7 +167,7 @@ class Repository:
         return b
 
     def may_start(self, actor: Actor, pv: ProcessVersion) -> bool:
-        if actor.has("admin"):
+        if actor.has("admin", "system"):  # the system starts what the hall's rules start (差评整改)
             return True
         if pv.starter_groups:
             return bool(actor.groups & set(pv.starter_groups))

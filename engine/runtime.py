@@ -37,7 +37,7 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import bpmn, calendar, catalogue, clock, db, history, limits, notices, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
-from engine.identity import APPLICANTS, FILERS, SYSTEM, WINDOW_ROLES, Actor
+from engine.identity import APPLICANTS, FILERS, SYSTEM, WINDOW_ROLES, Actor, only_filer
 from engine.models import Case, User
 from engine.store import Stale, Store, reading, transaction
 
@@ -50,6 +50,8 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
 
 CASE_STATUSES = ("running", "completed", "withdrawn", "terminated", "error")
 CHANNELS = ("online", "counter")  # where a case is filed: the portal or the API, or a window
+# a finished case of the catalogue not rated by then invites its applicant to rate it (好差评)
+RATE_INVITE_AFTER = dt.timedelta(days=3)
 MAX_REASON = 500  # characters of a reason a person gives (撤回)
 MAX_AUTOMATIC_STEPS = 10_000
 AUTOMATIC_SECONDS = 5.0  # an action's automatic steps, scripts included, end within this (plus one script's time)
@@ -176,7 +178,7 @@ class Runtime:
 
     def start(self, actor: Actor, process_id: str | None, data, read: Callable[[Store, int], Any] | None = None,
               key: str | None = None, item: str | None = None, channel: str = "online",
-              enterprise_id: int | None = None):
+              enterprise_id: int | None = None, applicant_id: int | None = None):
         """Start a case of the process's latest version; returns the case, or with `read`,
         what `read(store, case_id)` gives (see `act`). With `key` (a client's Idempotency-Key),
         a start the actor already made with that key is answered with its case, not made again.
@@ -185,7 +187,11 @@ class Runtime:
         version and runs its process: the item's terms decide its limit and whether it is a
         即办件. `channel` is where it is filed: "online" (网上预审 first) or "counter" (a window
         clerk takes in a walk-in applicant). `enterprise_id` is the enterprise the case is for:
-        an enterprise's own account files for itself, an agent or a clerk for the one named."""
+        an enterprise's own account files for itself, an agent or a clerk for the one named.
+        `applicant_id` is, for a case the system starts for someone (a 差评's 整改), the person
+        it answers: the case is theirs to follow, as if they had filed it."""
+        if applicant_id is not None and "system" not in actor.roles:
+            raise Forbidden("only the hall itself starts a case for someone else")
         if enterprise_id is None:
             enterprise_id = actor.enterprise_id
         elif actor.enterprise_id is not None and enterprise_id != actor.enterprise_id:
@@ -204,7 +210,7 @@ class Runtime:
                           {"Idempotency-Key": ["1 to 128 printable characters"]})
         asked = hashlib.sha256(json.dumps([process_id, data, item, channel, enterprise_id], sort_keys=True,
                                           default=str).encode()).hexdigest() if key is not None else None
-        filing = (item, channel, enterprise_id)
+        filing = (item, channel, enterprise_id, applicant_id)
         try:
             return self._start(actor, process_id, data, read, key, asked, filing)
         except Exception as e:
@@ -214,7 +220,7 @@ class Runtime:
 
     def _start(self, actor: Actor, process_id: str | None, data, read, key: str | None, asked: str | None,
                filing: tuple[str | None, str, int | None]):
-        item_code, channel, enterprise_id = filing
+        item_code, channel, enterprise_id, applicant_id = filing
         with transaction(self.session, self.bind) as st:
             if key is not None and actor.id is not None:
                 earlier = st.started_with(actor.id, key)
@@ -244,7 +250,8 @@ class Runtime:
             case = {
                 "number": f"{pv.case_prefix}-{day}-{st.next_number(pv.case_prefix, day):05d}",
                 "process_id": pv.process_id, "version_id": pv.id, "version": pv.version, "status": "running",
-                "title": self._title(bundle, data), "started_by_id": actor.id, "created_at": now,
+                "title": self._title(bundle, data), "started_by_id": applicant_id or actor.id,
+                "created_at": now,
                 "updated_at": now, "ended_at": None, "revision": 0, "state": b"", "data": jsonable(data),
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
                 "paused_element": None, "waiting": [], "item_id": item.id if item is not None else None,
@@ -428,6 +435,8 @@ class Runtime:
         elif wf.completed:
             case.status = "completed"
             case.ended_at = now
+            if case.item_id is not None:  # a service of the catalogue: its applicant is asked to rate it
+                case.rate_invite_at = now + RATE_INVITE_AFTER
             case.data = jsonable(wf.data)
             end = _end_reached(wf)
             act.log("ended", end.task_spec.bpmn_id if end else None, actor="system",
@@ -468,8 +477,7 @@ class Runtime:
             said.append(f"办件 {case.number} 已办结")
         if not said:
             return
-        to = [uid for uid, roles in act.store.applicant_accounts(case.started_by_id, case.enterprise_id)
-              if uid != act.actor.id and set(filter(None, roles.split(","))) <= FILERS]
+        to = [uid for uid in applicants(act.store, case) if uid != act.actor.id]
         act.notifications.extend({"user_id": uid, "kind": "applicant", "case_id": case.id, "task_id": None,
                                   "message": m, "created_at": act.now} for uid in to for m in said)
 
@@ -795,14 +803,13 @@ class Runtime:
         With `actor`, only if the actor may see the case."""
         with reading(self.bind) as st:
             page = read_page(st, case_id)
-        if actor is not None and actor.is_applicant_only and not actor.owns(page[0]):
-            raise Forbidden("this is not your case")
+        if actor is not None:
+            _may_see(actor, page[0])
         return page
 
     def visible_case(self, actor: Actor, case_id: int):
         case = self.case(case_id)
-        if actor.is_applicant_only and not actor.owns(case):
-            raise Forbidden("this is not your case")
+        _may_see(actor, case)
         return case
 
     def cases(self, actor: Actor, status=None, process_id=None, page=1, per_page=20, search=None,
@@ -810,6 +817,8 @@ class Runtime:
         """Cases, newest first (an applicant's own only); `since`/`until` are days in the
         hall's time zone, both included. Returns (rows, total)."""
         q = CASE_ROW
+        if actor.is_device:
+            raise Forbidden(DEVICE_SEES)
         if actor.is_applicant_only:
             mine = Case.started_by_id == actor.id
             q = q.where(sa.or_(mine, Case.enterprise_id == actor.enterprise_id) if actor.enterprise_id else mine)
@@ -980,6 +989,24 @@ def form_schema(forms, form):
             schema = form.hall_schema = forms_pkg.generated_schema(form.fields)
         return schema
     return None
+
+
+DEVICE_SEES = "a window's rating device sees the case just handled at its window, nothing else"
+
+
+def _may_see(actor: Actor, case) -> None:
+    """An applicant sees its own cases; a rating device none (it shows what engine.ratings gives it)."""
+    if actor.is_device:
+        raise Forbidden(DEVICE_SEES)
+    if actor.is_applicant_only and not actor.owns(case):
+        raise Forbidden("this is not your case")
+
+
+def applicants(st: Store, case) -> list[int]:
+    """Who hears as the case's applicant: its filer (an enterprise's account or an agent, not
+    a clerk who took it in at the window) and the accounts of the enterprise it is for."""
+    return [uid for uid, roles in st.applicant_accounts(case.started_by_id, case.enterprise_id)
+            if only_filer(roles)]
 
 
 def validate_form(schema, data) -> dict:

@@ -36,6 +36,7 @@ from engine.models import (
     Pause,
     ProcessVersion,
     QueueCount,
+    Rating,
     StartKey,
     Task,
     TaskQueue,
@@ -170,6 +171,11 @@ _USER_ID = sa.select(_U.c.id).where(_U.c.username == _p("name"))
 _APPLICANT_ACCOUNTS = sa.select(_U.c.id, _U.c.roles).where(
     _U.c.active, sa.or_(_U.c.id == _p("user_id"), _U.c.enterprise_id == _p("enterprise_id")))
 _INSERT_NOTIFICATIONS = sa.insert(Notification.__table__)
+_R = Rating.__table__
+_LINK_RECTIFICATION = sa.update(_R).where(_R.c.id == _p("_rating"), _R.c.rectification_case_id.is_(None)).values(
+    rectification_case_id=_p("_case", _R.c.rectification_case_id))
+_TAKE_RATE_INVITATION = sa.update(_C).where(_C.c.id == _p("_case"), _C.c.rate_invite_at.is_not(None)).values(
+    rate_invite_at=None)
 _INSERT_ACCOUNTABILITY = sa.insert(Accountability.__table__)
 _INSERT_EVENTS = sa.insert(_E)
 _PAUSES = Pause.__table__
@@ -632,6 +638,16 @@ class Store:
         """(id, roles) of the case's filer and of its enterprise's accounts."""
         return [tuple(r) for r in self._run(_APPLICANT_ACCOUNTS, {"user_id": user_id,
                                                                   "enterprise_id": enterprise_id}).rows]
+
+    # ratings ---------------------------------------------------------------------
+    def link_rectification(self, rating_id: int, case_id: int) -> bool:
+        """Make `case_id` the 差评整改 of a rating that has none; False if it has one already."""
+        return self._run(_LINK_RECTIFICATION, {"_rating": rating_id, "_case": case_id}).rowcount == 1
+
+    def take_rate_invitation(self, case_id: int) -> bool:
+        """Clear a case's time to invite its applicant to rate it; False if none was set (its
+        invitation was taken, or it was rated)."""
+        return self._run(_TAKE_RATE_INVITATION, {"_case": case_id}).rowcount == 1
 
     # events ----------------------------------------------------------------------
     def insert_events(self, events: list[dict]) -> None:

@@ -33,7 +33,10 @@ TASK_ROW = sa.select(*_T.c, User.username.label("assignee"), User.display_name.l
 
 
 def may_work(actor: Actor, task) -> bool:
-    """Assigned to the actor, or unassigned and open to one of the actor's groups."""
+    """Assigned to the actor, or unassigned and open to one of the actor's groups (not to a
+    window's rating device, whose group is the window)."""
+    if actor.is_device:
+        return False
     if task.assignee_id is not None:
         return task.assignee_id == actor.id
     if "admin" in actor.roles:
@@ -89,6 +92,8 @@ class Tasks:
             raise Invalid("scope must be 'mine' or 'group'", {"scope": ["must be 'mine' or 'group'"]})
         if sort not in INBOX_SORTS:
             raise Invalid(f"sort must be one of {', '.join(INBOX_SORTS)}", {"sort": ["unknown sort"]})
+        if actor.is_device:
+            raise Forbidden("a window's rating device has no inbox")
         groups = sorted(actor.groups if group is None else actor.groups & {group})
         mine = scope in (None, "mine") and actor.id is not None and group is None
         groups = groups if scope in (None, "group") else []

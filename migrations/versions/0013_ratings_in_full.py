@@ -25,6 +25,9 @@ def upgrade():
         batch.create_foreign_key('fk_ratings_rectification_case_id', 'cases', ['rectification_case_id'], ['id'],
                                  ondelete='SET NULL')
     op.create_index('ix_ratings_window_at', 'ratings', ['window', 'at'], unique=False)
+    op.create_index('ix_ratings_unrectified', 'ratings', ['id'], unique=False,
+                    postgresql_where=sa.text('level <= 2 AND rectification_case_id IS NULL'),
+                    sqlite_where=sa.text('level <= 2 AND rectification_case_id IS NULL'))
     op.create_table('rating_staff',
                     sa.Column('rating_id', sa.Integer(), nullable=False),
                     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -45,6 +48,7 @@ def downgrade():
         batch.drop_column('rate_invite_at')
     op.drop_index('ix_rating_staff_user', table_name='rating_staff')
     op.drop_table('rating_staff')
+    op.drop_index('ix_ratings_unrectified', table_name='ratings')
     op.drop_index('ix_ratings_window_at', table_name='ratings')
     with op.batch_alter_table('ratings') as batch:
         batch.drop_constraint('fk_ratings_rectification_case_id', type_='foreignkey')

@@ -558,9 +558,14 @@ def test_ratings_come_after_the_case_is_finished_and_never_hold_it_open(pa):
     p, h = pa, pa.h
     case = start(p)
     pass_prereview(p, case)
-    with pytest.raises(Conflict):  # not finished yet
+    with pytest.raises(Conflict):  # not accepted yet
         h.hall.ratings.rate(p.applicant, case.id, 5)
+    with pytest.raises(Conflict):  # not finished yet
+        h.hall.ratings.rate(p.applicant, case.id, 5, stage="completed")
     accept(p, case)
+    # at the window, a clerk records what a walk-in applicant says at 受理: marked as recorded there
+    counter = h.hall.ratings.rate(p.windows["内资窗口"], case.id, 4)
+    assert counter.stage == "accepted" and counter.channel == "counter" and counter.recorded_by == "window_domestic"
     review_all(p, case)
     p.h.complete(p.depts["gongshang"], case.id, "issue_licences", {"licence_no": "350100000099999"})
     assert h.hall.runtime.case(case.id).status == "completed"
@@ -576,13 +581,15 @@ def test_ratings_come_after_the_case_is_finished_and_never_hold_it_open(pa):
     with pytest.raises(Forbidden):  # a supervisor does not rate
         h.hall.ratings.rate(p.watch, case.id, 1)
     clock.advance(dt.timedelta(days=3))
+    with pytest.raises(Conflict):  # 受理 is past
+        h.hall.ratings.rate(p.applicant, case.id, 4, stage="accepted")
     h.hall.ratings.rate(p.applicant, case.id, 1, "窗口排队太久")
-    # at the window, a clerk records what a walk-in applicant says: marked as recorded there
-    counter = h.hall.ratings.rate(p.windows["内资窗口"], case.id, 4)
-    assert counter.channel == "counter" and counter.recorded_by == "window_domestic"
+    with pytest.raises(Conflict):  # once a stage
+        h.hall.ratings.rate(p.applicant, case.id, 5)
     rows = h.hall.ratings.of_case(p.applicant, case.id)
-    assert [(r.level, r.comment, r.channel) for r in rows] == [(1, "窗口排队太久", "api"), (4, None, "counter")]
-    assert rows[0].at == T0 + dt.timedelta(days=3)
+    assert [(r.stage, r.level, r.comment, r.channel) for r in rows] == [
+        ("accepted", 4, None, "counter"), ("completed", 1, "窗口排队太久", "api")]
+    assert rows[1].at == T0 + dt.timedelta(days=3)
     assert [a for a in actions(h, case.id) if a[0] == "rated"] == [("rated", None), ("rated", None)]
     assert h.hall.runtime.case(case.id).status == "completed"
 

@@ -85,16 +85,25 @@ def test_the_window_records_a_walk_in_applicants_replies_and_rating(walk_in, bro
     h.complete(h.people["neizi"], case.id, "accept_domestic", {"acceptance": "accept"})
     for key in DEPARTMENTS:
         h.complete(h.people[key], case.id, f"review_{key}", {f"{key}_opinion": "approve"})
-    assert web.post(f"/cases/{case.id}/ratings", {"level": "5"}).status_code == 302
+    assert web.post(f"/cases/{case.id}/ratings", {"level": "5", "stage": "completed"}).status_code == 302
     assert "尚未办结" in " ".join(flashes(web.get(f"/cases/{case.id}")))  # not before 办结
+    page = doc(web.get(f"/cases/{case.id}"))  # accepted: the 受理 is rated
+    assert page.xpath("//form[contains(@class,'rate-form')]//input[@name='stage']/@value") == ["accepted"]
+    assert "代录申请人的评价（受理）" in text(page) and "尚未评价" in text(page)
+    r = web.post(f"/cases/{case.id}/ratings", {"level": "5", "stage": "accepted", "dim.attitude": "5",
+                                                "dim.efficiency": "4"})
+    assert "已代录好差评" in flashes(web.get(r.headers["Location"]))
     h.complete(h.people["gongshang"], case.id, "issue_licences", {"licence_no": "350100000012345"})
     page = doc(web.get(f"/cases/{case.id}"))
     assert "已办结" in text(page.xpath("//h1")[0])  # the result is issued: finished, not waiting for a rating
-    assert "尚未评价" in text(page)
-    web.post(f"/cases/{case.id}/ratings", {"level": "2", "comment": "等候太久"})
+    assert page.xpath("//form[contains(@class,'rate-form')]//input[@name='stage']/@value") == ["completed"]
+    web.post(f"/cases/{case.id}/ratings", {"level": "2", "comment": "等候太久", "stage": "completed"})
     rows = doc(web.get(f"/cases/{case.id}")).xpath("//table[contains(@class,'ratings')]/tbody/tr")
-    assert [text(td) for td in rows[0].xpath("td")][:3] == ["不满意", "等候太久", "窗口代录（林窗口）"]
-    assert rows[0].get("class") == "poor"
+    assert [text(td) for td in rows[0].xpath("td")][:4] == ["受理", "非常满意服务态度：非常满意；行政效能：满意", "",
+                                                           "窗口代录（林窗口）"]
+    assert [text(td) for td in rows[1].xpath("td")][:4] == ["办结", "不满意", "等候太久", "窗口代录（林窗口）"]
+    assert rows[1].get("class") == "poor"
+    assert not doc(web.get(f"/cases/{case.id}")).xpath("//form[contains(@class,'rate-form')]")  # each stage once
 
 
 def test_values_are_shown_under_labels_and_steps_and_people_by_name(walk_in, browse):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from engine import ratings
 from engine.clock import FIRST_DAY, LAST_DAY
 from engine.models import CalendarDay, Case, Rating
 from engine.runtime import CASE_STATUSES, CHANNELS
@@ -185,18 +186,33 @@ class Withdraw(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
+def _level(**kw) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=5), **kw)
+
+
 class RateCase(Schema):
-    level = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5), metadata={
+    level = _level(required=True, metadata={
         "description": "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意 (1 and 2 are 差评)"})
+    stage = fields.String(load_default=None, validate=validate.OneOf(ratings.STAGES), metadata={
+        "description": "accepted (受理), completed (办结), rectified (after a 差评整改 reported back); "
+                       "default: completed if the case is finished, else accepted"})
+    dimensions = fields.Dict(keys=fields.String(validate=validate.OneOf(ratings.DIMENSIONS)), values=_level(),
+                             load_default=None, metadata={"description": "levels of any of " + ", ".join(
+                                 f"{k} ({v})" for k, v in ratings.DIMENSIONS.items())})
     comment = fields.String(load_default=None, validate=validate.Length(max=_chars(Rating.comment)))
 
 
 class RatingOut(Schema):
     id = fields.Integer()
     case_id = fields.Integer()
+    stage = fields.String()
     level = fields.Integer()
+    dimensions = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
     comment = fields.String(allow_none=True)
-    channel = fields.String(metadata={"description": "api | portal | counter (recorded at the window)"})
+    channel = fields.String(metadata={"description": "api | portal | counter (recorded at the window) | device"})
+    window = fields.String(allow_none=True, metadata={"description": "the window that took the case in"})
+    rectification_case_id = fields.Integer(allow_none=True, metadata={"description": "a 差评's 差评整改 case"})
+    recorded_by = fields.String(allow_none=True)
     at = fields.DateTime()
     recorded_by = fields.String(allow_none=True)
 
@@ -244,6 +260,21 @@ class NotificationOut(Schema):
 
 class ReadNotifications(Schema):
     ids = fields.List(Id(), load_default=None)
+
+
+class RatingQuery(Schema):
+    window = fields.String(validate=validate.Length(max=64), metadata={"description": "the window rated"})
+    poor = fields.Boolean(metadata={"description": "差评 only"})
+    since = Day()
+    until = Day()
+
+
+class RatingFigures(Schema):
+    ratings = fields.Integer()
+    poor = fields.Integer(metadata={"description": "差评 (level 1 or 2)"})
+    rectified = fields.Integer(metadata={"description": "差评 whose 整改 is reported back to the rater"})
+    rectification_rate = fields.Float(allow_none=True, metadata={"description": "差评整改率"})
+    satisfaction_rate = fields.Float(allow_none=True, metadata={"description": "满意率 (level 3 and above)"})
 
 
 class AccountabilityQuery(Schema):

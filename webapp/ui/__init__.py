@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 import forms as forms_pkg
 from engine import catalogue, runtime
 from engine import portal as portal_engine
+from engine import ratings as ratings_engine
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
 from engine.identity import WINDOW_ROLES
 from engine.materials import OTHER, TooLarge
@@ -33,7 +34,9 @@ PER_PAGE = 50
 
 @login_required
 def _signed_in():
-    """Every page needs a signed-in person."""
+    """Every page needs a signed-in person; a window's rating device (评价器) has its own page only."""
+    if page_actor().is_device and request.endpoint not in ("ratings.device", "ratings.device_rate"):
+        return redirect(url_for("ratings.device"))
 
 
 def _engine_error(e: HallError):
@@ -349,8 +352,8 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         process_name=pv.name, data=html.labelled(case_fields(h, bundle, done_tasks), case.data),
         current=sorted({t.element_id for t in open_tasks}), visited=case.visited or [], names=names,
         now=runtime.clock.now(), special=[_("听证"), _("检验检测"), _("鉴定"), _("专家评审")], replies=replies,
-        ratings=h.ratings.of_case(actor, case_id) if case.status == "completed" else [],
-        may_rate=counter and case.status == "completed", levels=rating_levels(),
+        ratings=h.ratings.of_case(actor, case_id), rate_stages=h.ratings.open_stages(case) if counter else [],
+        rating=rating_words(),
         may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id),
         materials=h.materials.checklist(actor, case), material_names=h.materials.names(case),
         notices=h.notices.of_case(actor, case_id),
@@ -400,9 +403,29 @@ def case_notice(case_id, notice_id):
     return send_notice(row, fh, row.facts["number"])
 
 
-def rating_levels() -> dict[int, str]:
-    """好差评's five levels (engine.ratings.LEVELS) in the person's language."""
-    return {5: _("非常满意"), 4: _("满意"), 3: _("基本满意"), 2: _("不满意"), 1: _("非常不满意")}
+def rating_words() -> SimpleNamespace:
+    """What a rating's page shows of it, in the person's language: its levels
+    (engine.ratings.LEVELS), the five dimensions (DIMENSIONS), the stages (STAGES)."""
+    return SimpleNamespace(
+        levels={5: _("非常满意"), 4: _("满意"), 3: _("基本满意"), 2: _("不满意"), 1: _("非常不满意")},
+        dimensions={"attitude": _("服务态度"), "quality": _("服务质量"), "competence": _("服务水平"),
+                    "integrity": _("廉洁从政"), "efficiency": _("行政效能")},
+        stages={"accepted": _("受理"), "completed": _("办结"), "rectified": _("整改后")},
+        channels={"api": _("申请人"), "portal": _("申请人"), "counter": _("窗口代录"), "device": _("评价器")})
+
+
+def rate_from_form(actor, case_id: int, channel: str) -> None:
+    """A rating as a page's form sends it: the level, the stage, any dimensions, a comment."""
+    def level(value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    form = request.form
+    dimensions = {k: level(form.get(f"dim.{k}")) for k in ratings_engine.DIMENSIONS if form.get(f"dim.{k}")}
+    hall().ratings.rate(actor, case_id, level(form.get("level")), form.get("comment"), channel,
+                        form.get("stage") or None, dimensions)
 
 
 @bp.route("/cases/<int:case_id>/messages/<name>", methods=["POST"])
@@ -431,11 +454,7 @@ def case_message(case_id, name):
 def case_rating(case_id):
     """The window records the rating a walk-in applicant gives (好差评)."""
     try:
-        level = int(request.form.get("level", ""))
-    except ValueError:
-        level = None
-    try:
-        hall().ratings.rate(page_actor(), case_id, level, request.form.get("comment"), "counter")
+        rate_from_form(page_actor(), case_id, "counter")
         flash(_("已代录好差评"), "success")
     except (Invalid, Conflict) as e:
         flash(messages.engine_message(e), "error")
@@ -498,13 +517,14 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import guide, messages, models, portal, supervision
+    from webapp.ui import guide, messages, models, portal, ratings, supervision
 
     app.register_blueprint(bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(guide.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(ratings.bp)
 
     app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
 

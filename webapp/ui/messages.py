@@ -299,6 +299,11 @@ def _held(m: re.Match) -> str:
     return _("环节 %(id)s 已由 %(user)s 签收", id=m["id"], user=m["user"])
 
 
+def _stage(said: str) -> str:
+    """A rating's stage as the engine names it (engine.ratings.STAGES), in the person's language."""
+    return {"受理": _("受理"), "办结": _("办结"), "整改后": _("整改后")}.get(said, said)
+
+
 _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re.S), rule) for p, rule in [
     # engine/tasks.py
     (r"^no task (?P<id>\d+)$", lambda m: _("环节 %(id)s 不存在", id=m["id"])),
@@ -419,6 +424,22 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^case (?P<number>\S+) is not finished yet: it is rated once its result is issued$",
      lambda m: _("办件 %(number)s 尚未办结，办结后方可评价", number=m["number"])),
     (r"^the comment is longer than (?P<n>\d+) characters$", lambda m: _("意见不能超过 %(n)s 个字", n=m["n"])),
+    (r"^case (?P<number>\S+) is not in hand after 受理: it is rated at 受理 once accepted, till its result is issued$",
+     lambda m: _("办件 %(number)s 不在受理后、办结前，不能评价受理服务", number=m["number"])),
+    (r"^case (?P<number>\S+) is already rated at (?P<stage>\S+)$",
+     lambda m: _("办件 %(number)s 的%(stage)s服务已经评价过", number=m["number"], stage=_stage(m["stage"]))),
+    (r"^case (?P<number>\S+) has no 差评整改 reported back to rate$",
+     lambda m: _("办件 %(number)s 没有待再次评价的差评整改结果", number=m["number"])),
+    (r"^a rating device rates the case its window has just handled, no other$",
+     lambda m: _("评价器只能评价本窗口刚刚办理的办件")),
+    (r"^a window's rating device sees the case just handled at its window, nothing else$",
+     lambda m: _("评价器只显示本窗口刚刚办理的办件")),
+    (r"^only a window's rating device shows the case just handled$", lambda m: _("此页面仅供窗口评价器使用")),
+    (r"^ratings are read by 管理办, the director and the supervisor$",
+     lambda m: _("好差评汇总仅对管理办、常务副主任和驻厅监察开放")),
+    (r"^dimensions\.(?P<key>\w+) must be 1 to 5$", lambda m: _("分项评价须为非常满意至非常不满意")),
+    (r"^dimensions: no dimension .*$", lambda m: _("没有这个分项评价")),
+    (r"^stage must be one of .*$", lambda m: _("评价环节须为受理、办结或整改后")),
     (r"^no notification (?P<id>\d+)$", lambda m: _("通知 %(id)s 不存在", id=m["id"])),
     # engine/repository.py (deploying from the modeler)
     (r"^no version (?P<version>\d+) of process '(?P<process>.*)'$",

@@ -19,7 +19,17 @@ from engine.materials import OTHER, TooLarge
 from engine.portal import SignUpsThrottled
 from webapp import hall
 from webapp.auth import page_actor
-from webapp.ui import PER_PAGE, _engine_error, _page, _pages, case_fields, messages, rating_levels, timeline
+from webapp.ui import (
+    PER_PAGE,
+    _engine_error,
+    _page,
+    _pages,
+    case_fields,
+    messages,
+    rate_from_form,
+    rating_words,
+    timeline,
+)
 from webapp.ui import fields as html
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -211,7 +221,7 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         asked=(case.data or {}).get("missing_materials") or [], materials=h.materials.checklist(actor, case),
         material_names=h.materials.names(case), now=clock.now(), notices=h.notices.of_case(actor, case_id),
         may_withdraw=case.status == "running" and accepted_at is not None and accepted_at not in (case.visited or []),
-        ratings=h.ratings.of_case(actor, case_id) if case.status == "completed" else [], levels=rating_levels(),
+        ratings=h.ratings.of_case(actor, case_id), rate_stages=h.ratings.open_stages(case), rating=rating_words(),
     ), status
 
 
@@ -258,11 +268,7 @@ def withdraw(case_id):
 @bp.route("/cases/<int:case_id>/rating", methods=["POST"])
 def rate(case_id):
     try:
-        level = int(request.form.get("level", ""))
-    except ValueError:
-        level = None
-    try:
-        hall().ratings.rate(_filer(), case_id, level, request.form.get("comment"), "portal")
+        rate_from_form(_filer(), case_id, "portal")
     except (Invalid, Conflict) as e:
         flash(messages.engine_message(e), "error")
     else:
