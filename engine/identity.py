@@ -24,6 +24,7 @@ FILERS = frozenset({"applicant", "agent"})
 # case's own applicant's alone: it is given to whoever started the case (the enterprise, or
 # the clerk or agent who filed for it), never queued for every applicant to see.
 APPLICANTS = "申请人"
+OVERSIGHT = ("coordinator", "director", "supervisor")  # who oversees every case of the hall
 WINDOW_ROLES = ("staff", "coordinator", "director")  # who works at the counter: takes in walk-in applicants
 TOKEN_LIFETIME = dt.timedelta(hours=12)
 TOKEN_CACHE_SECONDS = 5.0  # a revoked token may serve this much longer on another node (never on its own)

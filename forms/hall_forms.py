@@ -1,3 +1,11 @@
 """The hall's registered forms (by formKey), one module per process."""
 
-from forms import big_project, enterprise_exit, green_channel, joint_review, parallel_approval  # noqa: F401
+from forms import (  # noqa: F401
+    big_project,
+    complaint,
+    enterprise_exit,
+    green_channel,
+    joint_review,
+    parallel_approval,
+    return_visit,
+)
