@@ -52,8 +52,8 @@ _ROWS = sa.select(_CP, Case.number, Case.status.label("case_status"), User.usern
                   User.display_name.label("entered_by_name")) \
     .join(Case, Case.id == _CP.c.case_id).join(User, User.id == _CP.c.entered_by_id)
 # what the person who raised it reads (not what the investigation found of whom)
-PUBLIC = ("id", "case_id", "number", "channel", "kind", "subject", "content", "contact_name", "contact_phone", "about_case",
-          "about_task_id", "department", "status", "reply", "replied_at", "created_at", "closed_at")
+PUBLIC = ("id", "case_id", "number", "channel", "kind", "subject", "content", "contact_name", "contact_phone",
+          "about_case", "about_task_id", "department", "status", "reply", "replied_at", "created_at", "closed_at")
 
 
 class Complaints:

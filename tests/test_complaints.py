@@ -125,7 +125,8 @@ def test_a_misconduct_names_its_step(h, people):
     assert h.hall.complaints.get(p["office"], c.id).responsible == "clerk"
     h.complete(p["neizi"], cid, "rectify", {"measures": "培训", "result": "已整改"})
     h.complete(p["office"], cid, "reply", {"reply": "已电话告知", "way": "phone"})
-    assert all(n.kind != "complaint" for n in h.hall.deadlines.notifications(p["window"]))  # staff who entered it call the person back
+    # staff who entered it call the person back
+    assert all(n.kind != "complaint" for n in h.hall.deadlines.notifications(p["window"]))
     h.hall.complaints.close(p["supervisor"], c.id, {"opinion": "问责", "accountable": True})
     rows, _ = h.hall.deadlines.accountability(p["supervisor"])
     assert [(r.kind, r.person) for r in rows] == [("shirking", "clerk")]
