@@ -142,6 +142,8 @@ def open_notification(notification_id):
     """Open what a notification is about; it is read from then on."""
     actor = page_actor()
     n = hall().deadlines.open_notification(actor, notification_id)
+    if n.kind == "complaint":  # a reply to what one raised
+        return redirect(url_for("complaints.by_case", case_id=n.case_id))
     if n.task_id:
         return redirect(url_for("ui.task", task_id=n.task_id))
     if n.case_id:  # an enterprise reads its case in 企业之家
