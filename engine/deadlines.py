@@ -28,6 +28,12 @@ from engine.tasks import TASK_ROW, may_work
 log = logging.getLogger("hall.deadlines")
 
 SPECIAL_PROCEDURES = ("听证", "检验检测", "鉴定", "专家评审")
+# 审批问责's kinds named by the hall's rules: misconduct a complaint's investigation finds
+# (engine.complaints), answered for by who did the step (谁审批谁负责)
+MISCONDUCT = {"ultra_vires": "越权审批", "overtime": "超时审批", "wrong": "错批", "missed": "漏批",
+              "bad_return": "不合理退批", "illegal_fee": "违规收费", "shirking": "办事敷衍推诿", "rude": "服务态度生硬"}
+# and those the hall records by itself
+ACCOUNTABILITY_KINDS = {"late": "超期办结", "extension": "延期", "rejection": "不予办理", **MISCONDUCT}
 
 
 class Deadlines:
@@ -285,7 +291,7 @@ class Deadlines:
 
     def accountability_csv(self, actor: Actor, **filters) -> str:
         rows, _ = self.accountability(actor, per_page=1_000_000, **filters)
-        kinds = {"late": "超期办结", "extension": "延期", "rejection": "不予办理"}
+        kinds = ACCOUNTABILITY_KINDS
         return exports.csv_text(
             ["时间", "办件编号", "企业/申请人", "环节", "环节编号", "类别", "部门", "责任人", "超期工作日",
              "延期工作日", "批准人", "原因"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine import calendar
 from engine.catalogue import Catalogue
+from engine.complaints import Complaints
 from engine.deadlines import Deadlines
 from engine.identity import Identity
 from engine.limits import Policy
@@ -14,6 +15,7 @@ from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime
 from engine.tasks import Tasks
+from engine.visits import Visits
 
 
 class Hall:
@@ -37,5 +39,7 @@ class Hall:
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)
         self.notices = Notices(session, self.runtime, self.materials.store, hall_name, base_url)
+        self.complaints = Complaints(session, self.runtime, self.tasks)
+        self.visits = Visits(session, self.runtime, self.complaints)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

@@ -24,6 +24,7 @@ FILERS = frozenset({"applicant", "agent"})
 # case's own applicant's alone: it is given to whoever started the case (the enterprise, or
 # the clerk or agent who filed for it), never queued for every applicant to see.
 APPLICANTS = "申请人"
+OVERSIGHT = ("coordinator", "director", "supervisor")  # who oversees every case of the hall
 
 
 def only_filer(roles: str) -> bool:

@@ -347,14 +347,15 @@ class CalendarRevision(Base):
 
 
 class Accountability(Base):
-    """审批问责: a late completion, an extension or a rejection, and who answers for it."""
+    """审批问责: a late completion, an extension, a rejection or misconduct a complaint found
+    (越权审批, 错批...: engine.deadlines.MISCONDUCT), and who answers for it."""
 
     __tablename__ = "accountability"
     __table_args__ = (sa.Index("ix_accountability_at", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[int | None]
-    kind: Mapped[str] = mapped_column(sa.String(16))  # late|extension|rejection
+    kind: Mapped[str] = mapped_column(sa.String(16))  # late|extension|rejection|a misconduct (engine.deadlines)
     department: Mapped[str | None] = mapped_column(sa.String(64))
     person: Mapped[str | None] = mapped_column(sa.String(64))
     days_over: Mapped[float | None]  # late: working days begun after the deadline
@@ -533,3 +534,73 @@ class Notice(Base):
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     issued_at: Mapped[dt.datetime]
     issued_by: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Complaint(Base):
+    """意见建议 / 投诉: what a person raised (on the portal, at the counter, by phone, through
+    the 驻厅监察 or at a 回访), and where its complaint case (process `complaint`) has got to:
+    classified, given to a department, investigated, rectified, answered, closed. The case's
+    own data is the record of each step; this row is what lists and rights read."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (sa.Index("ix_complaints_entered_by", "entered_by_id", "status"),
+                      sa.Index("ix_complaints_department", "department", "id"),
+                      sa.Index("ix_complaints_status", "status", "id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))  # portal|counter|phone|supervision|visit
+    kind: Mapped[str] = mapped_column(sa.String(16))  # suggestion|complaint|a misconduct kind; as classified
+    subject: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[str] = mapped_column(sa.String(2000))
+    contact_name: Mapped[str | None] = mapped_column(sa.String(50))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))  # the enterprise's account, or staff
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"))
+    about_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    about_task_id: Mapped[int | None]  # the step complained of
+    department: Mapped[str | None] = mapped_column(sa.String(64))  # the group that investigates
+    status: Mapped[str] = mapped_column(sa.String(16))  # classify|investigate|rectify|reply|close|closed
+    finding: Mapped[str | None] = mapped_column(sa.String(16))  # none | the misconduct kind found
+    responsible: Mapped[str | None] = mapped_column(sa.String(64))  # who answers for it (谁审批谁负责)
+    responsible_task_id: Mapped[int | None]
+    reply: Mapped[str | None] = mapped_column(sa.String(2000))
+    replied_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class VisitRound(Base):
+    """A round of 回访 set up by 管理办: the enterprises served in a period, all or a sample."""
+
+    __tablename__ = "visit_rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(100))
+    period_from: Mapped[dt.date]
+    period_until: Mapped[dt.date]
+    sample: Mapped[str] = mapped_column(sa.String(8))  # all|percent|count
+    sample_size: Mapped[int | None]
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime]
+
+
+class Visit(Base):
+    """One enterprise to call or visit in a round, with its return-visit case (process
+    `return_visit`) and what the visit found."""
+
+    __tablename__ = "visits"
+    __table_args__ = (sa.UniqueConstraint("round_id", "enterprise_id", name="uq_visits_round_enterprise"),
+                      sa.Index("ix_visits_served_at", "served_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_rounds.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"))
+    served_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    served_at: Mapped[dt.datetime]  # when that case was done: the period the visit counts in
+    department: Mapped[str | None] = mapped_column(sa.String(64))  # the window that served it
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16))  # open|reached|unreached
+    attempts: Mapped[int] = mapped_column(default=0)
+    satisfaction: Mapped[int | None]  # 5 非常满意 .. 1 非常不满意
+    suggestion: Mapped[str | None] = mapped_column(sa.String(2000))
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaints.id", ondelete="SET NULL"))
+    visited_by: Mapped[str | None] = mapped_column(sa.String(64))
+    visited_at: Mapped[dt.datetime | None]

@@ -37,7 +37,7 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import bpmn, calendar, catalogue, clock, db, history, limits, notices, scripting, state
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
-from engine.identity import APPLICANTS, FILERS, SYSTEM, WINDOW_ROLES, Actor, only_filer
+from engine.identity import APPLICANTS, FILERS, OVERSIGHT, SYSTEM, WINDOW_ROLES, Actor, only_filer
 from engine.models import Case, User
 from engine.store import Stale, Store, reading, transaction
 
@@ -150,6 +150,11 @@ class Runtime:
         self._cache: OrderedDict[int, tuple] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # what a hall service keeps beside the cases of its own process (engine.complaints,
+        # engine.visits): called as each such case is saved, in the action's transaction
+        self.listeners: dict[str, Callable[[Action], None]] = {}
+        # who may see a case of such a process, beyond the rule for every case
+        self.guards: dict[str, Callable[[Actor, Any], bool]] = {}
 
     # ---------------------------------------------------------------------------------
     # in-memory workflows
@@ -447,6 +452,8 @@ class Runtime:
             raise EngineFailure(f"the case's data would be larger than {MAX_CASE_DATA // (1024 * 1024)} MiB")
         case.waiting = [] if wf.completed else sorted(waiting_messages(wf))
         self._tell_applicant(act, [w for w in case.waiting if w not in waited])
+        if (listener := self.listeners.get(case.process_id)) is not None:
+            listener(act)
         limits.stamp_armed(wf, now)
         case.due_note = calendar.current().due_note(case.due_at)
         case.calendar_revision = calendar.revision()
@@ -804,13 +811,24 @@ class Runtime:
         with reading(self.bind) as st:
             page = read_page(st, case_id)
         if actor is not None:
-            _may_see(actor, page[0])
+            self._may_see(actor, page[0])
         return page
 
     def visible_case(self, actor: Actor, case_id: int):
         case = self.case(case_id)
-        _may_see(actor, case)
+        self._may_see(actor, case)
         return case
+
+    def _may_see(self, actor: Actor, case) -> None:
+        """An applicant sees its own cases; a window's rating device none (it shows what
+        engine.ratings gives it); a process with a guard (complaints) whom it lets."""
+        if actor.is_device:
+            raise Forbidden(DEVICE_SEES)
+        if actor.is_applicant_only and not actor.owns(case):
+            raise Forbidden("this is not your case")
+        guard = self.guards.get(case.process_id)
+        if guard is not None and not guard(actor, case):
+            raise Forbidden(f"case {case.number} is not shown to you")
 
     def cases(self, actor: Actor, status=None, process_id=None, page=1, per_page=20, search=None,
               since: dt.date | None = None, until: dt.date | None = None):
@@ -822,6 +840,8 @@ class Runtime:
         if actor.is_applicant_only:
             mine = Case.started_by_id == actor.id
             q = q.where(sa.or_(mine, Case.enterprise_id == actor.enterprise_id) if actor.enterprise_id else mine)
+        if self.guards and not actor.has(*OVERSIGHT):  # their cases are listed on their own pages
+            q = q.where(Case.process_id.not_in(sorted(self.guards)))
         if status:
             q = q.where(Case.status == status)
         if process_id:
@@ -992,14 +1012,6 @@ def form_schema(forms, form):
 
 
 DEVICE_SEES = "a window's rating device sees the case just handled at its window, nothing else"
-
-
-def _may_see(actor: Actor, case) -> None:
-    """An applicant sees its own cases; a rating device none (it shows what engine.ratings gives it)."""
-    if actor.is_device:
-        raise Forbidden(DEVICE_SEES)
-    if actor.is_applicant_only and not actor.owns(case):
-        raise Forbidden("this is not your case")
 
 
 def applicants(st: Store, case) -> list[int]:

@@ -375,6 +375,11 @@ class Store:
             return _Rows((), (), result.rowcount)
         return _Rows(result.all(), list(result.keys()), result.rowcount)
 
+    def run(self, statement, params=None) -> _Rows:
+        """A hall service's own statement in this transaction (engine.complaints: a
+        listener's), built once as these are."""
+        return self._run(statement, params)
+
     def follow_calendar(self) -> None:
         """Count with the latest calendar: read its revision (one row) and load it if this
         process holds an older one. A write transaction on PostgreSQL first takes the

@@ -18,11 +18,10 @@ from SpiffWorkflow.util.task import TaskState
 import forms as forms_pkg
 from engine import calendar, clock, db, history, limits, materials, runtime, scripting
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.identity import APPLICANTS, Actor, actor_of
+from engine.identity import APPLICANTS, OVERSIGHT, Actor, actor_of
 from engine.models import NEVER_DUE, Case, CatalogueItem, Group, QueueCount, Task, TaskQueue, User
 from engine.store import add_to_queue_counts, reading
 
-OVERSIGHT = ("coordinator", "director", "supervisor")
 WORKING_ROLES = ("staff", "coordinator", "director", "admin")  # who may be given any task
 INBOX_SORTS = ("urgency", "oldest", "newest", "number")
 

@@ -1,3 +1,12 @@
 """The hall's registered forms (by formKey), one module per process."""
 
-from forms import big_project, enterprise_exit, green_channel, joint_review, parallel_approval, poor_rating  # noqa: F401
+from forms import (  # noqa: F401
+    big_project,
+    complaint,
+    enterprise_exit,
+    green_channel,
+    joint_review,
+    parallel_approval,
+    poor_rating,
+    return_visit,
+)

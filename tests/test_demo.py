@@ -13,7 +13,8 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     out = []
     load(out.append)
     assert sorted(p["process_id"] for p in hall.repository.processes()) == [
-        "big_project", "enterprise_exit", "green_channel", "joint_review", "parallel_approval"]
+        "big_project", "complaint", "enterprise_exit", "green_channel", "joint_review", "parallel_approval",
+        "return_visit"]
     assert {u.username for u in hall.identity.users()} == {u[0] for u in USERS}
     cases = hall.session.scalar(sa.select(sa.func.count()).select_from(Case))
     assert cases >= 7
@@ -21,8 +22,9 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     load(out.append)  # again: nothing doubles
     assert hall.session.scalar(sa.select(sa.func.count()).select_from(Case)) == cases
     assert all(p["latest_version"] == 1 for p in hall.repository.processes())
-    items = hall.catalogue.items()  # every process has its item, and a few 即办件 need none
-    assert {i.process_id for i in items} >= {p["process_id"] for p in hall.repository.processes()}
+    items = hall.catalogue.items()  # every process has its item (but the hall's own feedback loops), a few 即办件 none
+    assert {i.process_id for i in items} >= {p["process_id"] for p in hall.repository.processes()} - {
+        "complaint", "return_visit"}
     assert {i.code for i in items} >= {"NZ-001", "WZ-001", "SW-001", "GA-001", "YH-001", "XM-001", "QC-001"}
     assert sum(i.kind == "immediate" for i in items) >= 3 and all(i.version == 1 for i in items)
     qiye = next(u for u in hall.identity.users() if u.username == "qiye")
@@ -35,6 +37,14 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     assert {"补正告知书", "受理通知书", "办结通知书"} <= titles
     assert {bool(q.answer) for q in hall.portal.asked_by(actor_of(qiye))} == {True, False}
     assert any(c.channel == "counter" for c in hall.runtime.cases(actor_of(hall.identity.user("neizi")))[0])
+    # 意见建议/投诉 at every step, one on 审批问责; a round of 回访 partly done
+    office = actor_of(hall.identity.user("xietiao"))
+    assert {c.status for c in hall.complaints.list(office)[0]} == {
+        "classify", "investigate", "rectify", "reply", "close", "closed"}
+    assert [r.kind for r in hall.deadlines.accountability(office)[0] if r.kind not in ("late", "extension")] == [
+        "wrong"]
+    rnd = hall.visits.rounds(office)[0]
+    assert (rnd.planned, rnd.reached) == (2, 1)
 
 
 def _warnings(hall):

@@ -1,4 +1,5 @@
-"""Demo data: a user for every role and group, the five processes, the service catalogue
+"""Demo data: a user for every role and group, the five processes and the hall's own two
+(意见建议与投诉, 回访), the service catalogue
 (processes/catalogue.json), a few sample cases.
 
 Safe to run again: users are updated, identical diagrams deploy nothing, and sample
@@ -56,6 +57,8 @@ DEPLOYMENTS = [
     ["joint_review.bpmn"],
     ["big_project.bpmn"],
     ["enterprise_exit.bpmn"],
+    ["complaint.bpmn"],
+    ["return_visit.bpmn"],
 ]
 
 
@@ -120,6 +123,12 @@ def _portal_samples(h, a) -> None:
     rt.start(a["neizi"], None, one_form("鼓楼区榕树餐饮有限公司"), item="NZ-001", channel="counter",
              enterprise_id=walk_in)
     rt.start(a["daiban"], None, one_form("海川精密制造有限公司"), item="NZ-001", enterprise_id=walk_in)
+    c = rt.start(a["neizi"], None, one_form("鼓楼区榕树餐饮有限公司"), item="GS-002", channel="counter",
+                 enterprise_id=walk_in)
+    _complete(h, a["neizi"], c.id, "accept_domestic", {"acceptance": "accept",
+                                                       "received_materials": ["补领营业执照申请书", "遗失声明"]})
+    _complete(h, a["neizi"], c.id, "handle_immediate_domestic", {"outcome": "approved",
+                                                                 "licence_no": "91350100MA2Y7K3P1R-2"})
     h.portal.ask(a["qiye"], "NZ-001", "住所使用证明可以用租赁合同吗？")
     asked = h.portal.ask(a["qiye"], "WZ-001", "外资企业设立需要商务部门先审批吗？")
     h.portal.answer(a["waizi"], asked.id,
@@ -175,4 +184,59 @@ def _sample_cases(h, a) -> None:
             _complete(h, a["neizi"], c.id, "accept_domestic", ACCEPTED)
             _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve",
                                                                     "gongshang_comments": ""})
+    _complaint_samples(h, a)
     h.deadlines.sweep()
+
+
+def _complaint_samples(h, a) -> None:
+    """意见建议/投诉 at every step, one closed with a misconduct on 审批问责; a round of 回访
+    of the enterprises served today, one reached (its suggestion raised), one tried again."""
+    done = h.runtime.cases(a["qiye"], status="completed")[0][0]
+    step = next(t for t in h.tasks.case_tasks(done.id, status="completed")
+                if t.element_id == "handle_immediate_domestic")
+    about = {"about_case": done.number, "about_task": step.id}
+    steps = [
+        ("classify", a["qiye"], "portal", {"kind": "suggestion", "subject": "建议增加午间延时服务",
+                                           "content": "中午十二点到一点半窗口不办理，上班族只能请假来办。"}),
+        ("investigate", a["neizi"], "counter", {"kind": "complaint", "subject": "叫号系统经常跳号",
+                                                "content": "取号后等候一小时被跳过。", "contact_name": "林女士",
+                                                "contact_phone": "13905910001"}),
+        ("rectify", a["jiancha"], "supervision", {"kind": "complaint", "subject": "社会事务窗口午休提前离岗",
+                                                  "content": "驻厅监察巡查发现 11:40 窗口无人。"}),
+        ("reply", a["xietiao"], "phone", {"kind": "complaint", "subject": "办事指南材料清单与窗口要求不一致",
+                                          "content": "电话反映：指南未列出的材料窗口也要求提交。",
+                                          "contact_name": "陈先生", "contact_phone": "0591-83330000"}),
+        ("close", a["qiye"], "portal", {"kind": "complaint", "subject": "补领营业执照时态度生硬",
+                                        "content": "窗口人员不耐烦，解释不清楚。", **about}),
+        ("closed", a["qiye"], "portal", {"kind": "complaint", "subject": "补领执照被要求额外提交材料",
+                                         "content": "遗失声明已登报，仍被要求另开证明。", **about}),
+    ]
+    for upto, actor, channel, data in steps:
+        c = h.complaints.submit(actor, channel, data)
+        finding = "rude" if upto == "close" else "wrong" if upto == "closed" else "none"
+        dept = "社会事务窗口" if upto == "rectify" else "内资窗口"
+        worker = a["shehui"] if upto == "rectify" else a["neizi"]
+        holds = finding != "none" or upto == "rectify"
+        for element, who, values in (
+                ("classify", a["xietiao"], {"kind": finding if finding != "none" else data["kind"], "department": dept,
+                                            "investigate_days": 5}),
+                ("investigate", worker, {"findings": "经调取监控和办件记录核实。", "substantiated": holds,
+                                         "misconduct": finding}),
+                ("rectify", worker, {"measures": "批评教育，业务培训。", "result": "已向当事人致歉并完成整改。"}),
+                ("reply", a["xietiao"], {"reply": "经核实，已整改，感谢您的监督。", "way": "online"})):
+            if upto == element:
+                break
+            if element == "rectify" and not holds:
+                continue
+            _complete(h, who, c.case_id, element, values)
+        if upto == "closed":
+            h.complaints.close(a["jiancha"], c.id, {"opinion": "查实错批，予以问责。", "accountable": True})
+    today = clock.local_now().date()
+    rnd = h.visits.plan(a["xietiao"], "本日办结企业回访", today, today)
+    visits = h.visits.round(a["xietiao"], rnd.id)[1]
+    _complete(h, a["xietiao"], visits[0].case_id, "call", {
+        "method": "phone", "reached": True, "satisfaction": 5, "q_once": "yes", "q_fees": "no", "q_attitude": "yes",
+        "suggestion": "希望办事指南增加材料样表下载。"})
+    h.visits.suggest(a["xietiao"], visits[0].id)
+    if len(visits) > 1:
+        _complete(h, a["xietiao"], visits[1].case_id, "call", {"method": "phone", "reached": False})

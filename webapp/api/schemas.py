@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from engine import ratings
 from engine.clock import FIRST_DAY, LAST_DAY
+from engine.deadlines import ACCOUNTABILITY_KINDS, MISCONDUCT
 from engine.models import CalendarDay, Case, Rating
 from engine.runtime import CASE_STATUSES, CHANNELS
 from webapp import ID_MAX
@@ -278,7 +279,7 @@ class RatingFigures(Schema):
 
 
 class AccountabilityQuery(Schema):
-    kind = fields.String(validate=validate.OneOf(("late", "extension", "rejection")))
+    kind = fields.String(validate=validate.OneOf(tuple(ACCOUNTABILITY_KINDS)))
     department = fields.String()
     person = fields.String()
     since = Day()
@@ -293,11 +294,12 @@ class AccountabilityOut(Schema):
     case_title = fields.String(allow_none=True)
     task_id = fields.Integer(allow_none=True)
     task_name = fields.String(allow_none=True)
-    kind = fields.String(metadata={"description": "late | extension | rejection"})
+    kind = fields.String(metadata={"description": "late | extension | rejection, or a misconduct a complaint "
+                                                  "found: " + " | ".join(MISCONDUCT)})
     department = fields.String(allow_none=True, metadata={"description": "the group answerable"})
     person = fields.String(allow_none=True, metadata={
         "description": "late: who completed it; extension: who held the task (none while unclaimed); "
-                       "rejection: who refused"})
+                       "rejection: who refused; misconduct: who completed the step complained of"})
     person_name = fields.String(allow_none=True)
     days_over = fields.Float(allow_none=True, metadata={
         "description": "late: working days begun after the deadline, at least 1"})

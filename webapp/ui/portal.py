@@ -31,6 +31,7 @@ from webapp.ui import (
     timeline,
 )
 from webapp.ui import fields as html
+from webapp.ui.complaints import statuses as complaint_words
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 bp.register_error_handler(HallError, _engine_error)
@@ -101,6 +102,7 @@ def home():
     return render_template("portal/home.html", cases=[_plain(c) for c in rows], total=total, page=_page(),
                            pages=_pages(total), drafts=drafts, questions=h.portal.asked_by(actor),
                            enterprise=h.portal.enterprise(actor.enterprise_id) if actor.enterprise_id else None,
+                           complaints=h.complaints.list(actor, per_page=20)[0], complaint_words=complaint_words(),
                            items={d.item_code: _item_name(d.item_code) for d in drafts})
 
 

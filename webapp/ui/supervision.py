@@ -9,6 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import calendar, clock
+from engine.deadlines import ACCOUNTABILITY_KINDS
 from engine.errors import Forbidden, HallError
 from webapp import hall
 from webapp.auth import _safe_next, page_actor
@@ -92,7 +93,7 @@ def resume(case_id):
 def _filters() -> dict:
     args = request.args
     out = {}
-    if args.get("kind") in ("late", "extension", "rejection"):
+    if args.get("kind") in ACCOUNTABILITY_KINDS:
         out["kind"] = args["kind"]
     for key in ("department", "person"):
         if args.get(key, "").strip():
@@ -110,7 +111,14 @@ def _filters() -> dict:
 def accountability():
     rows, total = hall().deadlines.accountability(page_actor(), page=_page(), per_page=PER_PAGE, **_filters())
     return render_template("supervision/accountability.html", rows=rows, total=total, page=_page(),
-                           pages=_pages(total), args=request.args)
+                           pages=_pages(total), args=request.args, kinds=accountability_kinds())
+
+
+def accountability_kinds() -> dict[str, str]:
+    """审批问责's kinds in the page's language."""
+    return {"late": _("超期办结"), "extension": _("延期"), "rejection": _("不予办理"), "ultra_vires": _("越权审批"),
+            "overtime": _("超时审批"), "wrong": _("错批"), "missed": _("漏批"), "bad_return": _("不合理退批"),
+            "illegal_fee": _("违规收费"), "shirking": _("办事敷衍推诿"), "rude": _("服务态度生硬")}
 
 
 @bp.route("/accountability.csv")
@@ -134,6 +142,8 @@ def open_notification(notification_id):
     """Open what a notification is about; it is read from then on."""
     actor = page_actor()
     n = hall().deadlines.open_notification(actor, notification_id)
+    if n.kind == "complaint":  # a reply to what one raised
+        return redirect(url_for("complaints.by_case", case_id=n.case_id))
     if n.task_id:
         return redirect(url_for("ui.task", task_id=n.task_id))
     if n.case_id:  # an enterprise reads its case in 企业之家
