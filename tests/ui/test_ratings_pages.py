@@ -13,7 +13,7 @@ from tests.processes.test_parallel_approval import application
 from tests.test_filing import ACCEPTED, item
 from tests.ui import test_pages as pages
 from tests.ui.test_i18n import chinese_in
-from tests.ui.test_pages import Web, doc, flashes, text
+from tests.ui.test_pages import doc, flashes, text
 
 browse = pages.browse
 portal = test_portal.portal  # an enterprise signed up (minjiang) and signed in, in the `filing` hall
