@@ -14,7 +14,7 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     load(out.append)
     assert sorted(p["process_id"] for p in hall.repository.processes()) == [
         "big_project", "complaint", "enterprise_exit", "green_channel", "joint_review", "parallel_approval",
-        "return_visit"]
+        "poor_rating", "return_visit"]
     assert {u.username for u in hall.identity.users()} == {u[0] for u in USERS}
     cases = hall.session.scalar(sa.select(sa.func.count()).select_from(Case))
     assert cases >= 7
@@ -24,7 +24,7 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     assert all(p["latest_version"] == 1 for p in hall.repository.processes())
     items = hall.catalogue.items()  # every process has its item (but the hall's own feedback loops), a few 即办件 none
     assert {i.process_id for i in items} >= {p["process_id"] for p in hall.repository.processes()} - {
-        "complaint", "return_visit"}
+        "complaint", "poor_rating", "return_visit"}
     assert {i.code for i in items} >= {"NZ-001", "WZ-001", "SW-001", "GA-001", "YH-001", "XM-001", "QC-001"}
     assert sum(i.kind == "immediate" for i in items) >= 3 and all(i.version == 1 for i in items)
     qiye = next(u for u in hall.identity.users() if u.username == "qiye")
@@ -45,6 +45,12 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
         "wrong"]
     rnd = hall.visits.rounds(office)[0]
     assert (rnd.planned, rnd.reached) == (2, 1)
+    # 好差评 at 受理 and 办结, and a 差评 whose 差评整改 waits for its window
+    ratings, _total, figures = hall.ratings.listing(office)
+    assert {r.stage for r in ratings} == {"accepted", "completed"} and figures["poor"] == 1
+    [poor] = [r for r in ratings if r.level <= 2]
+    [verify] = hall.tasks.case_tasks(poor.rectification_case_id, status="open")
+    assert verify.candidate_groups == ["内资窗口"]
 
 
 def _warnings(hall):

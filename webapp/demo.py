@@ -44,6 +44,9 @@ USERS = [
     ("jiancha", "驻厅监察 朱正", ["supervisor"], []),
     ("qiye", "闽江数字科技有限公司", ["applicant"], ["申请人"]),
     ("daiban", "全程代理 代办员 郑敏", ["agent"], ["申请人"]),
+    # the 评价器 (a tablet) at a window: shows the case its staff just handled, takes a tap
+    ("pingjia_neizi", "内资窗口 评价器", ["device"], ["内资窗口"]),
+    ("pingjia_waizi", "外资窗口 评价器", ["device"], ["外资窗口"]),
 ]
 # all NZ-001 asks for: what its window ticks at 受理
 ACCEPTED = {"acceptance": "accept", "received_materials": [
@@ -59,6 +62,7 @@ DEPLOYMENTS = [
     ["enterprise_exit.bpmn"],
     ["complaint.bpmn"],
     ["return_visit.bpmn"],
+    ["poor_rating.bpmn"],
 ]
 
 
@@ -116,7 +120,8 @@ def _portal_samples(h, a) -> None:
                                                        "received_materials": ["补领营业执照申请书", "遗失声明"]})
     _complete(h, a["neizi"], c.id, "handle_immediate_domestic", {"outcome": "approved",
                                                                  "licence_no": "91350100M000100Y43-2"})
-    h.ratings.rate(a["qiye"], c.id, 5, "网上申报，当天办结", "portal")
+    h.ratings.rate(a["qiye"], c.id, 5, "网上申报，当天办结", "portal",
+                   dimensions={"attitude": 5, "quality": 5, "competence": 5, "integrity": 5, "efficiency": 5})
     c = rt.start(a["qiye"], None, one_form("闽江数字科技有限公司"), item="SW-002")
     rt.withdraw(a["qiye"], c.id, "经办人信息填错，重新申报")
     walk_in = h.portal.enterprise_for_filing(a["neizi"], "91350100MA2Y7K3P1R", "鼓楼区榕树餐饮有限公司")
@@ -129,6 +134,8 @@ def _portal_samples(h, a) -> None:
                                                        "received_materials": ["补领营业执照申请书", "遗失声明"]})
     _complete(h, a["neizi"], c.id, "handle_immediate_domestic", {"outcome": "approved",
                                                                  "licence_no": "91350100MA2Y7K3P1R-2"})
+    # a 差评 the window recorded: its 差评整改 waits for the 内资窗口 to call the applicant
+    h.ratings.rate(a["neizi"], c.id, 2, "排队等候超过一小时", "counter")
     h.portal.ask(a["qiye"], "NZ-001", "住所使用证明可以用租赁合同吗？")
     asked = h.portal.ask(a["qiye"], "WZ-001", "外资企业设立需要商务部门先审批吗？")
     h.portal.answer(a["waizi"], asked.id,
@@ -142,6 +149,7 @@ def _sample_cases(h, a) -> None:
     c = rt.start(a["qiye"], None, one_form("榕城智造有限公司"), item="NZ-001")
     _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})
     _complete(h, a["neizi"], c.id, "accept_domestic", ACCEPTED)
+    h.ratings.rate(a["qiye"], c.id, 4, "预审意见很清楚", "portal")  # 好差评 at 受理
     _complete(h, a["gongshang"], c.id, "review_gongshang", {"gongshang_opinion": "approve", "gongshang_comments": ""})
     c = rt.start(a["qiye"], None, one_form("海峡跨境贸易有限公司", "外资", bank=True), item="WZ-001")
     _complete(h, a["yushen"], c.id, "online_prereview", {"prereview_decision": "pass"})

@@ -14,7 +14,7 @@ from engine.errors import Conflict, Invalid
 from engine.identity import FILERS, WINDOW_ROLES
 from webapp import hall
 from webapp.auth import page_actor
-from webapp.ui import PER_PAGE, _page, _pages, messages, page_blueprint, rating_levels
+from webapp.ui import PER_PAGE, _page, _pages, messages, page_blueprint, rating_words
 from webapp.ui.supervision import accountability_kinds
 
 bp = page_blueprint("complaints", url_prefix="/complaints")
@@ -155,7 +155,7 @@ def _date(value: str, field: str) -> dt.date:
 @bp.route("/visits/<int:round_id>")
 def visit_round(round_id):
     rnd, rows = hall().visits.round(page_actor(), round_id)
-    return render_template("complaints/round.html", rnd=rnd, rows=rows, levels=rating_levels())
+    return render_template("complaints/round.html", rnd=rnd, rows=rows, levels=rating_words().levels)
 
 
 @bp.route("/visits/<int:visit_id>/suggestion", methods=["POST"])
@@ -174,7 +174,7 @@ def rates():
     args = request.args
     since, until = (_day(args.get("since")), _day(args.get("until")))
     return render_template("complaints/rates.html", rates=hall().visits.rates(page_actor(), since, until), args=args,
-                           levels=rating_levels())
+                           levels=rating_words().levels)
 
 
 def _day(value):
