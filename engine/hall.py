@@ -13,6 +13,7 @@ from engine.portal import Portal
 from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime
+from engine.statistics import Statistics
 from engine.tasks import Tasks
 
 
@@ -36,6 +37,7 @@ class Hall:
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)
+        self.statistics = Statistics(session)
         self.notices = Notices(session, self.runtime, self.materials.store, hall_name, base_url)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))
