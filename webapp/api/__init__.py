@@ -113,9 +113,21 @@ def init_app(app) -> None:
     app.config.setdefault("API_SPEC_OPTIONS", {"info": {"description": API_DESCRIPTION}})
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    from webapp.api import cases, catalogue, deadlines, materials, notices, process_models, ratings, tasks, tokens
+    from webapp.api import (
+        cases,
+        catalogue,
+        deadlines,
+        materials,
+        notices,
+        process_models,
+        ratings,
+        statistics,
+        tasks,
+        tokens,
+    )
 
-    for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices):
+    for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
+                   statistics):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)
