@@ -40,7 +40,7 @@ from engine.models import (
 READERS = ("director", "coordinator", "supervisor")  # 常务副主任, 管理办, 驻厅监察
 MAX_DAYS = 3 * 366  # a period is at most three years: what one request may make the database read
 MAX_EXPORT_ROWS = 1_000_000  # a spreadsheet holds 1,048,576 rows
-DIMENSIONS = {"department": "部门", "category": "窗口类别", "item": "事项", "staff": "工作人员", "month": "月份"}
+DIMENSIONS = {"department": "部门", "category": "窗口类别", "item": "办理事项", "staff": "工作人员", "month": "月份"}
 NO_KEY = "—"
 
 # The hall's own diagrams name the outcomes the report counts by the end event reached.

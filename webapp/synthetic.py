@@ -286,7 +286,9 @@ class _Maker:
     def case(self, kind: tuple[str, int]) -> None:
         what, n = kind
         rnd = self.rnd
-        day = rnd.choice(self.days)
+        # late enough in the year only what ends within it: the year's figures are the plan's
+        tail = 3 if what in ("immediate", "not_accepted", "withdrawn") else 30
+        day = rnd.choice(self.days[:-tail] or self.days)
         received = self._moment(day, rnd.random() * 0.85)
         if what in ("establish", "promised", "immediate", "not_accepted", "withdrawn"):
             self._parallel(what, n, received)

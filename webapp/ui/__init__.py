@@ -498,13 +498,14 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import guide, messages, models, portal, supervision
+    from webapp.ui import guide, messages, models, portal, statistics, supervision
 
     app.register_blueprint(bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(guide.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(statistics.bp)
 
     app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
 
