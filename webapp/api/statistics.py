@@ -11,11 +11,11 @@ from webapp.api.schemas import StatisticsOut, StatisticsQuery
 from webapp.auth import current_actor, token_required
 from webapp.statistics_export import export_name, period_of, xlsx_file
 
-PREFIX = "/statistics"
+PREFIX = ""
 blp = Blueprint("api_statistics", __name__, description="The hall's figures (统计)")
 
 
-@blp.route("", methods=["GET"])
+@blp.route("/statistics", methods=["GET"])
 @token_required
 @blp.arguments(StatisticsQuery(), location="query")
 @blp.response(200, StatisticsOut)
@@ -26,7 +26,7 @@ def statistics(query):
     return as_json(report)
 
 
-@blp.route(".csv", methods=["GET"])
+@blp.route("/statistics.csv", methods=["GET"])
 @token_required
 @blp.arguments(StatisticsQuery(), location="query")
 @blp.response(200, description="the figures as CSV (UTF-8 with BOM)", content_type="text/csv")
@@ -38,7 +38,7 @@ def statistics_csv(query):
                     headers={"Content-Disposition": f"attachment; filename={export_name(of, 'csv')}"})
 
 
-@blp.route(".xlsx", methods=["GET"])
+@blp.route("/statistics.xlsx", methods=["GET"])
 @token_required
 @blp.arguments(StatisticsQuery(), location="query")
 @blp.response(200, description="a workbook: the figures, each breakdown, every case of the period",
