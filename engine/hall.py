@@ -14,6 +14,7 @@ from engine.portal import Portal
 from engine.ratings import Ratings
 from engine.repository import Repository
 from engine.runtime import Runtime
+from engine.statistics import Statistics
 from engine.tasks import Tasks
 from engine.visits import Visits
 
@@ -38,6 +39,7 @@ class Hall:
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)
+        self.statistics = Statistics(session)
         self.notices = Notices(session, self.runtime, self.materials.store, hall_name, base_url)
         self.complaints = Complaints(session, self.runtime, self.tasks)
         self.visits = Visits(session, self.runtime, self.complaints)

@@ -156,6 +156,13 @@ class Case(Base):
         sa.Index("ix_cases_item", "item_id", "created_at", **_only("item_id IS NOT NULL")),
         sa.Index("ix_cases_enterprise", "enterprise_id", "id", **_only("enterprise_id IS NOT NULL")),
         sa.Index("ix_cases_rate_invite_at", "rate_invite_at", **_only("rate_invite_at IS NOT NULL")),
+        # The statistics count a period's cases by when they came in, were accepted and ended;
+        # each index holds what its figures read (engine.statistics), so a year's figures are
+        # read from the index alone, not from tens of thousands of case rows.
+        sa.Index("ix_cases_created", "created_at", "item_id", "status"),
+        sa.Index("ix_cases_accepted", "accepted_at", "status", "item_id", **_only("accepted_at IS NOT NULL")),
+        sa.Index("ix_cases_ended", "ended_at", "status", "process_id", "end_element", "item_id", "accepted_at",
+                 "due_at", "workdays_taken", **_only("ended_at IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -196,6 +203,13 @@ class Case(Base):
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id", name="fk_cases_enterprise_id"))
     # when its applicant is invited to rate it, if they have not by then (办结 + 3 days)
     rate_invite_at: Mapped[dt.datetime | None]
+    # 受理: when it passed its process's `caseTimeLimitFrom` element (its start, without one);
+    # kept as a time so that the statistics count a period's accepted cases from an index
+    accepted_at: Mapped[dt.datetime | None]
+    # the end event it finished at (办结, 不予受理, 挽留成功...): what the statistics tell outcomes by
+    end_element: Mapped[str | None] = mapped_column(sa.String(128))
+    # working days from 受理 to its end, counted with the calendar in force when it ended
+    workdays_taken: Mapped[float | None]
 
 
 class CaseCounter(Base):
@@ -221,6 +235,9 @@ class Task(Base):
         sa.Index("ix_tasks_next_alert_at", "next_alert_at", **_only("next_alert_at IS NOT NULL")),
         # the few tasks due in a year whose calendar is not entered (the admin's warning)
         sa.Index("ix_tasks_due_note", "due_note", **_only("due_note IS NOT NULL")),
+        # the statistics (engine.statistics): what they read of a period's completed tasks
+        sa.Index("ix_tasks_completed_at", "completed_at", "status", "due_at", "completed_by_id", "case_id", "lane",
+                 postgresql_include=["candidate_groups"], **_only("completed_at IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
@@ -300,7 +317,8 @@ class Pause(Base):
     """A stop of a case's clock (补正, 听证, 检验检测, 鉴定, 专家评审...), with its reason."""
 
     __tablename__ = "pauses"
-    __table_args__ = (sa.Index("ix_pauses_case", "case_id", "started_at"),)
+    __table_args__ = (sa.Index("ix_pauses_case", "case_id", "started_at"),
+                      sa.Index("ix_pauses_started", "started_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(sa.String(128))
@@ -375,7 +393,8 @@ class Rating(Base):
                       sa.Index("ix_ratings_window_at", "window", "at"),
                       # the 差评 whose 差评整改 has not started (the sweep's few rows)
                       sa.Index("ix_ratings_unrectified", "id",
-                               **_only("level <= 2 AND rectification_case_id IS NULL")))
+                               **_only("level <= 2 AND rectification_case_id IS NULL")),
+                      sa.Index("ix_ratings_stats", "at", "level", "window", "item_id", "id"))  # the statistics
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     stage: Mapped[str] = mapped_column(sa.String(16), server_default="completed")  # accepted|completed|rectified
@@ -505,6 +524,7 @@ class Consultation(Base):
 
     __tablename__ = "consultations"
     __table_args__ = (sa.Index("ix_consultations_asker", "asked_by_id", "id"),
+                      sa.Index("ix_consultations_asked", "asked_at", "category", "item_code"),  # the statistics
                       sa.Index("ix_consultations_open", "category", "id", **_only("answered_at IS NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     item_code: Mapped[str] = mapped_column(sa.String(32))

@@ -98,6 +98,11 @@ def engine_failure(e: Exception) -> EngineFailure:
     return EngineFailure(f"{where}{detail}", element_id)
 
 
+# a case row's columns that indexes hold: written only when they change (see Store.update_case)
+STORED = ("status", "next_timer_at", "calendar_revision", "due_note", "accepted_at", "ended_at", "due_at",
+          "end_element", "workdays_taken")
+
+
 @dataclass
 class Action:
     """One change to one case, in progress."""
@@ -123,7 +128,7 @@ class Action:
     stored: dict = field(init=False)  # the case row's indexed columns as stored
 
     def __post_init__(self):
-        self.stored = {k: getattr(self.case, k) for k in ("status", "next_timer_at", "calendar_revision", "due_note")}
+        self.stored = {k: getattr(self.case, k) for k in STORED}
 
     def due_of(self, task) -> dt.datetime | None:
         """A task row's due date as this action sees it (read before the action, it may
@@ -263,6 +268,8 @@ class Runtime:
                 "channel": channel, "enterprise_id": enterprise_id, "rate_invite_at": None,
             }
             case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
+            case["accepted_at"] = None if bundle.time_limit_from else now  # 受理 at the start, without one
+            case["end_element"] = case["workdays_taken"] = None
             case["due_note"] = calendar.current().due_note(case["due_at"])
             case["calendar_revision"] = calendar.revision()
             case["id"] = st.insert_case(case)
@@ -421,6 +428,8 @@ class Runtime:
             start = act.bundle.time_limit_from
             if start and case.due_at is None and any(t.task_spec.bpmn_id == start for t in passed):
                 case.due_at = self._case_due(act.bundle, case_data(wf), now)  # 受理: the statutory count starts
+            if start and case.accepted_at is None and any(t.task_spec.bpmn_id == start for t in passed):
+                case.accepted_at = now
         if act.bundle.notices:
             # an element is reached when it is passed; an event that waits, when it starts waiting
             reached = {t.task_spec.bpmn_id for t in state.all_tasks(wf) if t.last_state_change >= act.began and (
@@ -444,6 +453,10 @@ class Runtime:
                 case.rate_invite_at = now + RATE_INVITE_AFTER
             case.data = jsonable(wf.data)
             end = _end_reached(wf)
+            case.end_element = end.task_spec.bpmn_id if end else None
+            if case.accepted_at is not None:  # 办理用时, for the statistics
+                cal = calendar.current()
+                case.workdays_taken = round(cal.working_seconds(case.accepted_at, now) / cal.day_seconds, 3)
             act.log("ended", end.task_spec.bpmn_id if end else None, actor="system",
                     detail={"name": end.task_spec.bpmn_name} if end else None)
         else:

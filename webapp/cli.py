@@ -1,4 +1,4 @@
-"""`flask --app app ...` commands: users, processes, calendar, catalogue, demo."""
+"""`flask --app app ...` commands: users, processes, calendar, catalogue, demo, history."""
 
 from __future__ import annotations
 
@@ -156,6 +156,31 @@ def init_app(app: Flask) -> None:
 
         load(click.echo)
 
+    history = click.Group("history", help="Made-up history for demos and measurements.")
+
+    @history.command("generate")
+    @click.option("--year", type=int, required=True, help="the year to fill (it must hold no cases yet)")
+    @click.option("--cases", type=int, default=32_000, show_default=True, help="accepted (受理) cases in all")
+    @click.option("--consultations", type=int, default=84_000, show_default=True)
+    @click.option("--domestic", type=int, default=1_800, show_default=True, help="new domestic enterprises")
+    @click.option("--foreign", type=int, default=90, show_default=True, help="new foreign enterprises")
+    @click.option("--capital", type=float, default=400_000.0, show_default=True,
+                  help="their registered capital in all, 万元")
+    @click.option("--agency", type=int, default=280, show_default=True, help="green-channel agency cases (全程代理)")
+    @click.option("--big-projects", type=int, default=50, show_default=True)
+    @click.option("--exits", type=int, default=15, show_default=True, help="enterprise exits handled (迁出挽留)")
+    @click.option("--seed", type=int, default=2026, show_default=True)
+    def generate_history(year, cases, consultations, domestic, foreign, capital, agency, big_projects, exits, seed):
+        """Write a year of cases (completed, refused, withdrawn), their tasks, pauses, ratings,
+        consultations and new enterprises straight into the database, deterministic from the seed."""
+        from webapp.synthetic import Plan, generate
+
+        plan = Plan(year, cases, consultations, domestic, foreign, capital, agency, big_projects, exits, seed=seed)
+        try:
+            generate(hall(), plan, echo=click.echo)
+        except HallError as e:
+            _fail(e)
+
     cal = click.Group("calendar", help="The working-day calendar: public holidays, make-up days, closures.")
 
     @cal.command("show")
@@ -211,3 +236,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cal)
     app.cli.add_command(demo)
     app.cli.add_command(catalogue)
+    app.cli.add_command(history)

@@ -122,13 +122,14 @@ def init_app(app) -> None:
         notices,
         process_models,
         ratings,
+        statistics,
         tasks,
         tokens,
         visits,
     )
 
     for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
-                   complaints, visits):
+                   complaints, visits, statistics):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)

@@ -346,3 +346,40 @@ class NoticeOut(Schema):
     title = fields.String(metadata={"description": "受理通知书, 补正告知书, 不予受理通知书 or 办结通知书"})
     issued_at = fields.DateTime()
     issued_by = fields.String()
+
+
+class StatisticsQuery(Schema):
+    period = fields.String(validate=validate.Length(max=40), metadata={
+        "description": "a year (2026), a quarter (2026-Q1) or a month (2026-03), in the hall's time zone; "
+                       "default: this year"})
+    from_ = Day(data_key="from")  # a period of one's own: from this day
+    to = Day()  # to this one, included; a period is at most three years
+    by = fields.String(validate=validate.OneOf(("department", "category", "item", "staff", "month")), metadata={
+        "description": "rows by department, window category, catalogue item, staff member or month"})
+
+
+class StatisticsFigure(Schema):
+    key = fields.String()
+    label = fields.String()
+    unit = fields.String(metadata={"description": "count | percent (a share, 0 to 1) | days (working days) | "
+                                                  "money (万元)"})
+
+
+class StatisticsRow(Schema):
+    key = fields.Raw(allow_none=True, metadata={"description": "the group, category code, item code, user id "
+                                                               "or month (YYYY-MM); null: none"})
+    label = fields.String()
+    values = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+
+
+class StatisticsOut(Schema):
+    period = fields.String()
+    first_day = fields.Date()
+    last_day = fields.Date()
+    by = fields.String(allow_none=True)
+    figures = fields.List(fields.Nested(StatisticsFigure))
+    totals = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+    rows = fields.List(fields.Nested(StatisticsRow))
+    trend = fields.List(fields.Nested(StatisticsRow), metadata={"description": "received, accepted, completed "
+                                                                              "month by month"})
+    pause_reasons = fields.List(fields.Dict(), metadata={"description": "[{reason, cases}]"})

@@ -517,7 +517,7 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import complaints, guide, messages, models, portal, ratings, supervision
+    from webapp.ui import complaints, guide, messages, models, portal, ratings, statistics, supervision
 
     app.register_blueprint(bp)
     app.register_blueprint(portal.bp)
@@ -526,6 +526,7 @@ def init_app(app) -> None:
     app.register_blueprint(supervision.bp)
     app.register_blueprint(complaints.bp)
     app.register_blueprint(ratings.bp)
+    app.register_blueprint(statistics.bp)
 
     app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
 

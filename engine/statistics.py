@@ -1,0 +1,487 @@
+"""The hall's figures (统计): what its annual report opens with, for any period, broken down by
+department, window category, item, staff member or month.
+
+Every figure is one entry of FIGURES: its label, the source it counts (a table, the time that
+puts a row in a period, and how each breakdown keys a row) and its aggregate in SQL. The
+figures of one source are computed together, one GROUP BY query per source over the period's
+rows (read through an index on the source's time), never by loading cases. A later figure
+(回访, complaints) is one entry, with its source when its table is new.
+
+Periods are days in the hall's time zone (Asia/Shanghai); stored times are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from engine import clock, exports
+from engine.catalogue import CATEGORIES
+from engine.errors import Forbidden, Invalid
+from engine.identity import Actor
+from engine.models import (
+    Accountability,
+    Case,
+    CatalogueItem,
+    Consultation,
+    Group,
+    Pause,
+    Rating,
+    RatingStaff,
+    Task,
+    User,
+)
+
+READERS = ("director", "coordinator", "supervisor")  # 常务副主任, 管理办, 驻厅监察
+MAX_DAYS = 3 * 366  # a period is at most three years: what one request may make the database read
+MAX_EXPORT_ROWS = 1_000_000  # a spreadsheet holds 1,048,576 rows
+DIMENSIONS = {"department": "部门", "category": "窗口类别", "item": "办理事项", "staff": "工作人员", "month": "月份"}
+NO_KEY = "—"
+
+# The hall's own diagrams name the outcomes the report counts by the end event reached.
+AGENCY = ("green_channel", "end_done")  # 全程代理: the chief service desk's agent carried it to 办结
+BIG_PROJECT = ("big_project", "project_completed")  # 大项目三级联动 办结
+RETAINED = ("enterprise_exit", "end_retained")  # 迁出挽留成功
+# New enterprises (新设企业) are the completed, not refused, cases of the catalogue's 设立登记 items:
+# the registration is the case, its one form holds the registered capital (万元) and its item
+# says 内资 or 外资. Kept once, there, rather than copied onto `enterprises` (whose rows are
+# accounts of 企业之家, made when an enterprise signs up, not when it is registered).
+ESTABLISHING = "%设立登记%"
+
+_C = Case.__table__
+_I = CatalogueItem.__table__.alias("item")
+_A = Accountability.__table__
+_T = Task.__table__
+_P = Pause.__table__
+_R = Rating.__table__
+_Q = Consultation.__table__
+_U = User.__table__.alias("person")
+_RS = RatingStaff.__table__
+
+
+def _when(condition, value=1):
+    return sa.case((condition, value), else_=0)
+
+
+@dataclass(frozen=True)
+class Period:
+    first: dt.date  # the first day, in the hall's time zone
+    last: dt.date  # the last day, included
+    name: str  # how it was asked for: 2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30
+
+    @property
+    def since(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), clock.HALL_TZ).astimezone(dt.UTC)
+
+    @property
+    def until(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), clock.HALL_TZ).astimezone(dt.UTC)
+
+    def months(self) -> list[tuple[str, dt.datetime]]:
+        """(YYYY-MM, when it starts, UTC) of each month the period touches; its first starts with the period."""
+        out, day = [], self.first
+        while day <= self.last:
+            out.append((day.strftime("%Y-%m"), dt.datetime.combine(day, dt.time(), clock.HALL_TZ).astimezone(dt.UTC)))
+            day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        return out
+
+
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.I)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def period(name: str | None = None, first: dt.date | str | None = None, last: dt.date | str | None = None) -> Period:
+    """A period by name (2026, 2026-Q1, 2026-03) or from `first` to `last` (days, included);
+    without either, the current year."""
+    if first is not None or last is not None:
+        if first is None or last is None:
+            missing = "from" if first is None else "to"
+            raise Invalid("a period from one day to another needs both 'from' and 'to'", {missing: ["required"]})
+        a, b = _day(first, "from"), _day(last, "to")
+        if b < a:
+            raise Invalid("the period ends before it starts", {"to": ["on or after 'from'"]})
+        if (b - a).days + 1 > MAX_DAYS:
+            raise Invalid(f"a period is at most {MAX_DAYS} days (three years)", {"to": [f"at most {MAX_DAYS} days"]})
+        return Period(a, b, f"{a.isoformat()}..{b.isoformat()}")
+    name = (name or str(clock.local_now().year)).strip()
+    year = quarter = month = None
+    if m := _YEAR.match(name):
+        year = int(m.group(1))
+    elif m := _QUARTER.match(name):
+        year, quarter = int(m.group(1)), int(m.group(2))
+    elif m := _MONTH.match(name):
+        year, month = int(m.group(1)), int(m.group(2))
+    if year is None or not clock.FIRST_DAY.year <= year <= clock.LAST_DAY.year or (month and not 1 <= month <= 12):
+        raise Invalid(f"period '{name[:40]}' is not a year (2026), a quarter (2026-Q1) or a month (2026-03) "
+                      f"from {clock.FIRST_DAY.year} to {clock.LAST_DAY.year}", {"period": ["YYYY, YYYY-Qn or YYYY-MM"]})
+    if quarter:
+        a = dt.date(year, 3 * quarter - 2, 1)
+        b = (a + dt.timedelta(days=95)).replace(day=1) - dt.timedelta(days=1)
+        return Period(a, b, f"{year}-Q{quarter}")
+    if month:
+        a = dt.date(year, month, 1)
+        return Period(a, (a + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), f"{year}-{month:02d}")
+    return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+
+
+def _day(value, name: str) -> dt.date:
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value)[:10]) if len(str(value)) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise Invalid(f"'{name}' must be a day (YYYY-MM-DD)", {name: ["a day, YYYY-MM-DD"]})
+    if not clock.FIRST_DAY <= day <= clock.LAST_DAY:
+        raise Invalid(f"'{name}' must lie between {clock.FIRST_DAY} and {clock.LAST_DAY}", {name: ["out of range"]})
+    return day
+
+
+# --- sources: what a figure counts -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Rows a figure counts: `table(by)` (what to join for that breakdown), `at` (the time that
+    puts a row in a period: an indexed column), `where` (what every row must be), and for each
+    breakdown the expression that keys a row (a breakdown the source lacks leaves its figures out)."""
+
+    table: Callable[[str | None], object]
+    at: object
+    keys: dict[str, object]
+    where: tuple = ()
+
+
+def _case_keys(**more) -> dict:
+    return {"category": _I.c.category, "item": _I.c.code, **more}
+
+
+_WITH_ITEM = _C.outerjoin(_I, _I.c.id == _C.c.item_id)
+
+
+def _of_cases(table, by: str | None):
+    """Rows that name a case (`case_id`): the case and its item joined when the breakdown is by them."""
+    if by in ("category", "item"):
+        return table.join(_C, _C.c.id == table.c.case_id).outerjoin(_I, _I.c.id == _C.c.item_id)
+    return table
+
+
+def _unindexed(column):
+    """`column || ''`: the same value, but one SQLite does not look up by an index. Without
+    statistics SQLite's planner would rather read every completed task (or case) by its status
+    index than the period's rows by their time; this leaves it the index on the time."""
+    return column.concat("")
+
+
+_GROUPS = sa.func.coalesce(sa.func.nullif(sa.cast(_T.c.candidate_groups, sa.Text), "[]"), _T.c.lane)
+SOURCES: dict[str, Source] = {
+    "consultations": Source(lambda by: _Q, _Q.c.asked_at, {"category": _Q.c.category, "item": _Q.c.item_code}),
+    "received": Source(lambda by: _WITH_ITEM, _C.c.created_at, _case_keys()),
+    "accepted": Source(lambda by: _WITH_ITEM, _C.c.accepted_at, _case_keys()),
+    "ended": Source(lambda by: _WITH_ITEM, _C.c.ended_at, _case_keys()),
+    "rejections": Source(lambda by: _of_cases(_A, by).outerjoin(_U, _U.c.username == _A.c.person) if by == "staff"
+                         else _of_cases(_A, by), _A.c.at, _case_keys(department=_A.c.department, staff=_U.c.id),
+                         (_A.c.kind == "rejection",)),
+    # the departments' and the staff's work (a case's category and item are the cases' figures)
+    "tasks": Source(lambda by: _T, _T.c.completed_at, {"department": _GROUPS, "staff": _T.c.completed_by_id},
+                    (_unindexed(_T.c.status) == "completed",)),
+    "pauses": Source(lambda by: _of_cases(_P, by), _P.c.started_at, _case_keys(reason=_P.c.reason)),
+    # a rating names what it rates: the item, the window, the staff (rating_staff)
+    "ratings": Source(lambda by: _R.outerjoin(_RS, _RS.c.rating_id == _R.c.id) if by == "staff"
+                      else _R.outerjoin(_I, _I.c.id == _R.c.item_id) if by in ("category", "item") else _R,
+                      _R.c.at, _case_keys(department=_R.c.window, staff=_RS.c.user_id)),
+    "established": Source(lambda by: _C.join(_I, _I.c.id == _C.c.item_id), _C.c.ended_at, _case_keys(), (
+        _unindexed(_C.c.status) == "completed", _I.c.name.like(ESTABLISHING),
+        ~sa.exists().where(_A.c.case_id == _C.c.id, _A.c.kind == "rejection"))),
+}
+
+# --- figures -----------------------------------------------------------------------------
+
+_done = (_C.c.status == "completed") & _C.c.accepted_at.is_not(None)
+_agency = (_C.c.process_id == AGENCY[0]) & (_C.c.end_element == AGENCY[1])
+_capital = _C.c.data[("enterprise", "registered_capital")].as_float()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: `value` is an aggregate over its source's rows; with `per`, the figure is
+    value / per (a rate, an average), else the value itself (a count, a sum)."""
+
+    key: str
+    label: str
+    source: str
+    value: Callable[[], object]
+    per: Callable[[], object] | None = None
+    unit: str = "count"  # count | percent | days | money (万元)
+    headline: bool = True  # shown among the report's opening figures
+    breakdowns: tuple[str, ...] | None = None  # None: every breakdown its source has
+
+
+def _count():
+    return sa.func.count()
+
+
+FIGURES: list[Figure] = [
+    Figure("consultations", "咨询量", "consultations", _count),
+    Figure("received", "收件", "received", _count),
+    Figure("accepted", "受理", "accepted", _count),
+    Figure("refused", "不予受理/不予许可", "rejections", lambda: sa.func.count(sa.distinct(_A.c.case_id))),
+    Figure("withdrawn", "撤回", "ended", lambda: sa.func.sum(_when(_C.c.status == "withdrawn"))),
+    Figure("completed", "办结", "ended", lambda: sa.func.sum(_when(_done))),
+    Figure("completion_rate", "办结率", "accepted", lambda: sa.func.sum(_when(_C.c.status == "completed")), _count,
+           unit="percent"),
+    Figure("on_time_rate", "按时办结率", "ended",
+           lambda: sa.func.sum(_when(_done & _C.c.due_at.is_not(None) & (_C.c.ended_at <= _C.c.due_at))),
+           lambda: sa.func.sum(_when(_done & _C.c.due_at.is_not(None))), unit="percent"),
+    Figure("average_workdays", "平均办理工作日", "ended", lambda: sa.func.sum(sa.case((_done, _C.c.workdays_taken))),
+           lambda: sa.func.count(sa.case((_done, _C.c.workdays_taken))), unit="days"),
+    Figure("immediate_share", "即办件占比", "accepted", lambda: sa.func.sum(_when(_I.c.kind == "immediate")), _count,
+           unit="percent"),
+    Figure("agency", "全程代理办结", "ended", lambda: sa.func.sum(_when(_agency))),
+    Figure("agency_workdays", "全程代理平均工作日", "ended",
+           lambda: sa.func.sum(sa.case((_agency, _C.c.workdays_taken))),
+           lambda: sa.func.count(sa.case((_agency, _C.c.workdays_taken))), unit="days"),
+    Figure("paused", "暂停计时办件", "pauses", lambda: sa.func.count(sa.distinct(_P.c.case_id))),
+    Figure("new_enterprises", "新设企业", "established", _count),
+    Figure("new_domestic", "新设内资企业", "established", lambda: sa.func.sum(_when(_I.c.category == "domestic"))),
+    Figure("new_foreign", "新设外资企业", "established", lambda: sa.func.sum(_when(_I.c.category == "foreign"))),
+    Figure("registered_capital", "注册资本（万元）", "established", lambda: sa.func.sum(_capital), unit="money"),
+    Figure("satisfaction", "满意率", "ratings", lambda: sa.func.count(sa.distinct(sa.case((_R.c.level >= 3, _R.c.id)))),
+           lambda: sa.func.count(sa.distinct(_R.c.id)), unit="percent"),
+    Figure("poor_ratings", "差评", "ratings", lambda: sa.func.count(sa.distinct(sa.case((_R.c.level <= 2, _R.c.id))))),
+    Figure("big_projects", "大项目三级联动办结", "ended",
+           lambda: sa.func.sum(_when((_C.c.process_id == BIG_PROJECT[0]) & (_C.c.end_element == BIG_PROJECT[1])))),
+    Figure("retained", "迁出挽留成功", "ended",
+           lambda: sa.func.sum(_when((_C.c.process_id == RETAINED[0]) & (_C.c.end_element == RETAINED[1])))),
+    Figure("tasks_done", "办理环节", "tasks", _count, headline=False),
+    Figure("tasks_on_time_rate", "环节按时率", "tasks",
+           lambda: sa.func.sum(_when(_T.c.due_at.is_not(None) & (_T.c.completed_at <= _T.c.due_at))),
+           lambda: sa.func.sum(_when(_T.c.due_at.is_not(None))), unit="percent", headline=False),
+]
+FIGURE = {f.key: f for f in FIGURES}
+TREND = ("received", "accepted", "completed")  # the month-by-month chart
+
+
+@dataclass
+class Row:
+    key: object
+    label: str
+    values: dict[str, float | int | None] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    period: Period
+    by: str | None
+    figures: list[Figure]  # those the table's rows have (all of them without a breakdown)
+    totals: dict[str, float | int | None]
+    rows: list[Row]
+    trend: list[Row]  # month by month: received, accepted, completed
+    pause_reasons: list[tuple[str, int]]
+
+
+class Statistics:
+    def __init__(self, session):
+        self.session = session
+
+    # --- what the pages and the API ask -------------------------------------------------
+    def report(self, actor: Actor, of: Period, by: str | None = None) -> Report:
+        """The period's figures; with `by`, row by row for that breakdown too."""
+        self._may_read(actor)
+        if by is not None and by not in DIMENSIONS:
+            raise Invalid(f"by must be one of {', '.join(DIMENSIONS)}", {"by": [f"one of {', '.join(DIMENSIONS)}"]})
+        totals = self.figures(of)
+        rows, shown = [], FIGURES
+        if by is not None:
+            shown = _shown(by)
+            rows = self.breakdown(of, by, shown)
+        trend = self.breakdown(of, "month", [FIGURE[k] for k in TREND])
+        reasons = self.breakdown(of, "reason", [FIGURE["paused"]])
+        return Report(of, by, shown, totals, rows, trend,
+                      sorted(((r.label, r.values["paused"] or 0) for r in reasons), key=lambda r: -r[1]))
+
+    def figures(self, of: Period, figures: list[Figure] = FIGURES) -> dict:
+        """The period's figures, all rows together."""
+        (row,) = self._rows(of, None, figures) or [Row(None, "")]
+        return {f.key: row.values.get(f.key, 0 if f.per is None else None) for f in figures}
+
+    def breakdown(self, of: Period, by: str, figures: list[Figure] = FIGURES) -> list[Row]:
+        """The period's figures for each department, category, item, staff member or month."""
+        rows = self._rows(of, by, figures)
+        if by == "month":
+            months = {k: Row(k, k) for k, _ in of.months()}
+            for r in rows:
+                months[r.key].values.update(r.values)
+            for r in months.values():
+                r.values = {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures}
+            return list(months.values())
+        self._label(by, rows)
+        for r in rows:
+            r.values = {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures}
+        return sorted(rows, key=lambda r: (r.key is None, r.label))
+
+    def _rows(self, of: Period, by: str | None, figures: list[Figure]) -> list[Row]:
+        """One query per source: its figures' aggregates (value and per apart), grouped by the key."""
+        merged: dict = {}
+        for name in dict.fromkeys(f.source for f in figures):
+            source = SOURCES[name]
+            if by is None:
+                key = sa.literal(0)
+            elif by == "month":
+                key = sa.case(*[(source.at < start, i) for i, (_, start) in enumerate(of.months()[1:])],
+                              else_=len(of.months()) - 1)
+            elif by in source.keys:
+                key = source.keys[by]
+            else:
+                continue
+            mine = [f for f in figures if f.source == name]
+            columns = [key.label("k")]
+            for f in mine:
+                columns.append(f.value().label(f"v_{f.key}"))
+                if f.per is not None:
+                    columns.append(f.per().label(f"p_{f.key}"))
+            q = sa.select(*columns).select_from(source.table(by)).where(source.at >= of.since, source.at < of.until,
+                                                                        *source.where)
+            if by is not None:
+                # by its name: PostgreSQL would not take a CASE with parameters as the same in both places
+                q = q.group_by(sa.literal_column("k"))
+            for r in self.session.execute(q).mappings():
+                k = r["k"]
+                if by == "month":
+                    k = of.months()[k][0]
+                elif by == "department" and isinstance(k, str) and k.startswith("["):
+                    k = "、".join(json.loads(k)) or None  # a task's candidate groups
+                row = merged.setdefault((k,), Row(k, ""))
+                for f in mine:
+                    value, per = r[f"v_{f.key}"] or 0, r.get(f"p_{f.key}")
+                    sums = row.values.setdefault(f"_{f.key}", [0, 0])
+                    sums[0] += value
+                    sums[1] += per or 0
+                    row.values[f.key] = _value(f, *sums)
+        for row in merged.values():
+            row.values = {k: v for k, v in row.values.items() if not k.startswith("_")}
+        return list(merged.values())
+
+    def _label(self, by: str, rows: list[Row]) -> None:
+        names: dict = {}
+        keys = [r.key for r in rows if r.key is not None]
+        if by == "category":
+            names = CATEGORIES
+        elif by == "item" and keys:
+            latest = sa.select(_I.c.code, sa.func.max(_I.c.version).label("v")).where(_I.c.code.in_(keys)) \
+                .group_by(_I.c.code).subquery()
+            names = {code: f"{code} {name}" for code, name in self.session.execute(
+                sa.select(_I.c.code, _I.c.name).join(latest, (latest.c.code == _I.c.code)
+                                                     & (latest.c.v == _I.c.version)))}
+        elif by == "staff" and keys:
+            names = {uid: display or username for uid, username, display in self.session.execute(
+                sa.select(User.id, User.username, User.display_name).where(User.id.in_(keys)))}
+        elif by == "department" and keys:
+            names = {name: label or name for name, label in self.session.execute(
+                sa.select(Group.name, Group.label).where(Group.name.in_(keys)))}
+        for r in rows:
+            r.label = NO_KEY if r.key is None else str(names.get(r.key, r.key))
+
+    # --- the cases behind the figures, for the spreadsheet ----------------------------------
+    def count_cases(self, of: Period) -> int:
+        return self.session.scalar(sa.select(sa.func.count()).select_from(_C).where(
+            _C.c.created_at >= of.since, _C.c.created_at < of.until))
+
+    def cases(self, bind, of: Period) -> Iterator:
+        """The cases received in the period, oldest first, streamed from the database (a
+        server-side cursor on PostgreSQL): a year is never held in memory."""
+        q = sa.select(_C.c.number, _C.c.process_id, _I.c.code, _I.c.name, _I.c.category, _C.c.created_at,
+                      _C.c.accepted_at, _C.c.ended_at, _C.c.status, _C.c.end_element, _C.c.due_at,
+                      _C.c.workdays_taken, _C.c.title) \
+            .select_from(_WITH_ITEM).where(_C.c.created_at >= of.since, _C.c.created_at < of.until) \
+            .order_by(_C.c.created_at, _C.c.id)
+        with bind.connect() as conn:
+            yield from conn.execution_options(stream_results=True, yield_per=2000).execute(q)
+
+    # --- exports ----------------------------------------------------------------------------
+    def csv(self, actor: Actor, of: Period, by: str | None = None) -> str:
+        """The report as CSV: the period's figures, then the breakdown's rows when asked."""
+        report = self.report(actor, of, by)
+        rows = [["合计", *(_cell(report.totals[f.key], f) for f in report.figures)]]
+        rows += [[r.label, *(_cell(r.values[f.key], f) for f in report.figures)] for r in report.rows]
+        head = DIMENSIONS.get(by, "期间") if by else "期间"
+        return exports.csv_text([f"{head}（{of.name}）", *(f.label for f in report.figures)], rows)
+
+    def xlsx(self, actor: Actor, of: Period, bind, out) -> None:
+        """The report as a workbook written to `out` (a file): the figures, each breakdown, the
+        pause reasons, and every case received in the period, one row each. openpyxl's
+        write-only mode writes rows as they come (to temporary files), so a year of cases is
+        streamed from the database to the file, never held in memory. Numbers are numbers."""
+        from openpyxl import Workbook
+
+        self._may_read(actor)
+        if self.count_cases(of) > MAX_EXPORT_ROWS:
+            raise Invalid(f"the period holds more than {MAX_EXPORT_ROWS:,} cases: export a shorter one",
+                          {"period": ["shorter"]})
+        report = self.report(actor, of)
+        wb = Workbook(write_only=True)
+        sheet = wb.create_sheet("统计")
+        sheet.append([exports.cell(f"统计期间 {of.first.isoformat()} 至 {of.last.isoformat()}")])
+        sheet.append(["指标", "数值", "单位"])
+        for f in FIGURES:
+            sheet.append([f.label, report.totals[f.key], UNITS[f.unit]])
+        for by in ("month", "department", "category", "item", "staff"):
+            shown = _shown(by)
+            sheet = wb.create_sheet(f"按{DIMENSIONS[by]}")
+            sheet.append([DIMENSIONS[by], *(f.label for f in shown)])
+            for r in self.breakdown(of, by, shown):
+                sheet.append([exports.cell(r.label), *(r.values[f.key] for f in shown)])
+        sheet = wb.create_sheet("暂停原因")
+        sheet.append(["原因", "办件"])
+        for reason, n in report.pause_reasons:
+            sheet.append([exports.cell(reason), n])
+        sheet = wb.create_sheet("办件明细")
+        sheet.append(["办件编号", "流程", "事项编码", "事项", "窗口类别", "收件时间", "受理时间", "结束时间", "状态",
+                      "结束于", "承诺期限", "按时", "办理工作日", "企业/申请人"])
+        for c in self.cases(bind, of):
+            on_time = None if c.due_at is None or c.ended_at is None or c.status != "completed" \
+                else c.ended_at <= c.due_at
+            sheet.append([c.number, c.process_id, c.code, exports.cell(c.name), CATEGORIES.get(c.category),
+                          _local(c.created_at), _local(c.accepted_at), _local(c.ended_at), c.status, c.end_element,
+                          _local(c.due_at), on_time, c.workdays_taken, exports.cell(c.title)])
+        wb.save(out)
+
+    def _may_read(self, actor: Actor) -> None:
+        if not actor.has(*READERS):
+            raise Forbidden("the statistics are for the director, the management office and the supervisor")
+
+    may_read = _may_read
+
+
+def _shown(by: str) -> list[Figure]:
+    """The figures a breakdown has: those whose source keys its rows so (every source has months)."""
+    return [f for f in FIGURES if by == "month" or by in SOURCES[f.source].keys]
+
+
+UNITS = {"count": "件", "percent": "比率", "days": "工作日", "money": "万元"}
+
+
+def _local(at: dt.datetime | None):
+    """A time as the hall reads it, without a zone (a spreadsheet's dates have none)."""
+    return at.astimezone(clock.HALL_TZ).replace(tzinfo=None) if at is not None else None
+
+
+def _cell(value, f: Figure):
+    if value is None:
+        return ""
+    return f"{value:.2%}" if f.unit == "percent" else value
+
+
+def _value(f: Figure, value, per):
+    if f.per is None:
+        return round(float(value), 2) if f.unit == "money" else int(value)
+    if not per:
+        return None
+    return round(value / per, 4 if f.unit == "percent" else 2)

@@ -1,0 +1,172 @@
+"""The hall's statistics: figures recomputed from the raw rows, periods in the hall's time
+zone, who may read them, the exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from engine import calendar, clock, statistics
+from engine.errors import Forbidden, Invalid
+from engine.identity import actor_of
+from webapp import db
+from webapp.demo import load
+from webapp.synthetic import Plan, generate
+
+YEAR = 2025
+PLAN = Plan(YEAR, cases=400, consultations=300, domestic=40, foreign=5, capital=9000.0, agency=12, big_projects=3,
+            exits=4, joint_reviews=3, seed=7)
+
+
+@pytest.fixture
+def history(hall):
+    load(lambda s: None)
+    generate(hall, PLAN)
+    return hall
+
+
+def _director(hall):
+    return actor_of(hall.identity.user("fuzhuren"))
+
+
+def _raw(hall, sql: str, **params):
+    return hall.session.execute(sa.text(sql), params).all()
+
+
+def test_the_figures_are_what_the_rows_say(history):
+    """Every headline figure counted again from the rows, in Python, without engine.statistics."""
+    h = history
+    since = dt.datetime(YEAR, 1, 1, tzinfo=clock.HALL_TZ).astimezone(dt.UTC)
+    until = dt.datetime(YEAR + 1, 1, 1, tzinfo=clock.HALL_TZ).astimezone(dt.UTC)
+    from engine.models import Case, CatalogueItem, Consultation, Rating
+    cases = h.session.execute(sa.select(Case.id, Case.status, Case.process_id, Case.created_at, Case.accepted_at,
+                                        Case.ended_at, Case.due_at, Case.end_element, Case.data, Case.item_id)).all()
+    items = {i.id: i for i in h.session.scalars(sa.select(CatalogueItem))}
+    inside = lambda at: at is not None and since <= at < until  # noqa: E731
+    rejected = {r[0] for r in _raw(h, "SELECT case_id FROM accountability WHERE kind = 'rejection'")}
+    accepted = [c for c in cases if inside(c.accepted_at)]
+    ended = [c for c in cases if inside(c.ended_at)]
+    done = [c for c in ended if c.status == "completed" and c.accepted_at is not None]
+    cal = calendar.current()
+    established = [c for c in ended if c.status == "completed" and c.item_id and "设立登记" in items[c.item_id].name
+                   and c.id not in rejected]
+    ratings = [r for r in h.session.scalars(sa.select(Rating)) if inside(r.at)]
+    agency = [c for c in done if c.process_id == "green_channel" and c.end_element == "end_done"]
+    expected = {
+        "consultations": sum(inside(q) for q in h.session.scalars(sa.select(Consultation.asked_at))),
+        "received": sum(inside(c.created_at) for c in cases),
+        "accepted": len(accepted),
+        "completed": len(done),
+        "withdrawn": sum(c.status == "withdrawn" for c in ended),
+        "new_enterprises": len(established),
+        "new_domestic": sum(items[c.item_id].category == "domestic" for c in established),
+        "new_foreign": sum(items[c.item_id].category == "foreign" for c in established),
+        "registered_capital": round(sum(c.data["enterprise"]["registered_capital"] for c in established), 2),
+        "agency": len(agency),
+        "big_projects": sum(c.process_id == "big_project" for c in done),
+        "retained": sum(c.end_element == "end_retained" for c in done),
+        "poor_ratings": sum(r.level <= 2 for r in ratings),
+    }
+    figures = h.statistics.report(_director(h), statistics.period(str(YEAR))).totals
+    assert {k: figures[k] for k in expected} == expected
+    # the plan's year, as planned
+    assert (figures["new_domestic"], figures["new_foreign"], figures["registered_capital"]) == (40, 5, 9000.0)
+    assert figures["accepted"] == PLAN.cases and figures["agency"] == 12 and figures["big_projects"] == 3
+    assert figures["satisfaction"] == pytest.approx(sum(r.level >= 3 for r in ratings) / len(ratings), abs=1e-4)
+    # working days counted again with the calendar, from the times
+    days = [cal.working_seconds(c.accepted_at, c.ended_at) / cal.day_seconds for c in agency]
+    assert figures["agency_workdays"] == pytest.approx(sum(days) / len(days), abs=0.01)
+    assert 1.2 <= figures["agency_workdays"] <= 1.8
+    on_time = [c for c in done if c.due_at is not None]
+    assert figures["on_time_rate"] == pytest.approx(sum(c.ended_at <= c.due_at for c in on_time) / len(on_time),
+                                                    abs=1e-4)
+    immediate = sum(items[c.item_id].kind == "immediate" for c in accepted if c.item_id)
+    assert figures["immediate_share"] == pytest.approx(immediate / len(accepted), abs=1e-4)
+
+
+def test_breakdowns_add_up_to_the_totals(history):
+    h = history
+    of = statistics.period(str(YEAR))
+    report = h.statistics.report(_director(h), of, "category")
+    assert sum(r.values["accepted"] for r in report.rows) == report.totals["accepted"]
+    assert {r.key for r in report.rows} >= {"domestic", "foreign"}
+    months = h.statistics.report(_director(h), of, "month")
+    assert [r.key for r in months.rows] == [f"{YEAR}-{m:02d}" for m in range(1, 13)]
+    assert sum(r.values["received"] for r in months.rows) == months.totals["received"]
+    staff = h.statistics.report(_director(h), of, "staff")
+    assert sum(r.values["tasks_done"] for r in staff.rows) == staff.totals["tasks_done"]
+    assert any(r.label == "内资窗口 王芳" for r in staff.rows)
+    departments = h.statistics.report(_director(h), of, "department")
+    assert {"内资窗口", "工商", "首席服务台"} <= {r.key for r in departments.rows}
+
+
+def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(history):
+    h = history
+    late = dt.datetime(YEAR, 12, 31, 23, 30, tzinfo=clock.HALL_TZ)  # 15:30 UTC
+    early = dt.datetime(YEAR + 1, 1, 1, 0, 30, tzinfo=clock.HALL_TZ)  # still 31 December in UTC
+    before = h.statistics.figures(statistics.period(str(YEAR)))["received"]
+    with db.engine.begin() as conn:
+        table = statistics.Case.__table__
+        row = conn.execute(sa.select(table).order_by(table.c.id).limit(1)).mappings().one()
+        for n, at in enumerate((late, early)):
+            values = {**row, "id": row["id"] + 900000 + n, "number": f"EDGE-{n}", "created_at": at}
+            conn.execute(sa.insert(table), [values])
+    h.session.rollback()  # a new read: the rows written since
+    assert h.statistics.figures(statistics.period(str(YEAR)))["received"] == before + 1
+    assert h.statistics.figures(statistics.period(f"{YEAR + 1}-01"))["received"] == 1
+    assert h.statistics.figures(statistics.period(None, f"{YEAR}-12-31", f"{YEAR}-12-31"))["received"] >= 1
+
+
+@pytest.mark.parametrize("who", ["neizi", "qiye", "daiban"])
+def test_clerks_and_enterprises_may_not_read_the_statistics(history, who):
+    with pytest.raises(Forbidden):
+        history.statistics.report(actor_of(history.identity.user(who)), statistics.period(str(YEAR)))
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"name": "2025-13"}, "period"), ({"name": "year"}, "period"),
+    ({"first": "2020-01-01", "last": "2025-01-01"}, "to"),
+    ({"first": "2025-02-01", "last": "2025-01-01"}, "to"), ({"first": "2025-01-01"}, "to"),
+    ({"first": "2025-1-1", "last": "2025-02-01"}, "from")])
+def test_periods_out_of_bounds_are_refused_naming_the_field(args, field):
+    with pytest.raises(Invalid) as e:
+        statistics.period(**args)
+    assert field in e.value.extra["errors"]
+
+
+def test_the_api_answers_the_director_and_refuses_a_clerk(history, client):
+    h = history
+    token = client.post("/api/v1/auth/token", json={"username": "fuzhuren", "password": "hall123"}).json["token"]
+    r = client.get(f"/api/v1/statistics?period={YEAR}&by=category", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json["totals"]["accepted"] == PLAN.cases
+    assert {row["key"] for row in r.json["rows"]} >= {"domestic", "foreign"}
+    clerk = client.post("/api/v1/auth/token", json={"username": "neizi", "password": "hall123"}).json["token"]
+    assert client.get("/api/v1/statistics", headers={"Authorization": f"Bearer {clerk}"}).status_code == 403
+    qiye = client.post("/api/v1/auth/token", json={"username": "qiye", "password": "hall123"}).json["token"]
+    assert client.get("/api/v1/statistics.xlsx", headers={"Authorization": f"Bearer {qiye}"}).status_code == 403
+    bad = client.get("/api/v1/statistics?from=2020-01-01&to=2025-12-31", headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 422 and "to" in bad.json["errors"]
+    assert client.get("/api/v1/statistics?by=colour", headers={"Authorization": f"Bearer {token}"}).status_code == 422
+    h.session.rollback()
+
+
+def test_the_exports_hold_numbers(history, client):
+    token = client.post("/api/v1/auth/token", json={"username": "jiancha", "password": "hall123"}).json["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.get(f"/api/v1/statistics.xlsx?period={YEAR}", headers=auth)
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    wb = load_workbook(io.BytesIO(r.data), read_only=True)
+    figures = {row[0]: row[1] for row in wb["统计"].iter_rows(min_row=3, values_only=True)}
+    assert figures["受理"] == PLAN.cases and isinstance(figures["受理"], int)
+    assert figures["注册资本（万元）"] == 9000.0 and 0.9 <= figures["满意率"] <= 1  # numbers, not text
+    cases = list(wb["办件明细"].iter_rows(min_row=2, values_only=True))
+    assert len(cases) == history.statistics.figures(statistics.period(str(YEAR)))["received"]
+    assert all(isinstance(c[5], dt.datetime) for c in cases)
+    csv = client.get(f"/api/v1/statistics.csv?period={YEAR}&by=category", headers=auth)
+    assert csv.status_code == 200 and csv.text.startswith("\ufeff")
+    head, total = csv.text.splitlines()[:2]
+    assert "受理" in head and total.startswith("合计")
