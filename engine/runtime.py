@@ -100,7 +100,7 @@ def engine_failure(e: Exception) -> EngineFailure:
 
 # a case row's columns that indexes hold: written only when they change (see Store.update_case)
 STORED = ("status", "next_timer_at", "calendar_revision", "due_note", "accepted_at", "ended_at", "due_at",
-          "end_element", "workdays_taken")
+          "rate_invite_at", "end_element", "workdays_taken")
 
 
 @dataclass

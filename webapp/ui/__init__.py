@@ -410,8 +410,14 @@ def rating_words() -> SimpleNamespace:
         levels={5: _("非常满意"), 4: _("满意"), 3: _("基本满意"), 2: _("不满意"), 1: _("非常不满意")},
         dimensions={"attitude": _("服务态度"), "quality": _("服务质量"), "competence": _("服务水平"),
                     "integrity": _("廉洁从政"), "efficiency": _("行政效能")},
-        stages={"accepted": _("受理"), "completed": _("办结"), "rectified": _("整改后")},
+        stages=rating_stages(),
         channels={"api": _("申请人"), "portal": _("申请人"), "counter": _("窗口代录"), "device": _("评价器")})
+
+
+def rating_stages() -> dict[str, str]:
+    """The stages a case is rated at (engine.ratings.STAGES), as a sentence names them."""
+    return {"accepted": pgettext("rating stage", "受理"), "completed": pgettext("rating stage", "办结"),
+            "rectified": pgettext("rating stage", "整改后")}
 
 
 def rate_from_form(actor, case_id: int, channel: str) -> None:

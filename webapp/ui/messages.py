@@ -18,7 +18,7 @@ import copy
 import re
 from collections.abc import Callable
 
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 
 from engine.errors import EngineFailure, HallError, Invalid
@@ -301,7 +301,8 @@ def _held(m: re.Match) -> str:
 
 def _stage(said: str) -> str:
     """A rating's stage as the engine names it (engine.ratings.STAGES), in the person's language."""
-    return {"受理": _("受理"), "办结": _("办结"), "整改后": _("整改后")}.get(said, said)
+    return {"受理": pgettext("rating stage", "受理"), "办结": pgettext("rating stage", "办结"),
+            "整改后": pgettext("rating stage", "整改后")}.get(said, said)
 
 
 _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re.S), rule) for p, rule in [
