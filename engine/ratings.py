@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from engine import clock, db, history
 from engine.errors import Conflict, Forbidden, HallError, Invalid
 from engine.identity import SYSTEM, Actor, only_filer
-from engine.models import Case, CatalogueItem, Rating, RatingStaff, Task, User, user_groups
+from engine.models import Case, CatalogueItem, Enterprise, Rating, RatingStaff, Task, User, user_groups
 from engine.portal import window_group
 from engine.runtime import applicants
 from engine.store import transaction
@@ -154,14 +154,19 @@ class Ratings:
             log.warning("差评 %s waits: process %s is not deployed", rating_id, RECTIFICATION)
             return None
         self.session.rollback()
-        r = self.session.execute(_ROWS.add_columns(Case.number, Case.enterprise_id, Case.title, Case.started_by_id)
-                                 .join(Case, Case.id == Rating.case_id).where(Rating.id == rating_id)).one()
+        r = self.session.execute(_ROWS.add_columns(Case.number, Case.enterprise_id, Case.title, Case.started_by_id,
+                                                   Enterprise.contact_name, Enterprise.phone)
+                                 .join(Case, Case.id == Rating.case_id)
+                                 .outerjoin(Enterprise, Enterprise.id == Case.enterprise_id)
+                                 .where(Rating.id == rating_id)).one()
         filer = self.session.scalar(sa.select(User.roles).where(User.id == r.started_by_id)) or ""
         self.session.rollback()
+        aspects = "；".join(f"{DIMENSIONS[k]}：{LEVELS[n]}" for k, n in (r.dimensions or {}).items())
         data = {"rating": {"id": r.id, "case_id": r.case_id, "case_number": r.number, "case_title": r.title,
                            "stage": r.stage, "level": r.level, "label": LEVELS[r.level], "comment": r.comment,
                            "dimensions": r.dimensions, "channel": r.channel, "window": r.window,
-                           "at": r.at.isoformat()},
+                           "aspects": aspects,
+                           "contact_name": r.contact_name, "contact_phone": r.phone, "at": r.at.isoformat()},
                 "window": r.window or RECTIFIER}
 
         def link(st, case_id):

@@ -8,6 +8,29 @@ from forms import choice, register, text
 VERIFICATIONS = [("founded", "属实"), ("partly", "部分属实"), ("unfounded", "不属实")]
 REVIEWS = [("pass", "通过"), ("return", "退回整改")]
 REPLY_WAYS = [("phone", "电话"), ("sms", "短信"), ("visit", "当面"), ("portal", "企业之家")]
+STAGES = [("accepted", "受理"), ("completed", "办结"), ("rectified", "整改后")]
+CHANNELS = [("api", "申请人"), ("portal", "企业之家"), ("counter", "窗口代录"), ("device", "评价器")]
+
+
+class _RatedRecord(Schema):
+    """The 差评 as engine.ratings hands it to the process: what the window verifies."""
+
+    case_number = fields.String(metadata={"label": "被评价办件"})
+    case_title = fields.String(metadata={"label": "企业/申请人"})
+    window = fields.String(metadata={"label": "被评价窗口"})
+    stage = choice(STAGES, "评价环节")
+    label = fields.String(metadata={"label": "评价"})
+    aspects = fields.String(metadata={"label": "分项评价"})
+    comment = fields.String(metadata={"label": "评价意见"})
+    channel = choice(CHANNELS, "评价渠道")
+    at = fields.DateTime(metadata={"label": "评价时间"})
+    contact_name = fields.String(metadata={"label": "联系人"})
+    contact_phone = fields.String(metadata={"label": "联系电话"})
+
+
+@register("cp_case")
+class CaseData(Schema):
+    rating = fields.Nested(_RatedRecord, metadata={"label": "差评"})
 
 
 @register("cp_verify")
