@@ -71,6 +71,7 @@ def test_an_enterprise_signs_up_once_and_lands_in_its_portal(portal, app):
     r = portal.web.get("/", follow_redirects=False)
     assert r.headers["Location"].endswith("/portal")
     page = doc(portal.web.get("/portal"))
+    assert text(page.xpath("//title")[0]) == "企业之家 · 政务服务大厅"  # its title, words only
     assert "闽江数字科技有限公司 · " + CODE in text(page.xpath("//div[@class='page-head']")[0])
     # the same enterprise again, a name taken, a wrong code: each said at its field
     _web, r = sign_up(app, username="another")
