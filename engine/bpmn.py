@@ -495,6 +495,13 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
             else:
                 for p in scripting.check(body.text, "exec"):
                     add(script, f"script: {p}")
+        # nothing would ever run them: a case reaching one would wait there for ever, with no
+        # task, no timer and no error
+        for task in root.xpath(".//bpmn:serviceTask | .//bpmn:sendTask", namespaces=ns):
+            kind = task.get(camunda("type")) or task.get(camunda("class")) or task.get(camunda("expression")) \
+                or task.get(camunda("delegateExpression")) or "no implementation"
+            add(task, f"{etree.QName(task).localname} ({kind}): the hall runs no service or send tasks; a step "
+                      "a person does is a userTask, one the hall computes a scriptTask")
         for timer in root.xpath(".//bpmn:timerEventDefinition/*", namespaces=ns):
             problem = _check_timer(timer.text or "")
             if problem:

@@ -203,6 +203,9 @@ class Case(Base):
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id", name="fk_cases_enterprise_id"))
     # when its applicant is invited to rate it, if they have not by then (办结 + 3 days)
     rate_invite_at: Mapped[dt.datetime | None]
+    # 挂起: a coordinator stopped it for now; no task of it is worked, no timer fires till resumed
+    suspended_at: Mapped[dt.datetime | None]
+    suspended_reason: Mapped[str | None] = mapped_column(sa.String(500))
     # 受理: when it passed its process's `caseTimeLimitFrom` element (its start, without one);
     # kept as a time so that the statistics count a period's accepted cases from an index
     accepted_at: Mapped[dt.datetime | None]

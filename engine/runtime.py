@@ -266,6 +266,7 @@ class Runtime:
                 "next_timer_at": None, "error": None, "visited": [], "paused_since": None, "paused_reason": None,
                 "paused_element": None, "waiting": [], "item_id": item.id if item is not None else None,
                 "channel": channel, "enterprise_id": enterprise_id, "rate_invite_at": None,
+                "suspended_at": None, "suspended_reason": None,
             }
             case["due_at"] = None if bundle.time_limit_from else self._case_due(bundle, data, now)
             case["accepted_at"] = None if bundle.time_limit_from else now  # 受理 at the start, without one
@@ -346,7 +347,8 @@ class Runtime:
         return case, state.loads(case.state, bundle.spec, bundle.subprocess_specs)
 
     def act(self, actor: Actor, change: Callable[[Action], None], case_id: int | None = None,
-            locate: Callable[[Store], int] | None = None, read: Callable[[Store, int], Any] | None = None):
+            locate: Callable[[Store], int] | None = None, read: Callable[[Store, int], Any] | None = None,
+            while_suspended: bool = False):
         """Run `change(action)` on a case and save; one transaction. Returns the case, or
         with `read`, what `read(store, case_id)` gives, read in that same transaction after
         the save: exactly what the action left, without a second transaction to read it.
@@ -355,7 +357,9 @@ class Runtime:
         caller that knows a task). The workflow comes from memory when this process holds
         the case's latest revision; if another process changed the case meanwhile, the save
         finds out (revision check), everything is rolled back and it all runs again on the
-        fresh state."""
+        fresh state.
+
+        A suspended case (挂起) takes no action but one `while_suspended` (activate, terminate)."""
         for _ in range(3):
             try:
                 with transaction(self.session, self.bind, follow=False) as st:
@@ -371,6 +375,9 @@ class Runtime:
                         open_tasks = None
                     if case.status != "running":
                         raise Conflict(f"case {case.number} is {case.status}")
+                    if case.suspended_at is not None and not while_suspended:
+                        raise Conflict(f"case {case.number} is suspended (挂起): nothing is done on it till it is "
+                                       "activated")
                     if open_tasks is None:
                         open_tasks = {sid: (tid, el) for tid, sid, el in st.open_tasks(case.id)}
                     act = Action(st, case, wf, actor, clock.now(), self.repository.bundle(case.version_id),
@@ -470,7 +477,7 @@ class Runtime:
         limits.stamp_armed(wf, now)
         case.due_note = calendar.current().due_note(case.due_at)
         case.calendar_revision = calendar.revision()
-        case.next_timer_at = next_timer(wf, now)
+        case.next_timer_at = None if case.suspended_at is not None else next_timer(wf, now)
         case.state = state.dumps(wf)
         case.updated_at = now
         case.revision = expected + 1
@@ -676,6 +683,56 @@ class Runtime:
 
         return self.act(actor, take_back, case_id=case_id, read=read)
 
+    def terminate(self, actor: Actor, case_id: int, reason, read: Callable[[Store, int], Any] | None = None):
+        """终止: a coordinator or the director stops a case at any time, with a reason. Its
+        open tasks and timers end; the history keeps it; it is not undone."""
+        reason = self._coordinators_reason(actor, reason, "terminated")
+
+        def stop(act: Action) -> None:
+            act.wf.cancel()
+            act.ending = ("terminated", {"reason": reason})
+
+        return self.act(actor, stop, case_id=case_id, read=read, while_suspended=True)
+
+    def suspend(self, actor: Actor, case_id: int, reason, read: Callable[[Store, int], Any] | None = None):
+        """挂起: a coordinator or the director holds a case: none of its tasks is worked and
+        none of its timers fires till it is activated again. (Not the clock stop of a special
+        procedure: its limits count on.)"""
+        reason = self._coordinators_reason(actor, reason, "suspended")
+
+        def hold(act: Action) -> None:
+            if act.case.suspended_at is not None:
+                raise Conflict(f"case {act.case.number} is suspended already")
+            act.case.suspended_at, act.case.suspended_reason = act.now, reason
+            act.log("suspended", detail={"reason": reason})
+
+        return self.act(actor, hold, case_id=case_id, read=read, while_suspended=True)
+
+    def activate(self, actor: Actor, case_id: int, read: Callable[[Store, int], Any] | None = None):
+        """恢复办理: a suspended case goes on; what fell due meanwhile fires, once, as it does.
+        (Not `Deadlines.resume`, which restarts a case's stopped clock.)"""
+        if not actor.has("coordinator", "director"):
+            raise Forbidden("cases are suspended and activated by a coordinator or the director")
+
+        def release(act: Action) -> None:
+            if act.case.suspended_at is None:
+                raise Conflict(f"case {act.case.number} is not suspended")
+            act.log("activated", detail={"since": act.case.suspended_at.isoformat()})
+            act.case.suspended_at = act.case.suspended_reason = None  # timers due meanwhile fire as it runs on
+
+        return self.act(actor, release, case_id=case_id, read=read, while_suspended=True)
+
+    @staticmethod
+    def _coordinators_reason(actor: Actor, reason, what: str) -> str:
+        if not actor.has("coordinator", "director"):
+            raise Forbidden(f"cases are {what} by a coordinator or the director")
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason:
+            raise Invalid("a reason is required", {"reason": ["required"]})
+        if len(reason) > MAX_REASON:
+            raise Invalid(f"the reason is longer than {MAX_REASON} characters", {"reason": ["too long"]})
+        return reason
+
     def fire_due_timers(self, limit: int = 200) -> int:
         """Fire the timers of cases whose next timer is due, most overdue first, one
         transaction per case. On PostgreSQL a case another node is firing is skipped (SKIP
@@ -812,7 +869,7 @@ class Runtime:
         done = 0
         for case_id in cases:
             try:
-                self.act(SYSTEM, lambda act: None, case_id=case_id)
+                self.act(SYSTEM, lambda act: None, case_id=case_id, while_suspended=True)
                 done += 1
             except HallError as e:  # ended meanwhile, or its diagram fails: leave it be
                 log.warning("deadlines not recounted", extra={"case_id": case_id, "error": e.message})

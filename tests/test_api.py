@@ -161,6 +161,25 @@ def test_deploy_lint_script_timer_and_form_key(client, hall_users):
     assert "messageForm 'nope2' has no registered form" in errors["supplement"]
 
 
+@pytest.mark.parametrize("task, said", [
+    ('<bpmn:serviceTask id="call" name="调用工商系统" camunda:class="com.example.Registry"/>',
+     "serviceTask (com.example.Registry)"),
+    ('<bpmn:serviceTask id="call" name="调用" camunda:expression="${registry.call()}"/>', "serviceTask (${registry"),
+    ('<bpmn:serviceTask id="call" name="调用"/>', "serviceTask (no implementation)"),
+    ('<bpmn:sendTask id="call" name="发短信"/>', "sendTask (no implementation)"),
+])
+def test_a_task_nothing_would_run_is_refused_at_deploy_naming_it(client, hall_users, task, said):
+    """Deployed, a case reaching it would wait there for ever, with no task, timer or error."""
+    bad = FORM.replace(b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>',
+                       b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>' + task.encode()
+                       + b'<bpmn:sequenceFlow id="f1b" sourceRef="call" targetRef="review"/>')
+    r = deploy(client, hall_users, bad)
+    assert r.status_code == 422, r.get_json()
+    [error] = [e for e in r.get_json()["errors"] if e["element_id"] == "call"]
+    assert said in error["message"] and "userTask" in error["message"]
+    assert client.get("/api/v1/process-models", headers=hall_users.token("clerk")).get_json() == []
+
+
 def test_deploy_unknown_process_id(client, hall_users):
     r = deploy(client, hall_users, process_id="nope")
     assert r.status_code == 422 and "nope" in r.get_json()["message"]

@@ -6,7 +6,7 @@ from engine.errors import Invalid
 from engine.runtime import read_page
 from webapp import hall
 from webapp.api import Blueprint
-from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, StartCase, Withdraw
+from webapp.api.schemas import CaseOut, CaseQuery, CaseSummary, Message, Reason, StartCase, Withdraw
 from webapp.api.views import case_json, case_summary, page_json
 from webapp.auth import current_actor, token_required
 
@@ -78,3 +78,35 @@ def withdraw(body, case_id):
     """撤回: the applicant takes back a case before the window accepts it (or the window
     records that a walk-in applicant did). Its open tasks end; the history keeps it."""
     return page_json(hall().runtime.withdraw(current_actor(), case_id, body["reason"], read=read_page))
+
+
+@blp.route("/<int:case_id>/terminate", methods=["POST"])
+@token_required
+@blp.arguments(Reason())
+@blp.response(200, CaseOut)
+@blp.alt_response(409, description="the case is not running")
+def terminate(body, case_id):
+    """终止: a coordinator stops a case, with a reason. Its open tasks and timers end; the
+    history keeps it; it is not undone."""
+    return page_json(hall().runtime.terminate(current_actor(), case_id, body["reason"], read=read_page))
+
+
+@blp.route("/<int:case_id>/suspend", methods=["POST"])
+@token_required
+@blp.arguments(Reason())
+@blp.response(200, CaseOut)
+@blp.alt_response(409, description="the case is not running, or suspended already")
+def suspend(body, case_id):
+    """挂起: a coordinator holds a case, with a reason: none of its tasks is worked and none of
+    its timers fires till it is activated (`.../activate`)."""
+    return page_json(hall().runtime.suspend(current_actor(), case_id, body["reason"], read=read_page))
+
+
+@blp.route("/<int:case_id>/activate", methods=["POST"])
+@token_required
+@blp.response(200, CaseOut)
+@blp.alt_response(409, description="the case is not suspended")
+def activate(case_id):
+    """恢复办理: a suspended case goes on; what fell due meanwhile fires, once. (Not
+    `.../resume`, which restarts a case's stopped clock.)"""
+    return page_json(hall().runtime.activate(current_actor(), case_id, read=read_page))

@@ -135,6 +135,8 @@ class CaseSummary(Schema):
     waiting = fields.List(fields.String(), metadata={
         "description": "the messages the case waits for (补正材料, 重新提交): POST .../messages/<name>"})
     channel = fields.String(metadata={"description": "where it was filed: online | counter"})
+    suspended_at = fields.DateTime(allow_none=True, metadata={"description": "挂起: held by a coordinator since"})
+    suspended_reason = fields.String(allow_none=True)
 
 
 class CaseOut(CaseSummary):
@@ -185,6 +187,10 @@ class Message(Schema):
 
 class Withdraw(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class Reason(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 def _level(**kw) -> fields.Integer:

@@ -21,7 +21,8 @@ def case_summary(c) -> dict:
         "title": c.title, "created_at": c.created_at, "updated_at": c.updated_at, "ended_at": c.ended_at,
         "next_timer_at": c.next_timer_at, "due_at": c.due_at, "warning": case_warning(c),
         "paused_since": c.paused_since, "paused_reason": c.paused_reason, "due_note": c.due_note,
-        "waiting": c.waiting or [], "channel": c.channel,
+        "waiting": c.waiting or [], "channel": c.channel, "suspended_at": c.suspended_at,
+        "suspended_reason": c.suspended_reason,
     }
 
 

@@ -355,6 +355,7 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         ratings=h.ratings.of_case(actor, case_id), rate_stages=h.ratings.open_stages(case) if counter else [],
         rating=rating_words(),
         may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id),
+        may_hold=case.status == "running" and actor.has("coordinator", "director"),
         materials=h.materials.checklist(actor, case), material_names=h.materials.names(case),
         notices=h.notices.of_case(actor, case_id),
         may_withdraw=counter and case.status == "running" and bundle.time_limit_from is not None
@@ -371,6 +372,23 @@ def case_withdraw(case_id):
         flash(messages.engine_message(e), "error")
     else:
         flash(_("办件已撤回"), "success")
+    return redirect(url_for("ui.case", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/<any(terminate, suspend, activate):what>", methods=["POST"])
+def case_hold(case_id, what):
+    """A coordinator terminates (终止), suspends (挂起) or activates again (恢复办理) a case."""
+    rt = hall().runtime
+    try:
+        if what == "activate":
+            rt.activate(page_actor(), case_id)
+        else:
+            getattr(rt, what)(page_actor(), case_id, request.form.get("reason"))
+    except (Conflict, Invalid) as e:
+        flash(messages.engine_message(e), "error")
+    else:
+        done = {"terminate": _("办件已终止"), "suspend": _("办件已挂起"), "activate": _("办件已恢复办理")}
+        flash(done[what], "success")
     return redirect(url_for("ui.case", case_id=case_id))
 
 
@@ -482,7 +500,8 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "clock_resumed": pgettext("timeline", "恢复计时"), "rated": pgettext("timeline", "好差评"),
         "deadlines_recounted": pgettext("timeline", "按工作日历重算时限"),
         "material_added": pgettext("timeline", "上传材料"), "withdrawn": pgettext("timeline", "撤回"),
-        "notice_issued": pgettext("timeline", "出具"),
+        "notice_issued": pgettext("timeline", "出具"), "suspended": pgettext("timeline", "挂起"),
+        "activated": pgettext("timeline", "恢复办理"),
     }
     usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
     people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}

@@ -425,6 +425,12 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^case (?P<number>\S+) is not finished yet: it is rated once its result is issued$",
      lambda m: _("办件 %(number)s 尚未办结，办结后方可评价", number=m["number"])),
     (r"^the comment is longer than (?P<n>\d+) characters$", lambda m: _("意见不能超过 %(n)s 个字", n=m["n"])),
+    (r"^case (?P<number>\S+) is suspended \(挂起\): nothing is done on it till it is activated$",
+     lambda m: _("办件 %(number)s 已挂起，恢复办理前不能办理", number=m["number"])),
+    (r"^case (?P<number>\S+) is suspended already$", lambda m: _("办件 %(number)s 已经挂起", number=m["number"])),
+    (r"^case (?P<number>\S+) is not suspended$", lambda m: _("办件 %(number)s 没有挂起", number=m["number"])),
+    (r"^cases are (terminated|suspended|suspended and activated) by a coordinator or the director$",
+     lambda m: _("只有管理办协调员或常务副主任可以终止、挂起或恢复办件")),
     (r"^case (?P<number>\S+) is not in hand after 受理: it is rated at 受理 once accepted, till its result is issued$",
      lambda m: _("办件 %(number)s 不在受理后、办结前，不能评价受理服务", number=m["number"])),
     (r"^case (?P<number>\S+) is already rated at (?P<stage>\S+)$",
@@ -462,6 +468,10 @@ def _problems(m: re.Match, key: str = "problems") -> str:
 
 
 _LINT: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re.S), rule) for p, rule in [
+    (r"^(?P<kind>serviceTask|sendTask) \((?P<impl>.*)\): the hall runs no service or send tasks; a step a person "
+     r"does is a userTask, one the hall computes a scriptTask$",
+     lambda m: _("%(kind)s（%(impl)s）：本中心不执行服务任务和发送任务；由人办理的环节请用用户任务（userTask），"
+                 "由系统计算的环节请用脚本任务（scriptTask）", kind=m["kind"], impl=m["impl"])),
     # the restricted expression language
     (r"^line (?P<line>\d+): (?P<detail>.*)$",
      lambda m: _("第 %(line)s 行：%(detail)s", line=m["line"], detail=_inner(m))),

@@ -1,0 +1,38 @@
+"""A coordinator suspends (挂起), activates again (恢复办理) and terminates (终止) a case from its
+page; a clerk cannot work its task meanwhile."""
+
+from tests import test_operations
+from tests.ui import test_pages as pages
+from tests.ui.test_pages import doc, flashes, text
+
+browse = pages.browse
+ops = test_operations.ops  # a running case of the timers diagram, a clerk and a coordinator
+
+
+def test_a_coordinator_suspends_activates_and_terminates_a_case_from_its_page(ops, browse):
+    h = ops
+    url = f"/cases/{h.case.id}"
+    assert not doc(browse("clerk").get(url)).xpath("//section[contains(@class,'case-hold')]")
+    assert browse("clerk").post(f"{url}/suspend", {"reason": "x"}).status_code == 403  # not theirs
+    assert h.hall.runtime.case(h.case.id).suspended_at is None
+    web = browse("coord")
+    r = web.post(f"{url}/suspend", {"reason": ""})
+    assert "须写明理由" in flashes(web.get(r.headers["Location"]))
+    r = web.post(f"{url}/suspend", {"reason": "待公安核查身份"})
+    page = doc(web.get(r.headers["Location"]))
+    assert "办件已挂起" in flashes_of(page)
+    assert "已挂起：待公安核查身份" in text(page.xpath("//div[@class='page-head']")[0])
+    [task] = h.open_tasks(h.case.id)
+    clerk = browse("clerk")
+    r = clerk.post(f"/tasks/{task.id}", {})
+    assert r.status_code == 409 and f"办件 {h.case.number} 已挂起，恢复办理前不能办理" in text(doc(r))
+    r = web.post(f"{url}/activate")
+    assert "办件已恢复办理" in flashes(web.get(r.headers["Location"]))
+    r = web.post(f"{url}/terminate", {"reason": "重复申报"})
+    page = doc(web.get(r.headers["Location"]))
+    assert "已终止" in text(page.xpath("//h1")[0]) and not page.xpath("//section[contains(@class,'case-hold')]")
+    assert "重复申报" in text(page)  # in its history
+
+
+def flashes_of(page) -> list[str]:
+    return [text(d) for d in page.xpath("//div[contains(@class,'flash')]")]
