@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine import clock, db
-from engine.errors import HallError, Invalid, NotFound
-from engine.models import ApiToken, Group, LoginFailure, User, user_groups
+from engine import clock, db, history
+from engine.errors import Conflict, Forbidden, HallError, Invalid, NotFound
+from engine.models import ApiToken, Event, Group, LoginFailure, Task, User, user_groups
 
 ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "agent", "admin", "device")
 # Those who file for an enterprise and see only what they filed or what is their enterprise's:
@@ -93,6 +94,28 @@ SYSTEM = Actor(id=None, username="system", roles=frozenset({"system"}))
 def actor_of(user: User) -> Actor:
     return Actor(user.id, user.username, user.role_set, frozenset(user.group_names), user.display_name,
                  user.enterprise_id)
+
+
+USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PASSWORD_CHARS = (8, 128)  # a password's length, at least and at most
+ADMIN_ACTIONS = ("user_created", "user_changed", "user_activated", "user_deactivated", "password_reset",
+                 "password_changed", "group_saved")
+
+
+def _check_password(password) -> None:
+    low, high = PASSWORD_CHARS
+    if not isinstance(password, str) or not low <= len(password) <= high:
+        raise Invalid(f"a password is {low} to {high} characters", {"password": [f"{low} to {high} characters"]})
+
+
+def _audit(actor: Actor, action: str, username: str | None, detail: dict | None = None) -> dict:
+    """An audit event of a change to a user (its element_id names them) or a group."""
+    return history.event(None, actor.username, action, element_id=username, detail=detail or None)
+
+
+def _shown(user: User) -> dict:
+    """What an admin changes of a user, as the audit trail records it."""
+    return {"display_name": user.display_name, "roles": user.roles, "groups": sorted(g.name for g in user.groups)}
 
 
 def _token_hash(token: str) -> str:
@@ -207,6 +230,126 @@ class Identity:
         if not ok:
             log.info("sign-in refused", extra={"username": username, "address": address})
         return user if ok else None
+
+    # administration: by an admin, each change in the audit trail ----------------------
+    def save_user(self, actor: Actor, username: str, *, display_name=None, roles=None, groups=None,
+                  password: str | None = None, new: bool = False) -> User:
+        """An admin creates a user (`new`, with a password) or changes one's name, roles and
+        groups. Each change is recorded (`user_created`, `user_changed`) with what changed."""
+        self.require_admin(actor)
+        username = (username or "").strip()
+        if not USERNAME.match(username):
+            raise Invalid("username: 1 to 64 letters, digits, '.', '_' or '-'", {"username": ["letters, digits, ._-"]})
+        if display_name is not None and len(display_name) > 128:
+            raise Invalid("display_name is longer than 128 characters", {"display_name": ["too long"]})
+        roles = list(dict.fromkeys(roles or [])) if roles is not None else None
+        if roles is not None and (bad := [r for r in roles if r not in ROLES]):
+            raise Invalid(f"unknown role(s): {', '.join(bad)}; roles are {', '.join(ROLES)}",
+                          {"roles": [f"unknown role {r}" for r in bad]})
+        groups = [g.strip() for g in dict.fromkeys(groups or []) if g.strip()] if groups is not None else None
+        if groups is not None and (bad := [g for g in groups if len(g) > 64]):
+            raise Invalid("a group's name is at most 64 characters", {"groups": ["at most 64 characters"]})
+        if new:
+            _check_password(password)
+        with db.write(self.session) as s:
+            user = s.scalar(sa.select(User).where(User.username == username))
+            if new and user is not None:
+                raise Conflict(f"user '{username}' already exists")
+            if not new and user is None:
+                raise NotFound(f"no user '{username}'")
+            before = {} if new else _shown(user)
+            if new:
+                user = User(username=username, created_at=clock.now(), password_hash=self._hash(password))
+                s.add(user)
+            if display_name is not None:
+                user.display_name = display_name.strip() or None
+            if roles is not None:
+                user.roles = ",".join(roles)
+            if groups is not None:
+                user.groups = [self._group(s, g) for g in groups]
+            s.flush()
+            after = _shown(user)
+            changed = {k: after[k] for k in after if before.get(k) != after[k]}
+            if changed:
+                if roles is not None and not new:
+                    self._end_sessions(s, user.id)  # what they may do changed: sign in again
+                history.record(s, [_audit(actor, "user_created" if new else "user_changed", username, changed)])
+        return user
+
+    def set_active_by(self, actor: Actor, username: str, active: bool) -> list:
+        """An admin deactivates a user (they cannot sign in; their sessions and tokens end at
+        once) or lets them in again. Returns the open tasks they hold, to hand to others."""
+        self.require_admin(actor)
+        if username == actor.username and not active:
+            raise Conflict("an admin does not deactivate their own account")
+        self.set_active(username, active)
+        with db.write(self.session) as s:
+            history.record(s, [_audit(actor, "user_activated" if active else "user_deactivated", username)])
+        return self.held_tasks(username)
+
+    def held_tasks(self, username: str) -> list:
+        """The open tasks a user holds (a deactivated user's are handed to others)."""
+        t = Task.__table__.c
+        return list(self.session.execute(
+            sa.select(t.id, t.case_id, t.case_number, t.name, t.due_at).join(User, User.id == t.assignee_id)
+            .where(User.username == username, t.status == "open").order_by(t.due_at)))
+
+    def reset_password(self, actor: Actor, username: str, password: str) -> None:
+        """An admin sets a user's password; every session of theirs ends."""
+        self.require_admin(actor)
+        self._set_password(username, password)
+        with db.write(self.session) as s:
+            history.record(s, [_audit(actor, "password_reset", username)])
+
+    def change_password(self, actor: Actor, current: str, password: str) -> None:
+        """A user changes their own password, giving the current one; their other sessions end."""
+        user = self.user(actor.username)
+        if not check_password_hash(user.password_hash, current or ""):
+            raise Invalid("the current password is not right", {"current": ["not right"]})
+        self._set_password(actor.username, password)
+        with db.write(self.session) as s:
+            history.record(s, [_audit(actor, "password_changed", actor.username)])
+
+    def save_group(self, actor: Actor, name: str, label: str | None = None) -> Group:
+        self.require_admin(actor)
+        name = (name or "").strip()
+        if not name or len(name) > 64:
+            raise Invalid("a group's name is 1 to 64 characters", {"name": ["1 to 64 characters"]})
+        if label is not None and len(label) > 128:
+            raise Invalid("label is longer than 128 characters", {"label": ["too long"]})
+        with db.write(self.session) as s:
+            group = self._group(s, name)
+            group.label = (label or "").strip() or group.label
+            history.record(s, [_audit(actor, "group_saved", None, {"group": name, "label": group.label})])
+        return group
+
+    def audit(self, actor: Actor, username: str | None = None, limit: int = 200) -> list:
+        """Changes to users and groups, newest first (of one user, with `username`)."""
+        self.require_admin(actor)
+        e = Event.__table__.c
+        q = sa.select(e.at, e.actor, e.action, e.element_id.label("username"), e.detail).where(
+            e.case_id.is_(None), e.action.in_(ADMIN_ACTIONS))
+        if username is not None:
+            q = q.where(e.element_id == username)
+        return list(self.session.execute(q.order_by(e.id.desc()).limit(limit)))
+
+    @staticmethod
+    def require_admin(actor: Actor) -> None:
+        if not actor.has("admin"):
+            raise Forbidden("users and groups are an admin's")
+
+    def _hash(self, password: str) -> str:
+        return generate_password_hash(password, self.password_method) if self.password_method \
+            else generate_password_hash(password)
+
+    def _set_password(self, username: str, password: str) -> None:
+        _check_password(password)
+        with db.write(self.session) as s:
+            user = s.scalar(sa.select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            user.password_hash = self._hash(password)
+            self._end_sessions(s, user.id)
 
     # tokens ------------------------------------------------------------------------
     def issue_token(self, user: User, kind: str = "api") -> str:

@@ -192,9 +192,12 @@ def test_another_persons_choice_of_english_is_not_mine(app, hall_i18n):
 
 # --- English on every page ---------------------------------------------------------------
 
+PAGE_BLUEPRINTS = ("ui", "models", "auth", "portal", "guide", "complaints", "ratings", "admin")
+
+
 def _url_values(hall_i18n) -> dict:
     return {"case_id": hall_i18n["first"].id, "task_id": hall_i18n["sign"].id, "process_id": "i18n_check",
-            "version": 1, "code": "I18N-1", "file_id": 1, "draft_id": 1, "notice_id": 1,
+            "version": 1, "code": "I18N-1", "file_id": 1, "draft_id": 1, "notice_id": 1, "username": "bob",
             "complaint_id": 1, "round_id": 1, "visit_id": 1}
 
 
@@ -205,8 +208,7 @@ def test_english_on_every_page(app, hall_i18n):
     values = _url_values(hall_i18n)
     seen = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint.split(".")[0] not in ("ui", "models", "auth", "portal", "guide",
-                                                                                          "complaints", "ratings"):
+        if "GET" not in rule.methods or rule.endpoint.split(".")[0] not in PAGE_BLUEPRINTS:
             continue
         missing = rule.arguments - values.keys()
         assert not missing, f"{rule}: tell this test which {missing} to open"

@@ -125,11 +125,12 @@ def init_app(app) -> None:
         statistics,
         tasks,
         tokens,
+        users,
         visits,
     )
 
     for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
-                   complaints, visits, statistics):
+                   complaints, visits, statistics, users):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)

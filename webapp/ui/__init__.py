@@ -542,13 +542,14 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import complaints, guide, messages, models, portal, ratings, statistics, supervision
+    from webapp.ui import admin, complaints, guide, messages, models, portal, ratings, statistics, supervision
 
     app.register_blueprint(bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(guide.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(complaints.bp)
     app.register_blueprint(ratings.bp)
     app.register_blueprint(statistics.bp)
