@@ -21,6 +21,8 @@ and also
   guide      the public 办事指南 and the catalogue API with 1,000 items in the catalogue, p95
   portal     企业之家's pages (an enterprise's cases, a case waiting for its 补正, a filing form) and the
              办事指南 with 100,000 enterprises, 1,000,000 cases and 1,000 items, p95
+  assessment a quarter's 百分考核 for every window and member of staff with 1,000,000 cases and their
+             tasks, 审批问责 records and ratings, against one GROUP BY of the quarter's tasks
   upload     a 20 MB file uploaded to a case on one gunicorn worker, sent whole and as a form: how much
              the worker's peak memory grew, and the time against copying the same file on the same disk
              (to disk, as a stored file is), against gunicorn merely reading the body, and the app's
@@ -513,6 +515,110 @@ def bench_portal(tmp: Path, enterprises: int, cases: int, items: int) -> dict[st
         ("guide item", "/guide/NZ-001")))
 
 
+def bench_assessment(tmp: Path, cases: int) -> dict[str, float]:
+    """A quarter's 百分考核 for every window and member of staff (engine.assessment.compute), in
+    seconds, with `cases` cases over a year and their history written straight into the tables:
+    two completed tasks each (3% late), a 审批问责 record per late task and some misconduct, 0.9
+    ratings a case (0.2% 差评) with the staff they rate. The baseline, in the same database: the
+    floor of any per-person figure, one GROUP BY of the quarter's completed tasks by who did them."""
+    import sqlite3
+
+    from engine.identity import actor_of
+    from webapp import hall
+
+    db_path = tmp / "assessment.db"
+    app = make_app(db_path, scheduler="off")
+    groups = ["内资窗口", "外资窗口", "建设窗口", "社会事务窗口", "工商", "国税", "地税", "质监", "公安", "管理办"]
+    with app.app_context():
+        h = hall()
+        owner = actor_of(h.identity.create_user("owner", "pw", [], ["process_owner"]))
+        h.repository.deploy({"parallel_approval.bpmn": (ROOT / "processes" / "parallel_approval.bpmn").read_bytes()},
+                            owner)
+        staff = [(h.identity.create_user(f"s{n}", "pw", [groups[n % len(groups)]], ["staff"]).id, f"s{n}",
+                  groups[n % len(groups)]) for n in range(40)]
+        office = actor_of(h.identity.create_user("glb", "pw", ["管理办"], ["staff", "coordinator"]))
+        version_id = h.repository.latest("parallel_approval").id
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA synchronous=OFF")
+    rnd = random.Random(16)
+    start = 1767196800  # 2026-01-01 00:00 in the hall (UTC+8), as a Unix time
+    year = 365 * 86400
+
+    def stamp(t: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime(t))
+
+    misconduct = ["ultra_vires", "wrong", "missed", "bad_return", "illegal_fee", "shirking", "rude", "extension"]
+    c_rows, t_rows, a_rows, r_rows, rs_rows = [], [], [], [], []
+    task_id = rating_id = 0
+    for n in range(cases):
+        t0 = start + year * n / cases
+        number = f"BL-{n:08d}"
+        c_rows.append((n + 1, number, version_id, stamp(t0), stamp(t0 + 86400)))
+        who = []
+        for k in range(2):
+            task_id += 1
+            uid, username, group = staff[rnd.randrange(len(staff))]
+            who.append(uid)
+            done = t0 + 3600 * (k + 1) * rnd.uniform(1, 30)
+            late = rnd.random() < 0.03
+            due = done - 3600 if late else done + 86400
+            t_rows.append((task_id, n + 1, f"{task_id:036d}", number, f'["{group}"]', stamp(t0), stamp(due),
+                           stamp(done), uid))
+            if late:
+                a_rows.append((n + 1, task_id, "late", group, username, stamp(done)))
+            elif rnd.random() < 0.002:
+                a_rows.append((n + 1, task_id, rnd.choice(misconduct), group, username, stamp(done)))
+        if rnd.random() < 0.9:
+            rating_id += 1
+            level = rnd.choice((1, 2)) if rnd.random() < 0.002 else rnd.choice((3, 4, 5, 5, 5))
+            r_rows.append((rating_id, n + 1, level, stamp(t0 + 90000), staff[rnd.randrange(4)][2]))
+            rs_rows += [(rating_id, uid) for uid in set(who)]
+        if len(c_rows) == 50_000 or n == cases - 1:
+            con.executemany("INSERT INTO cases (id, number, process_id, version_id, version, status, created_at,"
+                            " updated_at, revision, state, data, visited, channel, calendar_revision, waiting)"
+                            " VALUES (?, ?, 'parallel_approval', ?, 1, 'completed', ?, ?, 1, x'', '{}', '[]',"
+                            " 'online', 0, '[]')", c_rows)
+            con.executemany("INSERT INTO tasks (id, case_id, spiff_id, process_id, case_number, element_id, name,"
+                            " candidate_groups, status, created_at, due_at, completed_at, completed_by_id, warning,"
+                            " escalation) VALUES (?, ?, ?, 'parallel_approval', ?, 'review', '审查', ?, 'completed',"
+                            " ?, ?, ?, ?, 'none', 0)", t_rows)
+            con.executemany("INSERT INTO accountability (case_id, task_id, kind, department, person, at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", a_rows)
+            con.executemany("INSERT INTO ratings (id, case_id, stage, level, channel, at, window)"
+                            " VALUES (?, ?, 'completed', ?, 'device', ?, ?)", r_rows)
+            con.executemany("INSERT INTO rating_staff (rating_id, user_id) VALUES (?, ?)", rs_rows)
+            c_rows, t_rows, a_rows, r_rows, rs_rows = [], [], [], [], []
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+    quarter = "2026Q3"
+    since, until = (stamp(start + 181 * 86400), stamp(start + 273 * 86400))  # 07-01 .. 10-01 in the hall
+    baseline, computed = [], []
+    with app.app_context():
+        h = hall()
+        scheme = h.assessment.scheme().body
+        h.assessment.add_entry(office, quarter, {"item": "D1", "subject_kind": "window", "subject": "内资窗口",
+                                                 "points": -1, "reason": "考勤抽查迟到"})
+        floor = sa_text("SELECT completed_by_id, count(*) FROM tasks WHERE completed_at >= :a AND completed_at < :b"
+                        " GROUP BY completed_by_id")
+        for _ in range(3):
+            t = time.perf_counter()
+            h.session.execute(floor, {"a": since, "b": until}).all()
+            h.session.rollback()
+            baseline.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            scores = h.assessment.compute(quarter, scheme)
+            computed.append(time.perf_counter() - t)
+        subjects = len(scores["windows"]) + len(scores["persons"])
+    return {"compute": statistics.median(computed), "baseline": statistics.median(baseline), "subjects": subjects}
+
+
+def sa_text(sql: str):
+    import sqlalchemy as sa
+
+    return sa.text(sql)
+
+
 def _peak_kb(pid: int) -> int:
     """A process's peak resident memory (VmHWM), in kB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -777,6 +883,13 @@ def main() -> None:
         print(f"  企业之家 and 办事指南 with {portal_cases // 10:,} enterprises, {portal_cases:,} cases and 1,000 "
               f"items (filled in {time.perf_counter() - t0:.0f} s), p95 (server time):")
         print("    " + ",  ".join(f"{label} {ms:.1f} ms" for label, ms in portal.items()))
+        assessed = 100_000 if args.quick else 1_000_000
+        t0 = time.perf_counter()
+        a = bench_assessment(tmp, assessed)
+        print(f"  百分考核 of a quarter, {a['subjects']} windows and staff, with {assessed:,} cases in the year "
+              f"(filled in {time.perf_counter() - t0:.0f} s): {a['compute']:.2f} s  "
+              f"{a['compute'] / a['baseline']:.1f} x the quarter's tasks grouped by who did them "
+              f"({a['baseline'] * 1000:.0f} ms)")
         upload = bench_upload(tmp / "hall.db", tmp, rounds=3 if args.quick else 5)
         print(f"  upload of a {upload['megabytes']} MB file to a case, 1 gunicorn worker (median of its rounds):")
         print(f"    copying it on the same disk {upload['copy'] * 1000:7.1f} ms (the baseline)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine import calendar
+from engine.assessment import Assessment
 from engine.catalogue import Catalogue
 from engine.complaints import Complaints
 from engine.deadlines import Deadlines
@@ -43,5 +44,6 @@ class Hall:
         self.notices = Notices(session, self.runtime, self.materials.store, hall_name, base_url)
         self.complaints = Complaints(session, self.runtime, self.tasks)
         self.visits = Visits(session, self.runtime, self.complaints)
+        self.assessment = Assessment(session, self.materials.store, max_file_bytes)
         calendar.activate(calendar.Holder(self.deadlines.load_calendar, self.deadlines.load_past_calendar,
                                           office_hours))

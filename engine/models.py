@@ -627,3 +627,67 @@ class Visit(Base):
     complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaints.id", ondelete="SET NULL"))
     visited_by: Mapped[str | None] = mapped_column(sa.String(64))
     visited_at: Mapped[dt.datetime | None]
+
+
+class AssessmentScheme(Base):
+    """百分考核: one version of the scheme (engine.assessment_scheme), never changed once saved:
+    a published quarter names the version it was scored with."""
+
+    __tablename__ = "assessment_schemes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    body: Mapped[dict] = mapped_column(sa.JSON)  # {"categories": [...], "stars": {...}}
+    saved_by: Mapped[str] = mapped_column(sa.String(64))
+    saved_at: Mapped[dt.datetime]
+
+
+class AssessmentEntry(Base):
+    """A deduction (points < 0) or an addition to a window or a person, for an item of the
+    百分考核, in a quarter not yet published, with its reason and evidence (a file in the
+    hall's file store, as a case's materials)."""
+
+    __tablename__ = "assessment_entries"
+    __table_args__ = (sa.Index("ix_assessment_entries_quarter", "quarter", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(sa.String(8))  # 2026Q3
+    item: Mapped[str] = mapped_column(sa.String(16))
+    subject_kind: Mapped[str] = mapped_column(sa.String(8))  # window|person
+    subject: Mapped[str] = mapped_column(sa.String(64))  # a group's name, a username
+    points: Mapped[float]
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    evidence_key: Mapped[str | None] = mapped_column(sa.String(128))
+    evidence_name: Mapped[str | None] = mapped_column(sa.String(200))
+    evidence_type: Mapped[str | None] = mapped_column(sa.String(64))
+    evidence_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    evidence_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    entered_by: Mapped[str] = mapped_column(sa.String(64))
+    entered_at: Mapped[dt.datetime]
+
+
+class AssessmentPublication(Base):
+    """季公示: a quarter's scores as published, with their causes and its 星级 windows and staff,
+    frozen; they change only by an adjustment."""
+
+    __tablename__ = "assessment_publications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    scheme_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment_schemes.id"))
+    scores: Mapped[dict] = mapped_column(sa.JSON)  # {"windows": [...], "persons": [...], "stars": {...}}
+    published_by: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[dt.datetime]
+
+
+class AssessmentAdjustment(Base):
+    """A change to a published score: who, why, when, how many points, to which item of whom."""
+
+    __tablename__ = "assessment_adjustments"
+    __table_args__ = (sa.Index("ix_assessment_adjustments_publication", "publication_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment_publications.id", ondelete="CASCADE"))
+    subject_kind: Mapped[str] = mapped_column(sa.String(8))
+    subject: Mapped[str] = mapped_column(sa.String(64))
+    item: Mapped[str] = mapped_column(sa.String(16))
+    points: Mapped[float]
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    adjusted_by: Mapped[str] = mapped_column(sa.String(64))
+    adjusted_at: Mapped[dt.datetime]

@@ -19,6 +19,12 @@ def test_demo_loads_the_hall_and_can_run_again(hall):
     cases = hall.session.scalar(sa.select(sa.func.count()).select_from(Case))
     assert cases >= 7
     assert _warnings(hall) == {"red", "yellow"}
+    # 百分考核: the last quarter published, its star windows, what a member of staff reads at once
+    from engine.assessment import previous_quarter, quarter_of
+    last = previous_quarter(quarter_of(clock.now()))
+    published = hall.assessment.quarter(actor_of(hall.identity.user("neizi")), last)
+    assert published["published"] and published["stars"]["windows"][0]["key"] == "外资窗口"
+    assert next(w for w in published["windows"] if w["key"] == "社会事务窗口")["total"] == 99
     load(out.append)  # again: nothing doubles
     assert hall.session.scalar(sa.select(sa.func.count()).select_from(Case)) == cases
     assert all(p["latest_version"] == 1 for p in hall.repository.processes())

@@ -100,6 +100,7 @@ def load(echo) -> None:
     else:
         _sample_cases(h, actors)
         echo("sample cases: added")
+    _assessment(h, actors, echo)
     echo(f"\nlogins (password '{PASSWORD}' for all):")
     for username, display, roles, groups in USERS:
         echo(f"  {username:10s} {','.join(roles):20s} {','.join(groups):12s} {display}")
@@ -248,3 +249,33 @@ def _complaint_samples(h, a) -> None:
     h.visits.suggest(a["xietiao"], visits[0].id)
     if len(visits) > 1:
         _complete(h, a["xietiao"], visits[1].case_id, "call", {"method": "phone", "reached": False})
+
+
+def _assessment(h, a, echo) -> None:
+    """百分考核: the default scheme saved, the last quarter published with an entry of each kind
+    (a deduction with its reason, an addition for 活动参与), an entry in this quarter's draft."""
+    from engine import assessment_scheme
+    from engine.assessment import previous_quarter, quarter_of
+
+    office = a["xietiao"]
+    if h.assessment.scheme().version == 0:
+        scheme = assessment_scheme.default()
+        for rules in scheme["stars"].values():
+            rules["min_ratings"] = 0  # the demo's last quarter had no ratings: stars by score alone
+        h.assessment.save_scheme(office, scheme)
+    last = previous_quarter(quarter_of(clock.now()))
+    if last in h.assessment.published_quarters():
+        echo(f"百分考核: {last} published already")
+        return
+    h.assessment.add_entry(office, last, {"item": "D1", "subject_kind": "window", "subject": "社会事务窗口",
+                                          "points": -1, "reason": "驻厅监察巡查：午休时段窗口提前离岗十分钟"})
+    h.assessment.add_entry(a["jiancha"], last, {"item": "E1", "subject_kind": "person", "subject": "jianshe",
+                                                "points": -0.5, "reason": "未佩戴工作牌上岗"})
+    h.assessment.add_entry(office, last, {"item": "F1", "subject_kind": "window", "subject": "外资窗口", "points": 2,
+                                          "reason": "参加全区政务服务技能竞赛，获团体二等奖"})
+    h.assessment.add_entry(office, last, {"item": "F1", "subject_kind": "person", "subject": "waizi", "points": 2,
+                                          "reason": "大厅“服务之星”读书分享会主讲"})
+    h.assessment.publish(office, last)
+    h.assessment.add_entry(office, quarter_of(clock.now()), {
+        "item": "D1", "subject_kind": "person", "subject": "neizi", "points": -1, "reason": "考勤抽查：迟到一次"})
+    echo(f"百分考核: {last} published, with its star windows; entries in this quarter's draft")

@@ -4,6 +4,7 @@ message of the templates and of webapp/**.py."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from babel.messages.pofile import read_po
 from flask import session
 from marshmallow import ValidationError, fields, validate
 
+from engine import assessment_scheme
 from webapp import db
 from webapp.ui import messages
 
@@ -157,6 +159,12 @@ def hall_i18n(app, h, tmp_path):
         "code": "I18N-1", "name": "Registration", "category": "domestic", "departments": ["Commerce"],
         "kind": "promised", "legal_days": 5, "promised_days": 2, "materials": [{"name": "Application"}],
         "fees": [{"name": "Fee", "amount": "1"}], "process_id": "i18n_check", "online": True})
+    scheme = copy.deepcopy(assessment_scheme.DEFAULT)  # the 百分考核's words are data too
+    for n, category in enumerate(scheme["categories"]):
+        category["name"] = f"Category {n + 1}"
+        for item in category["items"]:
+            item["name"] = f"Item {item['code']}"
+    h.hall.assessment.save_scheme(clerk, scheme)
     db.session.commit()
     return {
         "first": first, "second": second,
@@ -192,13 +200,13 @@ def test_another_persons_choice_of_english_is_not_mine(app, hall_i18n):
 
 # --- English on every page ---------------------------------------------------------------
 
-PAGE_BLUEPRINTS = ("ui", "models", "auth", "portal", "guide", "complaints", "ratings", "admin")
+PAGE_BLUEPRINTS = ("ui", "models", "auth", "portal", "guide", "complaints", "ratings", "admin", "assessment")
 
 
 def _url_values(hall_i18n) -> dict:
     return {"case_id": hall_i18n["first"].id, "task_id": hall_i18n["sign"].id, "process_id": "i18n_check",
             "version": 1, "code": "I18N-1", "file_id": 1, "draft_id": 1, "notice_id": 1, "username": "bob",
-            "complaint_id": 1, "round_id": 1, "visit_id": 1}
+            "complaint_id": 1, "round_id": 1, "visit_id": 1, "quarter": "2026Q3", "entry_id": 1, "year": 2026}
 
 
 def test_english_on_every_page(app, hall_i18n):

@@ -114,6 +114,7 @@ def init_app(app) -> None:
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     from webapp.api import (
+        assessment,
         cases,
         catalogue,
         complaints,
@@ -130,7 +131,7 @@ def init_app(app) -> None:
     )
 
     for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
-                   complaints, visits, statistics, users):
+                   complaints, visits, statistics, users, assessment):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)

@@ -542,7 +542,18 @@ def case_diagram(case_id):
 
 
 def init_app(app) -> None:
-    from webapp.ui import admin, complaints, guide, messages, models, portal, ratings, statistics, supervision
+    from webapp.ui import (
+        admin,
+        assessment,
+        complaints,
+        guide,
+        messages,
+        models,
+        portal,
+        ratings,
+        statistics,
+        supervision,
+    )
 
     app.register_blueprint(bp)
     app.register_blueprint(portal.bp)
@@ -553,6 +564,7 @@ def init_app(app) -> None:
     app.register_blueprint(complaints.bp)
     app.register_blueprint(ratings.bp)
     app.register_blueprint(statistics.bp)
+    app.register_blueprint(assessment.bp)
 
     app.add_template_filter(messages.join_words, "words")  # 甲、乙 / A, B
 
