@@ -30,7 +30,7 @@ from engine import assessment_scheme as schemes
 from engine import clock, db
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import APPLICANTS, WINDOW_ROLES, Actor
-from engine.materials import _clean_name
+from engine.materials import clean_name
 from engine.models import (
     Accountability,
     AssessmentAdjustment,
@@ -248,7 +248,7 @@ class Assessment:
             with db.write(self.session) as s:
                 done = s.execute(sa.update(AssessmentEntry).where(AssessmentEntry.id == entry_id,
                                                                   AssessmentEntry.evidence_key.is_(None))
-                                 .values(evidence_key=key, evidence_name=_clean_name(filename), evidence_type=kind,
+                                 .values(evidence_key=key, evidence_name=clean_name(filename), evidence_type=kind,
                                          evidence_size=size, evidence_sha256=sha)).rowcount
             if not done:
                 raise Conflict("the entry has its evidence")

@@ -130,7 +130,7 @@ class FileStore:
         (self.root / key).unlink(missing_ok=True)
 
 
-def _clean_name(filename: str | None) -> str:
+def clean_name(filename: str | None) -> str:
     """A file's name as shown and offered on download: no folders, no control characters."""
     name = os.path.basename((filename or "").replace("\\", "/"))
     name = "".join(c for c in name if c.isprintable()).strip()
@@ -185,7 +185,7 @@ class Materials:
             raise Conflict(f"at most {most} files are kept together")
         self.session.rollback()
         key, size, sha, kind = self.store.write(stream, self.max_bytes)
-        name = _clean_name(filename)
+        name = clean_name(filename)
         now = clock.now()
         try:
             with db.write(self.session) as s:
