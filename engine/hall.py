@@ -8,6 +8,7 @@ from engine.catalogue import Catalogue
 from engine.complaints import Complaints
 from engine.deadlines import Deadlines
 from engine.identity import Identity
+from engine.incidents import Incidents
 from engine.limits import Policy
 from engine.materials import MAX_BYTES, FileStore, Materials
 from engine.notices import Notices
@@ -37,6 +38,7 @@ class Hall:
         self.tasks = Tasks(session, self.runtime, forms)
         self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
         self.ratings = Ratings(session, bind, self.runtime)
+        self.incidents = Incidents(session, self.runtime)
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)

@@ -17,7 +17,8 @@ ACTIONS = (
     "deployed", "started", "task_created", "claimed", "unclaimed", "assigned", "completed",
     "task_cancelled", "timer_fired", "message_received", "ended", "terminated", "error", "rated",
     "deadlines_recounted", "extended", "escalated", "supervision_note", "clock_stopped", "clock_resumed",
-    "material_added", "withdrawn", "notice_issued", "suspended", "activated",
+    "material_added", "withdrawn", "notice_issued", "suspended", "activated", "incident", "incident_retried",
+    "data_corrected",
     # not of a case: changes to users and groups (engine.identity.ADMIN_ACTIONS)
     "user_created", "user_changed", "user_activated", "user_deactivated", "password_reset", "password_changed",
     "group_saved",

@@ -425,6 +425,31 @@ class RatingStaff(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
 
+class Incident(Base):
+    """An automatic step of a case that failed (a timer's follow-up: a script error, a bad
+    expression). The case stays at its last good state. The scheduler tries again with
+    back-off (status retrying, `next_retry_at`); when the tries run out it waits for a
+    person (open): retried, its data corrected, or the case terminated (resolved)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (sa.Index("ix_incidents_case", "case_id", "id"),
+                      sa.Index("ix_incidents_unresolved", "process_id", "id", **_only("status <> 'resolved'")))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(sa.String(128))
+    element_id: Mapped[str | None] = mapped_column(sa.String(128))
+    message: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[dict | None] = mapped_column(sa.JSON)  # the case's data when it failed
+    status: Mapped[str] = mapped_column(sa.String(16))  # retrying | open | resolved
+    attempts: Mapped[int]
+    opened_at: Mapped[dt.datetime]
+    last_at: Mapped[dt.datetime]
+    next_retry_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(64))
+    resolution: Mapped[str | None] = mapped_column(sa.String(16))  # retried | corrected | terminated
+
+
 class Notification(Base):
     """An in-app message for one person (new task for their group, escalated to them,
     deadline tomorrow); e-mailed too when SMTP is configured."""

@@ -50,6 +50,19 @@ CASE_ROW = sa.select(*(c for c in _C.c if c.name != "state"), User.username.labe
 
 CASE_STATUSES = ("running", "completed", "withdrawn", "terminated", "error")
 CHANNELS = ("online", "counter")  # where a case is filed: the portal or the API, or a window
+# an automatic step that fails is tried again after these waits, then left to a person (an incident)
+RETRY_WAITS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30))
+
+
+def retry_in(attempts: int) -> dt.timedelta | None:
+    """How long after its `attempts`-th failure a step is tried again; None: no more."""
+    return RETRY_WAITS[attempts - 1] if attempts <= len(RETRY_WAITS) else None
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
 # a finished case of the catalogue not rated by then invites its applicant to rate it (好差评)
 RATE_INVITE_AFTER = dt.timedelta(days=3)
 MAX_REASON = 500  # characters of a reason a person gives (撤回)
@@ -683,10 +696,12 @@ class Runtime:
 
         return self.act(actor, take_back, case_id=case_id, read=read)
 
-    def terminate(self, actor: Actor, case_id: int, reason, read: Callable[[Store, int], Any] | None = None):
-        """终止: a coordinator or the director stops a case at any time, with a reason. Its
-        open tasks and timers end; the history keeps it; it is not undone."""
-        reason = self._coordinators_reason(actor, reason, "terminated")
+    def terminate(self, actor: Actor, case_id: int, reason, read: Callable[[Store, int], Any] | None = None,
+                  by_keeper: bool = False):
+        """终止: a coordinator or the director stops a case at any time, with a reason (as does
+        a process owner, `by_keeper`, a case whose incident cannot be put right). Its open
+        tasks and timers end; the history keeps it; it is not undone."""
+        reason = self._coordinators_reason(actor, reason, "terminated", by_keeper)
 
         def stop(act: Action) -> None:
             act.wf.cancel()
@@ -723,8 +738,8 @@ class Runtime:
         return self.act(actor, release, case_id=case_id, read=read, while_suspended=True)
 
     @staticmethod
-    def _coordinators_reason(actor: Actor, reason, what: str) -> str:
-        if not actor.has("coordinator", "director"):
+    def _coordinators_reason(actor: Actor, reason, what: str, by_keeper: bool = False) -> str:
+        if not (actor.has("coordinator", "director") or by_keeper):
             raise Forbidden(f"cases are {what} by a coordinator or the director")
         reason = reason.strip() if isinstance(reason, str) else ""
         if not reason:
@@ -764,13 +779,16 @@ class Runtime:
                             # due by our clock, not yet by SpiffWorkflow's strict comparison
                             case.next_timer_at = now + dt.timedelta(milliseconds=200)
                             st.set_next_timer(case.id, case.next_timer_at)
-                except EngineFailure as e:
-                    st.fail_case(case.id, e.message, now)
-                    events = [history.event(case.id, "system", "error", e.element_id, process_id=case.process_id,
-                                            detail={"message": e.message}, at=now)]
+                except EngineFailure as e:  # the case stays as it was; its incident says when to try again
+                    tried = st.record_failure(case, e.element_id, e.message, now, retry_in)
+                    events = [history.event(case.id, "system", "incident", e.element_id, process_id=case.process_id,
+                                            detail={"message": e.message, "attempts": tried["attempts"],
+                                                    "next_retry_at": _iso(tried["next_retry_at"])}, at=now)]
                     st.insert_events(events)
                     history.log_events(events)
                     act = None
+                else:
+                    st.resolve_incidents(case.id, now, "system", "retried")  # a try that went through
             if act is not None:
                 self._keep(act)
             handled += 1

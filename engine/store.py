@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -31,6 +31,7 @@ from engine.models import (
     CaseCounter,
     CatalogueItem,
     Event,
+    Incident,
     Notice,
     Notification,
     Pause,
@@ -91,9 +92,15 @@ _TIMER_DUE = sa.select(1).where(_C.c.next_timer_at <= _p("now")).limit(1)
 _INSERT_CASE = sa.insert(_C).returning(_C.c.id)
 _UPDATE_CASE = sa.update(_C).where(_C.c.id == _p("_id"), _C.c.revision == _p("_expected"))  # SET: the keys given
 _SET_NEXT_TIMER = sa.update(_C).where(_C.c.id == _p("_id")).values(next_timer_at=_p("_at", _C.c.next_timer_at))
-_FAIL_CASE = sa.update(_C).where(_C.c.id == _p("_id")).values(
-    status="error", error=_p("_message", _C.c.error), next_timer_at=None, updated_at=_p("_at", _C.c.updated_at),
-    revision=_C.c.revision + 1)
+_I = Incident.__table__
+_UNRESOLVED_INCIDENT = sa.select(_I.c.id, _I.c.attempts).where(_I.c.case_id == _p("case_id"),
+                                                              _I.c.status != "resolved").order_by(_I.c.id).limit(1)
+_INSERT_INCIDENT = sa.insert(_I)
+_FAILED_AGAIN = ("element_id", "message", "data", "attempts", "last_at", "status", "next_retry_at")
+_UPDATE_INCIDENT = sa.update(_I).where(_I.c.id == _p("_id")).values(**{k: _p(f"_{k}", _I.c[k]) for k in _FAILED_AGAIN})
+_RESOLVE_INCIDENTS = sa.update(_I).where(_I.c.case_id == _p("_case"), _I.c.status != "resolved").values(
+    status="resolved", resolved_at=_p("_at", _I.c.resolved_at), resolved_by=_p("_by", _I.c.resolved_by),
+    resolution=_p("_how", _I.c.resolution), next_retry_at=None)
 _PV = ProcessVersion.__table__.c
 _LATEST_VERSION = sa.select(_PV.id, _PV.process_id, _PV.version, _PV.name, _PV.case_prefix, _PV.starter_groups) \
     .where(_PV.process_id == _p("process_id")).order_by(_PV.version.desc()).limit(1)
@@ -508,9 +515,28 @@ class Store:
     def set_next_timer(self, case_id: int, at: dt.datetime) -> None:
         self._run(_SET_NEXT_TIMER, {"_id": case_id, "_at": at})
 
-    def fail_case(self, case_id: int, message: str, at: dt.datetime) -> None:
-        """The case cannot go on by itself (a timer's follow-up failed): park it."""
-        self._run(_FAIL_CASE, {"_id": case_id, "_message": message, "_at": at})
+    # incidents -------------------------------------------------------------------
+    def record_failure(self, case, element_id: str | None, message: str, at: dt.datetime,
+                       retry_in: Callable[[int], dt.timedelta | None]) -> dict:
+        """A case's automatic step failed: its incident (the one unresolved, or a new one)
+        counts the attempt; `retry_in(attempts)` says when to try again (None: a person
+        decides). Returns the incident's status, attempts and next try."""
+        rows = self._run(_UNRESOLVED_INCIDENT, {"case_id": case.id}).rows
+        attempts = rows[0][1] + 1 if rows else 1
+        wait = retry_in(attempts)
+        values = {"element_id": element_id, "message": message, "data": case.data, "attempts": attempts,
+                  "last_at": at, "status": "retrying" if wait is not None else "open",
+                  "next_retry_at": at + wait if wait is not None else None}
+        if rows:
+            self._run(_UPDATE_INCIDENT, {"_id": rows[0][0], **{f"_{k}": v for k, v in values.items()}})
+        else:
+            self._run(_INSERT_INCIDENT, {"case_id": case.id, "process_id": case.process_id, "opened_at": at,
+                                         "resolved_at": None, "resolved_by": None, "resolution": None, **values})
+        self._run(_SET_NEXT_TIMER, {"_id": case.id, "_at": values["next_retry_at"]})
+        return values
+
+    def resolve_incidents(self, case_id: int, at: dt.datetime, by: str, how: str) -> int:
+        return self._run(_RESOLVE_INCIDENTS, {"_case": case_id, "_at": at, "_by": by, "_how": how}).rowcount
 
     def next_number(self, prefix: str, day: str) -> int:
         return self._run(_NEXT_NUMBER[self.dialect], {"_prefix": prefix, "_day": day}).scalar()

@@ -201,9 +201,9 @@ def test_a_statement_completed_at_run_time_is_refused_and_its_transaction_rolled
     expanding = sa.select(Case.id).where(Case.id.in_(sa.bindparam("ids", expanding=True)))
     with pytest.raises(TypeError, match="completes at run time"), \
             transaction(h.hall.session, h.hall.bind) as st:
-        st.fail_case(case.id, "never", clock.now())
+        st.set_next_timer(case.id, clock.now())
         st._run(expanding, {"ids": [case.id]})
-    assert h.hall.runtime.case(case.id).status == "running"
+    assert h.hall.runtime.case(case.id).next_timer_at is None
 
 
 def test_a_savepoint_takes_back_its_block_alone(h):
@@ -217,14 +217,14 @@ def test_a_savepoint_takes_back_its_block_alone(h):
     kept, undone = (h.hall.runtime.start(clerk, "parallel5", {}) for _ in range(2))
     at = clock.now()
     with transaction(h.hall.session, h.hall.bind) as st:
-        st.set_next_timer(kept.id, at)
+        st.resolve_incidents(kept.id, at, "x", "retried")
         with pytest.raises(ValueError), st.savepoint():
-            st.fail_case(undone.id, "undone", at)
+            st.set_next_timer(undone.id, at)
             raise ValueError
         with st.savepoint():
-            st.fail_case(kept.id, "kept", at)
-    assert h.hall.runtime.case(undone.id).status == "running"
-    assert (h.hall.runtime.case(kept.id).status, h.hall.runtime.case(kept.id).error) == ("error", "kept")
+            st.set_next_timer(kept.id, at)
+    assert h.hall.runtime.case(undone.id).next_timer_at is None
+    assert h.hall.runtime.case(kept.id).next_timer_at == at
 
 
 def test_the_migrations_build_what_the_models_describe(h):

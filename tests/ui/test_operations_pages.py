@@ -1,7 +1,7 @@
 """A coordinator suspends (挂起), activates again (恢复办理) and terminates (终止) a case from its
 page; a clerk cannot work its task meanwhile."""
 
-from tests import test_operations
+from tests import test_incidents, test_operations
 from tests.ui import test_pages as pages
 from tests.ui.test_pages import doc, flashes, text
 
@@ -36,3 +36,28 @@ def test_a_coordinator_suspends_activates_and_terminates_a_case_from_its_page(op
 
 def flashes_of(page) -> list[str]:
     return [text(d) for d in page.xpath("//div[contains(@class,'flash')]")]
+
+
+failing = test_incidents.failing  # a case of failing_timer, a clerk and a process owner (keeper)
+
+
+def test_a_process_owner_sees_the_incident_and_corrects_the_data_from_the_pages(failing, browse):
+    import datetime as dt
+
+    h = failing
+    test_incidents.fire_at(h, test_incidents.MONDAY + dt.timedelta(hours=1, seconds=1))
+    web = browse("keeper")
+    models = doc(web.get("/models"))
+    assert "1 个异常待处理" in text(models.xpath("//section[@id='process-failing_timer']//h2")[0])
+    page = doc(web.get("/models/incidents"))
+    [card] = page.xpath("//section[contains(@class,'incident')]")
+    assert h.case.number in text(card) and "ZeroDivisionError" in text(card) and "自动重试中" in text(card)
+    case_page = doc(browse("clerk").get(f"/cases/{h.case.id}"))
+    assert "ZeroDivisionError" in text(case_page.xpath("//div[contains(@class,'incident')]")[0])
+    assert not case_page.xpath("//div[contains(@class,'incident-actions')]")  # the clerk reads; the owner acts
+    action = card.xpath(".//form[contains(@action,'/correct')]/@action")[0]
+    r = web.post(action, {"data": "parts = 2", "reason": "按两个部门分摊", "next": "https://evil.example/"})
+    assert r.headers["Location"] == "/models/incidents"  # never off the site
+    assert "数据已更正，办件继续办理" in flashes(web.get("/models/incidents"))
+    assert h.hall.runtime.case(h.case.id).data["each"] == 5
+    assert browse("clerk").get("/models/incidents").status_code == 403

@@ -119,6 +119,7 @@ def init_app(app) -> None:
         catalogue,
         complaints,
         deadlines,
+        incidents,
         materials,
         notices,
         process_models,
@@ -131,7 +132,7 @@ def init_app(app) -> None:
     )
 
     for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
-                   complaints, visits, statistics, users, assessment):
+                   complaints, visits, statistics, users, assessment, incidents):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)

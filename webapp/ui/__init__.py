@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 import forms as forms_pkg
 from engine import catalogue, runtime
+from engine import incidents as incidents_engine
 from engine import portal as portal_engine
 from engine import ratings as ratings_engine
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
@@ -356,6 +357,8 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         rating=rating_words(),
         may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id),
         may_hold=case.status == "running" and actor.has("coordinator", "director"),
+        incidents=[r.Incident for r in h.incidents.listing(actor, case_id=case_id)],
+        may_resolve=actor.has(*incidents_engine.KEEPERS),
         materials=h.materials.checklist(actor, case), material_names=h.materials.names(case),
         notices=h.notices.of_case(actor, case_id),
         may_withdraw=counter and case.status == "running" and bundle.time_limit_from is not None
@@ -501,7 +504,8 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "deadlines_recounted": pgettext("timeline", "按工作日历重算时限"),
         "material_added": pgettext("timeline", "上传材料"), "withdrawn": pgettext("timeline", "撤回"),
         "notice_issued": pgettext("timeline", "出具"), "suspended": pgettext("timeline", "挂起"),
-        "activated": pgettext("timeline", "恢复办理"),
+        "activated": pgettext("timeline", "恢复办理"), "incident": pgettext("timeline", "自动环节出错"),
+        "incident_retried": pgettext("timeline", "安排重试"), "data_corrected": pgettext("timeline", "更正数据"),
     }
     usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
     people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}
@@ -514,6 +518,8 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         if e.action == "rated":
             what = d.get("label") or ""
             words = _("窗口代录") if d.get("channel") == "counter" else ""
+        elif e.action == "incident":
+            what, words = names.get(e.element_id, e.element_id or ""), d.get("message") or ""
         elif e.action == "notice_issued":
             what = _(d.get("title") or "")
         elif e.action == "material_added":

@@ -425,6 +425,15 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^case (?P<number>\S+) is not finished yet: it is rated once its result is issued$",
      lambda m: _("办件 %(number)s 尚未办结，办结后方可评价", number=m["number"])),
     (r"^the comment is longer than (?P<n>\d+) characters$", lambda m: _("意见不能超过 %(n)s 个字", n=m["n"])),
+    # engine/incidents.py
+    (r"^incidents are a process owner's or an admin's$", lambda m: _("异常处理仅对流程管理员和系统管理员开放")),
+    (r"^no incident (?P<id>\d+)$", lambda m: _("没有异常 %(id)s", id=m["id"])),
+    (r"^incident (?P<id>\d+) is resolved$", lambda m: _("异常 %(id)s 已处理", id=m["id"])),
+    (r"^data: 1 to (?P<n>\d+) fields to set$", lambda m: _("请填写 1 至 %(n)s 个要更正的字段", n=m["n"])),
+    (r"^data: '(?P<x>.*)' is not a field name$", lambda m: _("“%(x)s”不是字段名", x=m["x"])),
+    (r"^a reason of 1 to (?P<n>\d+) characters is required$", lambda m: _("请填写原因（不超过 %(n)s 字）", n=m["n"])),
+    (r"^case (?P<id>\d+) is not running, or is suspended: it is not tried again$",
+     lambda m: _("办件已结束或已挂起，不能重试")),
     # engine/identity.py: administration
     (r"^username: 1 to 64 letters, digits, '\.', '_' or '-'$", lambda m: _("用户名为 1 至 64 个字母、数字或 . _ -")),
     (r"^unknown role\(s\): (?P<bad>.*); roles are .*$", lambda m: _("没有这个角色：%(bad)s", bad=m["bad"])),

@@ -5,6 +5,7 @@ deploying from it; and the service catalogue (事项目录) the processes serve.
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
 from pathlib import Path
@@ -17,7 +18,7 @@ from engine import catalogue_sheets
 from engine.catalogue import CATEGORIES, KINDS, MAX_FILE_BYTES, ItemSchema, as_dict
 from engine.errors import Forbidden, HallError, Invalid
 from webapp import hall
-from webapp.auth import page_actor
+from webapp.auth import _safe_next, page_actor
 from webapp.ui import PER_PAGE, _page, _pages, page_blueprint
 from webapp.ui import fields as html
 from webapp.ui.messages import engine_message, form_errors, lint_message
@@ -39,7 +40,52 @@ def index():
     _owner()
     h = hall()
     processes = [(p, h.repository.versions(p["process_id"])) for p in h.repository.processes()]
-    return render_template("models/index.html", processes=processes)
+    return render_template("models/index.html", processes=processes, incidents=h.incidents.counts())
+
+
+@bp.route("/incidents")
+def incidents():
+    """Automatic steps that failed, newest first: each with its case, element, error and tries."""
+    process_id = request.args.get("process_id") or None
+    resolved = request.args.get("resolved") == "1"
+    rows = hall().incidents.listing(page_actor(), process_id=process_id, resolved=resolved)
+    return render_template("models/incidents.html", rows=rows, process_id=process_id, resolved=resolved)
+
+
+@bp.route("/incidents/<int:incident_id>/<any(retry, correct, terminate):what>", methods=["POST"])
+def incident_action(incident_id, what):
+    """Retry a failed step, correct its case's data (one "field = value" a line, values as
+    JSON or text) with a reason, or terminate its case."""
+    h = hall()
+    form = request.form
+    try:
+        if what == "retry":
+            h.incidents.retry(page_actor(), incident_id)
+            flash(_("已安排重试，稍后自动执行"), "success")
+        elif what == "correct":
+            h.incidents.correct(page_actor(), incident_id, _assignments(form.get("data", "")), form.get("reason"))
+            flash(_("数据已更正，办件继续办理"), "success")
+        else:
+            h.incidents.terminate(page_actor(), incident_id, form.get("reason"))
+            flash(_("办件已终止"), "success")
+    except HallError as e:
+        flash(engine_message(e), "error")
+    return redirect(_safe_next(request.form.get("next"), url_for("models.incidents")))
+
+
+def _assignments(text: str) -> dict:
+    """'parts = 2' lines as {"parts": 2}: a value is JSON where it reads as JSON, else text."""
+    out = {}
+    for line in text.splitlines()[:50]:
+        name, eq, value = line.partition("=")
+        if not eq:
+            continue
+        value = value.strip()
+        try:
+            out[name.strip()] = json.loads(value)
+        except ValueError:
+            out[name.strip()] = value
+    return out
 
 
 @bp.route("/<process_id>/<int:version>")
