@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway, ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -36,6 +37,8 @@ FORM_FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 # What looks like an ISO 8601 timer literal (durations, dates, cycles); whether it is a
 # valid one is SpiffWorkflow's parser's call (`_check_timer`).
 _ISO = re.compile(r"^(R\d*/)?(P[\dYMWDTHS.,]+|\d{4}-?\d{2}-?\d{2}[\dT:.+\-Z ]*|\d{4}-?W\d{2}.*)(/.*)?$")
+# an external task's topic (camunda:topic): what workers fetch it by
+TOPIC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
 
 def camunda(attr: str) -> str:
@@ -114,6 +117,25 @@ class HallUserTaskParser(UserTaskParser):
             due_date=self.node.get(camunda("dueDate")),
             **self.bpmn_attributes,
         )
+
+
+class HallExternalTask(ServiceTask):
+    """A serviceTask with camunda:type="external": work another system (工商, 税务, a bank)
+    fetches by its topic, locks and completes over the API (engine.external). The task waits
+    (STARTED) till then: nothing in the hall runs it."""
+
+    def __init__(self, wf_spec, bpmn_id, topic=None, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+
+    def _run_hook(self, my_task):
+        return None  # started, and waiting for its worker
+
+
+class HallExternalTaskParser(TaskParser):
+    def create_task(self):
+        return HallExternalTask(self.spec, self.bpmn_id, topic=self.node.get(camunda("topic")),
+                                **self.bpmn_attributes)
 
 
 class HallMessageEventDefinition(CamundaMessageEventDefinition):
@@ -201,6 +223,7 @@ class HallParser(CamundaParser):
         **{tag: (_hall(p), spec) for tag, (p, spec) in CamundaParser.PARSER_CLASSES.items()},
         **{tag: (_hall(p), spec) for tag, (p, spec) in CamundaParser.OVERRIDE_PARSER_CLASSES.items()},
         full_tag("userTask"): (_hall(HallUserTaskParser), HallUserTask),
+        full_tag("serviceTask"): (_hall(HallExternalTaskParser), HallExternalTask),
         full_tag("parallelGateway"): (_hall(CamundaParser.PARSER_CLASSES[full_tag("parallelGateway")][0]),
                                       HallParallelGateway),
     }
@@ -228,6 +251,7 @@ class Bundle:
     _message_forms: dict | None = None
     _names: dict | None = None
     _notices: dict | None = None
+    _external: dict | None = None
 
     @property
     def elements(self) -> frozenset:
@@ -268,6 +292,14 @@ class Bundle:
                 for spec in (self.spec, *self.subprocess_specs.values()) for ts in spec.task_specs.values()
                 if (ts.extensions if isinstance(getattr(ts, "extensions", None), dict) else {}).get("notice")}
         return self._notices
+
+    @property
+    def external(self) -> dict[str, str]:
+        """{BPMN id: topic} of its external tasks (serviceTask camunda:type="external")."""
+        if self._external is None:
+            self._external = {ts.bpmn_id: ts.topic for spec in (self.spec, *self.subprocess_specs.values())
+                              for ts in spec.task_specs.values() if isinstance(ts, HallExternalTask)}
+        return self._external
 
     def human_task(self, element_id: str):
         """The spec of the user (or manual) task with this BPMN id, in any of the processes."""
@@ -496,12 +528,17 @@ def lint_documents(documents: dict[str, etree._Element], forms) -> list[dict]:
                 for p in scripting.check(body.text, "exec"):
                     add(script, f"script: {p}")
         # nothing would ever run them: a case reaching one would wait there for ever, with no
-        # task, no timer and no error
+        # task, no timer and no error. An external task is another system's to fetch.
         for task in root.xpath(".//bpmn:serviceTask | .//bpmn:sendTask", namespaces=ns):
             kind = task.get(camunda("type")) or task.get(camunda("class")) or task.get(camunda("expression")) \
                 or task.get(camunda("delegateExpression")) or "no implementation"
+            if etree.QName(task).localname == "serviceTask" and kind == "external":
+                if not TOPIC.match(task.get(camunda("topic")) or ""):
+                    add(task, "external task: camunda:topic must be 1 to 100 letters, digits or . _ : -")
+                continue
             add(task, f"{etree.QName(task).localname} ({kind}): the hall runs no service or send tasks; a step "
-                      "a person does is a userTask, one the hall computes a scriptTask")
+                      "a person does is a userTask, one the hall computes a scriptTask, one another system "
+                      "does an external serviceTask (camunda:type=\"external\" with a camunda:topic)")
         for timer in root.xpath(".//bpmn:timerEventDefinition/*", namespaces=ns):
             problem = _check_timer(timer.text or "")
             if problem:

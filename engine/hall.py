@@ -7,6 +7,7 @@ from engine.assessment import Assessment
 from engine.catalogue import Catalogue
 from engine.complaints import Complaints
 from engine.deadlines import Deadlines
+from engine.external import ExternalTasks
 from engine.identity import Identity
 from engine.incidents import Incidents
 from engine.limits import Policy
@@ -39,6 +40,7 @@ class Hall:
         self.deadlines = Deadlines(session, bind, self.runtime, self.tasks, policy)
         self.ratings = Ratings(session, bind, self.runtime)
         self.incidents = Incidents(session, self.runtime)
+        self.external = ExternalTasks(session, self.runtime)
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)

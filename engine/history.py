@@ -18,7 +18,7 @@ ACTIONS = (
     "task_cancelled", "timer_fired", "message_received", "ended", "terminated", "error", "rated",
     "deadlines_recounted", "extended", "escalated", "supervision_note", "clock_stopped", "clock_resumed",
     "material_added", "withdrawn", "notice_issued", "suspended", "activated", "incident", "incident_retried",
-    "data_corrected",
+    "data_corrected", "external_task", "external_completed", "external_failed",
     # not of a case: changes to users and groups (engine.identity.ADMIN_ACTIONS)
     "user_created", "user_changed", "user_activated", "user_deactivated", "password_reset", "password_changed",
     "group_saved",

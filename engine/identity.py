@@ -17,7 +17,8 @@ from engine import clock, db, history
 from engine.errors import Conflict, Forbidden, HallError, Invalid, NotFound
 from engine.models import ApiToken, Event, Group, LoginFailure, Task, User, user_groups
 
-ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "agent", "admin", "device")
+ROLES = ("staff", "coordinator", "director", "supervisor", "process_owner", "applicant", "agent", "admin", "device",
+         "integrator")
 # Those who file for an enterprise and see only what they filed or what is their enterprise's:
 # its own account, and an agent (代办员, a 招商 department) filing on its behalf.
 FILERS = frozenset({"applicant", "agent"})

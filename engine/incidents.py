@@ -13,7 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import clock, db, history
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
-from engine.models import Case, Incident
+from engine.models import Case, ExternalTask, Incident
 from engine.runtime import MAX_REASON, Action, Runtime
 
 KEEPERS = ("process_owner", "admin")  # who sees and resolves incidents
@@ -70,6 +70,16 @@ class Incidents:
         incident = self._open(actor, incident_id)
         now = clock.now()
         with db.write(self.session) as s:
+            # an external task's: its workers may fetch it again (a new failure, a new incident)
+            if s.execute(sa.update(ExternalTask).where(
+                    ExternalTask.case_id == incident.case_id, ExternalTask.element_id == incident.element_id,
+                    ExternalTask.status == "incident").values(status="open", retries=1)).rowcount:
+                s.execute(sa.update(Incident).where(Incident.id == incident_id).values(
+                    status="resolved", resolved_at=now, resolved_by=actor.username, resolution="retried"))
+                history.record(s, [history.event(incident.case_id, actor.username, "incident_retried",
+                                                 incident.element_id, process_id=incident.process_id,
+                                                 detail={"incident": incident_id}, at=now)])
+                return self.session.get(Incident, incident_id)
             taken = s.execute(sa.update(Case).where(Case.id == incident.case_id, Case.status == "running",
                                                     Case.suspended_at.is_(None)).values(next_timer_at=now))
             if taken.rowcount != 1:

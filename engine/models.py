@@ -450,6 +450,28 @@ class Incident(Base):
     resolution: Mapped[str | None] = mapped_column(sa.String(16))  # retried | corrected | terminated
 
 
+class ExternalTask(Base):
+    """The work of an external serviceTask of a case, for another system: its workers fetch
+    and lock it by topic, then complete it or report a failure (engine.external). Open till
+    then; after the last retry failed, an incident's."""
+
+    __tablename__ = "external_tasks"
+    __table_args__ = (sa.Index("ix_external_tasks_case", "case_id"),
+                      sa.Index("ix_external_tasks_fetch", "topic", "id", **_only("status = 'open'")))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    spiff_id: Mapped[str] = mapped_column(sa.String(36))
+    process_id: Mapped[str] = mapped_column(sa.String(128))
+    element_id: Mapped[str] = mapped_column(sa.String(128))
+    topic: Mapped[str] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(16))  # open | incident
+    created_at: Mapped[dt.datetime]
+    worker_id: Mapped[str | None] = mapped_column(sa.String(128))  # who holds the lock
+    lock_expires_at: Mapped[dt.datetime | None]  # locked till then (or, after a failure, not fetched till then)
+    retries: Mapped[int | None]  # what the worker said is left, after a failure
+    error_message: Mapped[str | None] = mapped_column(sa.String(1000))
+
+
 class Notification(Base):
     """An in-app message for one person (new task for their group, escalated to them,
     deadline tomorrow); e-mailed too when SMTP is configured."""

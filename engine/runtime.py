@@ -460,6 +460,8 @@ class Runtime:
         self._run_clock(act)
         state.prune(wf)
         self._sync_tasks(act)
+        if act.bundle.external:
+            self._sync_external(act)
         expected = case.revision
         waited = set(case.waiting or [])
         if act.ending is not None:  # what it held stays its data
@@ -520,6 +522,21 @@ class Runtime:
         to = [uid for uid in applicants(act.store, case) if uid != act.actor.id]
         act.notifications.extend({"user_id": uid, "kind": "applicant", "case_id": case.id, "task_id": None,
                                   "message": m, "created_at": act.now} for uid in to for m in said)
+
+    @staticmethod
+    def _sync_external(act: Action) -> None:
+        """A row per external task waiting for its worker (engine.external); gone once done or cancelled."""
+        started = {state.sid(t.id): t for t in state.all_tasks(act.wf)
+                   if t._state == TaskState.STARTED and isinstance(t.task_spec, bpmn.HallExternalTask)}
+        have = act.store.external_ids(act.case.id)
+        act.store.delete_external(act.case.id, [sid for sid in have if sid not in started])
+        new = [(sid, t) for sid, t in started.items() if sid not in have]
+        act.store.insert_external([{
+            "case_id": act.case.id, "spiff_id": sid, "process_id": act.case.process_id,
+            "element_id": t.task_spec.bpmn_id, "topic": t.task_spec.topic, "status": "open", "created_at": act.now,
+            "worker_id": None, "lock_expires_at": None, "retries": None, "error_message": None} for sid, t in new])
+        for _, t in new:
+            act.log("external_task", t.task_spec.bpmn_id, actor="system", detail={"topic": t.task_spec.topic})
 
     def _sync_tasks(self, act: Action) -> None:
         """Make the task table say what the workflow says: a row per READY human task."""

@@ -31,6 +31,7 @@ from engine.models import (
     CaseCounter,
     CatalogueItem,
     Event,
+    ExternalTask,
     Incident,
     Notice,
     Notification,
@@ -92,6 +93,10 @@ _TIMER_DUE = sa.select(1).where(_C.c.next_timer_at <= _p("now")).limit(1)
 _INSERT_CASE = sa.insert(_C).returning(_C.c.id)
 _UPDATE_CASE = sa.update(_C).where(_C.c.id == _p("_id"), _C.c.revision == _p("_expected"))  # SET: the keys given
 _SET_NEXT_TIMER = sa.update(_C).where(_C.c.id == _p("_id")).values(next_timer_at=_p("_at", _C.c.next_timer_at))
+_X = ExternalTask.__table__
+_EXTERNAL_OF_CASE = sa.select(_X.c.spiff_id, _X.c.id).where(_X.c.case_id == _p("case_id"))
+_INSERT_EXTERNAL = sa.insert(_X)
+_DELETE_EXTERNAL = sa.delete(_X).where(_X.c.case_id == _p("_case"), _X.c.spiff_id == _p("_sid"))
 _I = Incident.__table__
 _UNRESOLVED_INCIDENT = sa.select(_I.c.id, _I.c.attempts).where(_I.c.case_id == _p("case_id"),
                                                               _I.c.status != "resolved").order_by(_I.c.id).limit(1)
@@ -514,6 +519,19 @@ class Store:
 
     def set_next_timer(self, case_id: int, at: dt.datetime) -> None:
         self._run(_SET_NEXT_TIMER, {"_id": case_id, "_at": at})
+
+    # external tasks --------------------------------------------------------------
+    def external_ids(self, case_id: int) -> dict[str, int]:
+        """{spiff id: row id} of a case's external tasks."""
+        return dict(self._run(_EXTERNAL_OF_CASE, {"case_id": case_id}).rows)
+
+    def insert_external(self, rows: list[dict]) -> None:
+        if rows:
+            self._run(_INSERT_EXTERNAL, rows)
+
+    def delete_external(self, case_id: int, spiff_ids: list[str]) -> None:
+        for sid in spiff_ids:
+            self._run(_DELETE_EXTERNAL, {"_case": case_id, "_sid": sid})
 
     # incidents -------------------------------------------------------------------
     def record_failure(self, case, element_id: str | None, message: str, at: dt.datetime,

@@ -119,6 +119,7 @@ def init_app(app) -> None:
         catalogue,
         complaints,
         deadlines,
+        external,
         incidents,
         materials,
         notices,
@@ -132,7 +133,7 @@ def init_app(app) -> None:
     )
 
     for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
-                   complaints, visits, statistics, users, assessment, incidents):
+                   complaints, visits, statistics, users, assessment, incidents, external):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)
