@@ -824,6 +824,90 @@ def bench_scripts(calls: int) -> dict[str, float]:
     return {name: spent[name] / (calls // 50 * 50) * 1e6 for name in runs}
 
 
+def bench_external(url: str, tasks: int, topics: int = 50, fetches: int = 400) -> dict[str, float]:
+    """p95 ms of an external-task fetch-and-lock (a worker asks for 10 tasks of 5 topics,
+    locked for a minute) with `tasks` tasks waiting across `topics` topics, and, as the
+    baseline in the same run, of a lock of one task by its id (the same write, no search).
+    `url`: a database the migrations have built, emptied first."""
+    import sqlalchemy as sa
+
+    from app import create_app
+    from engine.identity import actor_of
+    from webapp import hall
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "HALL_SCHEDULER": "off",
+                      "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        h = hall()
+        engine = h.bind
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM external_tasks"))
+            version = conn.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
+        if version is None:
+            owner = actor_of(h.identity.create_user("owner", "pw", [], ["process_owner"], update=True))
+            h.repository.deploy({"external.bpmn": (ROOT / "tests" / "diagrams" / "external.bpmn").read_bytes()}, owner)
+            with engine.begin() as conn:
+                version = conn.execute(sa.text("SELECT id FROM process_versions LIMIT 1")).scalar()
+        system = actor_of(h.identity.create_user("worker", "pw", [], ["integrator"], update=True))
+        per_case = 100
+        with engine.begin() as conn:
+            first = (conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM cases")).scalar() or 0) + 1
+            cases = [{"id": first + n, "number": f"EX-{first + n:09d}", "v": version}
+                     for n in range(tasks // per_case)]
+            conn.execute(sa.text(
+                "INSERT INTO cases (id, number, process_id, version_id, version, status, created_at, updated_at,"
+                " revision, state, data, visited, channel, calendar_revision, waiting) VALUES (:id, :number,"
+                " 'external', :v, 1, 'running', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, '', '{}', '[]',"
+                " 'online', 0, '[]')"), cases)
+            rows = [{"c": first + n // per_case, "s": f"{n:036d}", "t": f"topic-{n % topics}"} for n in range(tasks)]
+            for i in range(0, len(rows), 20_000):
+                conn.execute(sa.text(
+                    "INSERT INTO external_tasks (case_id, spiff_id, process_id, element_id, topic, status, created_at)"
+                    " VALUES (:c, :s, 'external', 'register', :t, 'open', '2026-01-01 00:00:00')"), rows[i:i + 20_000])
+        rnd = random.Random(5)
+        fetch, baseline = [], []
+        for n in range(fetches):
+            asked = [{"topicName": f"topic-{rnd.randrange(topics)}", "lockDuration": 60_000} for _ in range(5)]
+            t0 = time.perf_counter()
+            got = h.external.fetch_and_lock(system, f"w{n % 4}", 10, asked)
+            fetch.append(time.perf_counter() - t0)
+            one = rnd.randrange(1, tasks)
+            t0 = time.perf_counter()
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE external_tasks SET worker_id = 'b', lock_expires_at = NULL WHERE id = :i"),
+                             {"i": one})
+            baseline.append(time.perf_counter() - t0)
+            assert got, "nothing fetched"
+    return {"fetch": _p95(fetch) * 1000, "baseline": _p95(baseline) * 1000}
+
+
+def _bench_pg() -> str | None:
+    """A PostgreSQL schema of its own, migrated, for the benches that compare; None without a server."""
+    import uuid
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    base = os.environ.get("HALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = f"hall_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with sa.create_engine(base).begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError:
+        return None
+    url = f"{base}?options=-csearch_path%3D{schema}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "HALL_SCHEDULER": "off"})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    return url
+
+
+def _p95(seconds: list[float]) -> float:
+    return sorted(seconds)[int(len(seconds) * 0.95) - 1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small counts (a smoke check, not a measurement)")
@@ -904,6 +988,17 @@ def main() -> None:
             runner, here = scripts[f"{name}, runner"], scripts[f"{name}, here"]
             print(f"    {name:10s}  runner {runner:7.1f} µs   here {here:6.1f} µs   -> {runner / here:5.1f} x")
         print(f"    bounded expression, always here {scripts['bounded expression']:6.1f} µs")
+        waiting = 10_000 if args.quick else 100_000
+        external_db = tmp / "external.db"
+        make_app(external_db, scheduler="off")
+        for name, url in (("SQLite", f"sqlite:///{external_db}"), ("PostgreSQL", _bench_pg())):
+            if url is None:
+                print(f"  external tasks on {name}: no server at HALL_BENCH_PG, left out")
+                continue
+            x = bench_external(url, waiting)
+            print(f"  external-task fetch-and-lock (10 of 5 topics) with {waiting:,} tasks over 50 topics on {name}: "
+                  f"p95 {x['fetch']:.1f} ms  {x['fetch'] / x['baseline']:.1f} x locking one task by id "
+                  f"({x['baseline']:.1f} ms)")
         if not args.skip_timers:
             timers = bench_timers(tmp, 2_000 if args.quick else 10_000)
             print(f"  {timers['fired']:,} timers fired by the scheduler, late by p50 {timers['p50']:.2f} s, "

@@ -59,16 +59,14 @@ class ExternalTasks:
             lock[t["topicName"]] = (dt.timedelta(milliseconds=ms), t.get("variables"))
         now = clock.now()
         with db.write(self.session) as s:
-            rows = s.execute(sa.select(_X.c.id, _X.c.topic, _X.c.case_id, _X.c.element_id, _X.c.process_id,
-                                       _X.c.retries, _X.c.error_message)
-                             .where(_X.c.status == "open", _X.c.topic.in_(sorted(lock)),
-                                    sa.or_(_X.c.lock_expires_at.is_(None), _X.c.lock_expires_at <= now))
-                             .order_by(_X.c.id).limit(max_tasks).with_for_update(skip_locked=True)).all()
+            # each topic's oldest in its own index range (topic, id), then the oldest of them all:
+            # one search over every topic asked for would read and sort all their open tasks
+            rows = sorted((r for topic in sorted(lock) for r in s.execute(
+                _FETCHABLE, {"topic": topic, "now": now, "n": max_tasks}).all()), key=lambda r: r.id)[:max_tasks]
             out = []
-            for topic in {r.topic for r in rows}:
-                until = now + lock[topic][0]
-                s.execute(sa.update(_X).where(_X.c.id.in_([r.id for r in rows if r.topic == topic]))
-                          .values(worker_id=worker_id, lock_expires_at=until))
+            for duration in {lock[r.topic][0] for r in rows}:
+                s.execute(sa.update(_X).where(_X.c.id.in_([r.id for r in rows if lock[r.topic][0] == duration]))
+                          .values(worker_id=worker_id, lock_expires_at=now + duration))
             data = dict(s.execute(sa.select(Case.id, Case.data).where(Case.id.in_({r.case_id for r in rows}))).all())
             for r in rows:
                 wanted = lock[r.topic][1]
@@ -173,6 +171,11 @@ class ExternalTasks:
         return rows
 
 
+_FETCHABLE = sa.select(_X.c.id, _X.c.topic, _X.c.case_id, _X.c.element_id, _X.c.process_id, _X.c.retries,
+                       _X.c.error_message).where(
+    _X.c.status == "open", _X.c.topic == sa.bindparam("topic"),
+    sa.or_(_X.c.lock_expires_at.is_(None), _X.c.lock_expires_at <= sa.bindparam("now", type_=_X.c.lock_expires_at.type))
+).order_by(_X.c.id).limit(sa.bindparam("n")).with_for_update(skip_locked=True)
 _HELD = sa.select(_X.c.spiff_id, _X.c.worker_id, _X.c.lock_expires_at).where(_X.c.id == sa.bindparam("_id"))
 
 
