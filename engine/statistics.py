@@ -166,6 +166,11 @@ class Source:
     at: object
     keys: dict[str, object]
     where: tuple = ()
+    # the breakdowns that put each thing the figures count in one row only: the period's
+    # figures are then the rows' sums, not another query (a case has one item and one time
+    # received; a rating of several staff is in several staff rows, a case paused twice may be
+    # in two months)
+    partition: tuple[str, ...] = ()
 
 
 def _case_keys(**more) -> dict:
@@ -190,31 +195,37 @@ def _unindexed(column):
 
 
 _SERVICE = (_C.c.process_id.not_in(FEEDBACK),)  # the hall's 办件
+_ONE_CASE = ("category", "item", "month")
 _GROUPS = sa.func.coalesce(sa.func.nullif(sa.cast(_T.c.candidate_groups, sa.Text), "[]"), _T.c.lane)
 SOURCES: dict[str, Source] = {
-    "consultations": Source(lambda by: _Q, _Q.c.asked_at, {"category": _Q.c.category, "item": _Q.c.item_code}),
-    "received": Source(lambda by: _WITH_ITEM, _C.c.created_at, _case_keys(), _SERVICE),
-    "accepted": Source(lambda by: _WITH_ITEM, _C.c.accepted_at, _case_keys(), _SERVICE),
-    "ended": Source(lambda by: _WITH_ITEM, _C.c.ended_at, _case_keys(), _SERVICE),
+    "consultations": Source(lambda by: _Q, _Q.c.asked_at, {"category": _Q.c.category, "item": _Q.c.item_code},
+                            partition=("category", "item", "month")),
+    "received": Source(lambda by: _WITH_ITEM, _C.c.created_at, _case_keys(), _SERVICE, _ONE_CASE),
+    "accepted": Source(lambda by: _WITH_ITEM, _C.c.accepted_at, _case_keys(), _SERVICE, _ONE_CASE),
+    "ended": Source(lambda by: _WITH_ITEM, _C.c.ended_at, _case_keys(), _SERVICE, _ONE_CASE),
     "rejections": Source(lambda by: _of_cases(_A, by).outerjoin(_U, _U.c.username == _A.c.person) if by == "staff"
                          else _of_cases(_A, by), _A.c.at, _case_keys(department=_A.c.department, staff=_U.c.id),
                          (_A.c.kind == "rejection",)),
     # the departments' and the staff's work (a case's category and item are the cases' figures)
     "tasks": Source(lambda by: _T, _T.c.completed_at, {"department": _GROUPS, "staff": _T.c.completed_by_id},
-                    (_unindexed(_T.c.status) == "completed",)),
-    "pauses": Source(lambda by: _of_cases(_P, by), _P.c.started_at, _case_keys(reason=_P.c.reason)),
+                    (_unindexed(_T.c.status) == "completed",), ("department", "staff", "month")),
+    "pauses": Source(lambda by: _of_cases(_P, by), _P.c.started_at, _case_keys(reason=_P.c.reason),
+                     partition=("category", "item")),
     # a rating names what it rates: the item, the window, the staff (rating_staff)
     "ratings": Source(lambda by: _R.outerjoin(_RS, _RS.c.rating_id == _R.c.id) if by == "staff"
                       else _R.outerjoin(_I, _I.c.id == _R.c.item_id) if by in ("category", "item") else _R,
-                      _R.c.at, _case_keys(department=_R.c.window, staff=_RS.c.user_id)),
+                      _R.c.at, _case_keys(department=_R.c.window, staff=_RS.c.user_id),
+                      partition=("department", "category", "item", "month")),
     "established": Source(lambda by: _C.join(_I, _I.c.id == _C.c.item_id), _C.c.ended_at, _case_keys(), (
         _unindexed(_C.c.status) == "completed", _I.c.name.like(ESTABLISHING),
-        ~sa.exists().where(_A.c.case_id == _C.c.id, _A.c.kind == "rejection"))),
+        ~sa.exists().where(_A.c.case_id == _C.c.id, _A.c.kind == "rejection")), _ONE_CASE),
     # 意见建议 and 投诉 by when they were raised, with their case (what the investigation found)
     "complaints": Source(lambda by: _CP.join(_C, _C.c.id == _CP.c.case_id), _CP.c.created_at,
-                         {"department": _CP.c.department, "kind": _CP.c.kind}),
+                         {"department": _CP.c.department, "kind": _CP.c.kind},
+                         partition=("department", "kind", "month")),
     # 回访 by when the case it follows was done, as engine.visits counts 回访率
-    "visits": Source(lambda by: _V, _V.c.served_at, {"department": _V.c.department}),
+    "visits": Source(lambda by: _V, _V.c.served_at, {"department": _V.c.department},
+                     partition=("department", "month")),
 }
 
 # --- figures -----------------------------------------------------------------------------
@@ -311,6 +322,7 @@ class Row:
     key: object
     label: str
     values: dict[str, float | int | None] = field(default_factory=dict)
+    sums: dict[str, list] = field(default_factory=dict, repr=False)  # each figure's value and per, summed
 
 
 @dataclass
@@ -335,12 +347,18 @@ class Statistics:
         self._may_read(actor)
         if by is not None and by not in DIMENSIONS:
             raise Invalid(f"by must be one of {', '.join(DIMENSIONS)}", {"by": [f"one of {', '.join(DIMENSIONS)}"]})
-        totals = self.figures(of)
-        rows, shown = [], FIGURES
-        if by is not None:
-            shown = _shown(by)
-            rows = self.breakdown(of, by, shown)
-        trend = self.breakdown(of, "month", [FIGURE[k] for k in TREND])
+        shown = _shown(by) if by is not None else FIGURES
+        rows = self._rows(of, by, shown) if by is not None else []
+        # the month by month chart, with all the figures of its sources: the period's are their sums
+        months = rows if by == "month" else self._rows(of, "month", [f for f in FIGURES if f.source in _TRENDED])
+        totals: dict = {}
+        for grouped, key in ((rows, by), (months, "month")):
+            exact = [f for f in FIGURES if key in SOURCES[f.source].partition and f.key not in totals]
+            totals.update(_summed(grouped, exact))
+        totals.update(self.figures(of, [f for f in FIGURES if f.key not in totals]))
+        totals = {f.key: totals[f.key] for f in FIGURES}
+        rows = self._shape(of, by, rows, shown) if by is not None else []
+        trend = self._shape(of, "month", months, [FIGURE[k] for k in TREND])
         reasons = self.breakdown(of, "reason", [FIGURE["paused"]])
         kinds = self.breakdown(of, "kind", [FIGURE["complaints"]])
         return Report(of, by, shown, totals, rows, trend,
@@ -355,18 +373,20 @@ class Statistics:
 
     def breakdown(self, of: Period, by: str, figures: list[Figure] = FIGURES) -> list[Row]:
         """The period's figures for each department, category, item, staff member or month."""
-        rows = self._rows(of, by, figures)
+        return self._shape(of, by, self._rows(of, by, figures), figures)
+
+    def _shape(self, of: Period, by: str, rows: list[Row], figures: list[Figure]) -> list[Row]:
+        """Rows as shown: labelled, each with `figures` (every month of the period, in order)."""
         if by == "month":
             months = {k: Row(k, k) for k, _ in of.months()}
             for r in rows:
                 months[r.key].values.update(r.values)
-            for r in months.values():
-                r.values = {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures}
-            return list(months.values())
-        self._label(by, rows)
-        for r in rows:
-            r.values = {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures}
-        return sorted(rows, key=lambda r: (r.key is None, r.label))
+            rows = list(months.values())
+        else:
+            self._label(by, rows)
+            rows = sorted(rows, key=lambda r: (r.key is None, r.label))
+        return [Row(r.key, r.label, {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures})
+                for r in rows]
 
     def _rows(self, of: Period, by: str | None, figures: list[Figure]) -> list[Row]:
         """One query per source: its figures' aggregates (value and per apart), grouped by the key."""
@@ -375,6 +395,8 @@ class Statistics:
             source = SOURCES[name]
             if by is None:
                 key = sa.literal(0)
+            elif by == "month" and len(of.months()) == 1:
+                key = sa.literal(0)  # a CASE needs a WHEN
             elif by == "month":
                 key = sa.case(*[(source.at < start, i) for i, (_, start) in enumerate(of.months()[1:])],
                               else_=len(of.months()) - 1)
@@ -402,12 +424,10 @@ class Statistics:
                 row = merged.setdefault((k,), Row(k, ""))
                 for f in mine:
                     value, per = r[f"v_{f.key}"] or 0, r.get(f"p_{f.key}")
-                    sums = row.values.setdefault(f"_{f.key}", [0, 0])
+                    sums = row.sums.setdefault(f.key, [0, 0])
                     sums[0] += value
                     sums[1] += per or 0
                     row.values[f.key] = _value(f, *sums)
-        for row in merged.values():
-            row.values = {k: v for k, v in row.values.items() if not k.startswith("_")}
         return list(merged.values())
 
     def _label(self, by: str, rows: list[Row]) -> None:
@@ -473,14 +493,16 @@ class Statistics:
         sheet = wb.create_sheet("统计")
         sheet.append([exports.cell(f"统计期间 {of.first.isoformat()} 至 {of.last.isoformat()}")])
         sheet.append(["指标", "数值", "单位"])
-        totals = self.figures(of)
+        months = self._rows(of, "month", FIGURES)
+        totals = _summed(months, [f for f in FIGURES if "month" in SOURCES[f.source].partition])
+        totals.update(self.figures(of, [f for f in FIGURES if f.key not in totals]))
         for f in FIGURES:
-            sheet.append([f.label, totals[f.key], UNITS[f.unit]])
+            sheet.append([f.label, totals.get(f.key, 0 if f.per is None else None), UNITS[f.unit]])
         for by in ("month", "department", "category", "item", "staff"):
             shown = _shown(by)
             sheet = wb.create_sheet(f"按{DIMENSIONS[by]}")
             sheet.append([DIMENSIONS[by], *(f.label for f in shown)])
-            for r in self.breakdown(of, by, shown):
+            for r in self._shape(of, by, months, shown) if by == "month" else self.breakdown(of, by, shown):
                 sheet.append([exports.cell(r.label), *(r.values[f.key] for f in shown)])
         for title, by, figure in (("暂停原因", "reason", "paused"), ("意见建议和投诉类别", "kind", "complaints")):
             sheet = wb.create_sheet(title)
@@ -509,6 +531,20 @@ class Statistics:
             raise Forbidden("the statistics are for the director, the management office and the supervisor")
 
     may_read = _may_read
+
+
+_TRENDED = {FIGURE[k].source for k in TREND}
+
+
+def _summed(rows: list[Row], figures: list[Figure]) -> dict:
+    """The figures over all `rows` (each thing counted in one row only), those the rows have."""
+    sums: dict[str, list] = {}
+    for r in rows:
+        for key, (value, per) in r.sums.items():
+            total = sums.setdefault(key, [0, 0])
+            total[0] += value
+            total[1] += per
+    return {f.key: _value(f, *sums[f.key]) for f in figures if f.key in sums}
 
 
 def _shown(by: str) -> list[Figure]:

@@ -129,6 +129,16 @@ def test_breakdowns_add_up_to_the_totals(history):
     assert {"内资窗口", "工商", "首席服务台"} <= {r.key for r in departments.rows}
 
 
+def test_the_figures_are_the_same_whatever_the_breakdown_shown(history):
+    """A report sums its rows into the period's figures where each thing counted is in one row
+    only: what one query over the period says, for every breakdown."""
+    h = history
+    of = statistics.period(str(YEAR))
+    plain = h.statistics.figures(of)
+    for by in (None, *statistics.DIMENSIONS):
+        assert h.statistics.report(_director(h), of, by).totals == plain, by
+
+
 def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(history):
     h = history
     late = dt.datetime(YEAR, 12, 31, 23, 30, tzinfo=clock.HALL_TZ)  # 15:30 UTC
@@ -144,6 +154,9 @@ def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(histor
     assert h.statistics.figures(statistics.period(str(YEAR)))["received"] == before + 1
     assert h.statistics.figures(statistics.period(f"{YEAR + 1}-01"))["received"] == 1
     assert h.statistics.figures(statistics.period(None, f"{YEAR}-12-31", f"{YEAR}-12-31"))["received"] >= 1
+    # a period within one month: one row a month, the period's figures
+    december = h.statistics.report(_director(h), statistics.period(None, f"{YEAR}-12-31", f"{YEAR}-12-31"), "month")
+    assert [r.values["received"] for r in december.rows] == [december.totals["received"]] and december.trend
 
 
 @pytest.mark.parametrize("who", ["neizi", "qiye", "daiban"])
@@ -191,6 +204,16 @@ def test_the_exports_hold_numbers(history, client):
     cases = list(wb["办件明细"].iter_rows(min_row=2, values_only=True))
     assert len(cases) == history.statistics.figures(statistics.period(str(YEAR)))["received"]
     assert all(isinstance(c[3], dt.datetime) for c in cases)
+    # each row its own case's times, in Shanghai time
+    from engine.models import Case
+    since = dt.datetime(YEAR, 1, 1, tzinfo=clock.HALL_TZ)
+    rows = history.session.execute(sa.select(Case.number, Case.created_at, Case.ended_at).where(
+        Case.created_at >= since, Case.created_at < since.replace(year=YEAR + 1), Case.process_id.not_in(FEEDBACK))
+        .order_by(Case.created_at, Case.id)).all()
+    local = lambda at: at.astimezone(clock.HALL_TZ).replace(tzinfo=None)  # noqa: E731
+    assert [c[0] for c in cases] == [r.number for r in rows]
+    assert all(abs(c[3] - local(r.created_at)) < dt.timedelta(seconds=1) and
+               abs(c[5] - local(r.ended_at)) < dt.timedelta(seconds=1) for c, r in zip(cases, rows, strict=True))
     assert all(isinstance(c[4], dt.datetime) and isinstance(c[8], float) for c in cases if c[6] == "办结" and c[4])
     csv = client.get(f"/api/v1/statistics.csv?period={YEAR}&by=category", headers=auth)
     assert csv.status_code == 200 and csv.text.startswith("\ufeff")
