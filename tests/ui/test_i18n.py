@@ -205,8 +205,8 @@ def test_english_on_every_page(app, hall_i18n):
     values = _url_values(hall_i18n)
     seen = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint.split(".")[0] not in ("ui", "models", "auth", "portal", "guide",
-                                                                                          "complaints", "ratings"):
+        if "GET" not in rule.methods or rule.endpoint.split(".")[0] not in (
+                "ui", "models", "auth", "portal", "guide", "complaints", "ratings", "statistics"):
             continue
         missing = rule.arguments - values.keys()
         assert not missing, f"{rule}: tell this test which {missing} to open"
