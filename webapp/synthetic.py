@@ -261,6 +261,22 @@ class _Hours:
                 return self.midnight[i] + clock_at + (r - w0)
         raise ValueError(w)
 
+    def stored(self, out: Callable[[float], object]) -> Callable[[float], object]:
+        """`epoch` and then `out`, in one call (made for each of a year's times)."""
+        ds, spans, midnight = self.ds, self.spans, self.midnight
+
+        def at(w: float):
+            i = int(w // ds)
+            if i and w == i * ds:
+                i -= 1
+            r = w - i * ds
+            for w0, w1, clock_at in spans:
+                if r <= w1:
+                    return out(midnight[i] + clock_at + (r - w0))
+            raise ValueError(w)
+
+        return at
+
     def at(self, i: int, share: float) -> float:
         """A moment `share` of the way through working day i (a minute clear of its edges)."""
         return i * self.ds + 60 + share * (self.ds - 120)
@@ -305,6 +321,7 @@ class _Maker:
         sqlite = s.get_bind().dialect.name == "sqlite"
         self.out = _utc_text if sqlite else _utc
         self.date = dt.date.isoformat if sqlite else (lambda day: day)
+        self.t = self.hours.stored(_utc_text if sqlite else _utc)  # W as the database stores a time
         self.versions = {}
         for process_id in PROCESSES:
             pv = h.repository.latest(process_id, required=False)
@@ -360,9 +377,6 @@ class _Maker:
                                               if self.members.get(g2)), [(None, "system")])
         return self.rnd.choice(people)
 
-    def t(self, w: float):
-        """W as the database stores a time."""
-        return self.out(self.hours.epoch(w))
 
     def _day(self, tail: int = 0) -> int:
         """A working day of the year, at least `tail` working days before its end."""
@@ -458,25 +472,29 @@ class _Maker:
 
     def _task(self, case: dict, element: str, created: float, done: float, due_days: int | None,
               groups: list[str] | None = None, staff: tuple[int | None, str] | None = None) -> tuple:
-        pv = self.versions[case["process_id"]]
-        spec = self.specs.get((case["process_id"], element), False)
-        if spec is False:
-            spec = self.specs[(case["process_id"], element)] = _spec(pv.bundle, element)
-        groups = groups or ([spec.lane] if spec is not None and spec.lane else [])
+        key = (case["process_id"], element)
+        made = self.specs.get(key)
+        if made is None:  # what every task of this element has alike
+            pv = self.versions[case["process_id"]]
+            spec = _spec(pv.bundle, element)
+            lane = spec.lane if spec is not None else None
+            made = self.specs[key] = (lane, {
+                "process_id": case["process_id"], "element_id": element,
+                "name": (pv.names.get(element) or element)[:256], "lane": lane, "status": "completed",
+                "form_key": None, "data": None, "context": None, "warning": "none", "escalation": 0,
+                "next_alert_at": None, "due_note": None})
+        lane, alike = made
+        groups = groups or ([lane] if lane else [])
         worker = staff or self._staff(groups)
         due = self.hours.close(created, due_days) if due_days is not None else None
         self.tasks += 1
         created_at = self.t(created)
         self.rows["tasks"].append({
-            "case_id": case["id"], "spiff_id": f"{case['id']:012x}-{self.tasks:023x}"[:36],
-            "process_id": case["process_id"], "case_number": case["number"], "case_title": case["title"],
-            "element_id": element, "name": (pv.names.get(element) or element)[:256],
-            "lane": spec.lane if spec is not None else None, "candidate_groups": groups, "assignee_id": worker[0],
-            "status": "completed", "form_key": None, "created_at": created_at,
-            "due_at": self.t(due) if due is not None else None,
+            **alike, "case_id": case["id"], "spiff_id": f"{case['id']:012x}-{self.tasks:023x}"[:36],
+            "case_number": case["number"], "case_title": case["title"], "candidate_groups": groups,
+            "assignee_id": worker[0], "created_at": created_at, "due_at": self.t(due) if due is not None else None,
             "claimed_at": created_at if worker[0] else None, "completed_at": self.t(done),
-            "completed_by_id": worker[0], "data": None, "context": None, "warning": "none", "escalation": 0,
-            "next_alert_at": None, "due_note": None})
+            "completed_by_id": worker[0]})
         if due is not None and done > due:
             self.rows["accountability"].append({
                 "case_id": case["id"], "task_id": None, "kind": "late", "department": "、".join(groups) or None,
