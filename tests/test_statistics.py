@@ -182,6 +182,8 @@ def test_the_api_answers_the_director_and_refuses_a_clerk(history, client):
     r = client.get(f"/api/v1/statistics?period={YEAR}&by=category", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json["totals"]["accepted"] == PLAN.cases
     assert {row["key"] for row in r.json["rows"]} >= {"domestic", "foreign"}
+    assert r.json["totals"]["visits_reached"] == PLAN.visited and r.json["totals"]["complaints"] == PLAN.complaints
+    assert sum(k["complaints"] for k in r.json["complaint_kinds"]) == PLAN.complaints
     clerk = client.post("/api/v1/auth/token", json={"username": "neizi", "password": "hall123"}).json["token"]
     assert client.get("/api/v1/statistics", headers={"Authorization": f"Bearer {clerk}"}).status_code == 403
     qiye = client.post("/api/v1/auth/token", json={"username": "qiye", "password": "hall123"}).json["token"]
