@@ -29,6 +29,11 @@ and also
              own part (in this process, the body read from the file)
   scripts    what running diagram code in a sandbox runner (engine.sandbox) costs per call: a
              script of the 并联审批 kind and a comprehension, in the runner and in this process, in turn
+  statistics the statistics pages (统计) for a year of made-up history the size of the seed hall's
+             (webapp.synthetic: 32,000 accepted cases, 84,000 consultations...), p95 server time of each
+             breakdown and of the CSV, against a plain count over the cases; the year's XLSX in a
+             process of its own: seconds and how much its peak memory grew; and how long the year
+             took to write
 """
 
 from __future__ import annotations
@@ -425,15 +430,15 @@ def bench_guide(tmp: Path, items: int) -> dict[str, float]:
         ("API list", "/api/v1/catalogue"), ("API item", f"/api/v1/catalogue/{middle}")))
 
 
-def _p95_pages(client, pages) -> dict[str, float]:
-    """p95 ms of each (label, url) as the server answers it: 100 requests after 20 to warm up."""
+def _p95_pages(client, pages, runs: int = 100, warmup: int = 20) -> dict[str, float]:
+    """p95 ms of each (label, url) as the server answers it: `runs` requests after `warmup` to warm up."""
     out = {}
     for label, url in pages:
         times = []
-        for i in range(120):
+        for i in range(runs + warmup):
             t0 = time.perf_counter()
             r = client.get(url)
-            if i >= 20:
+            if i >= warmup:
                 times.append(time.perf_counter() - t0)
             assert r.status_code == 200, (url, r.status_code)
         times.sort()
@@ -617,6 +622,73 @@ def sa_text(sql: str):
     import sqlalchemy as sa
 
     return sa.text(sql)
+
+
+XLSX_CHILD = """
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+import sqlalchemy as sa
+from app import create_app
+from engine import statistics
+from engine.identity import actor_of
+from webapp import db, hall
+from webapp.statistics_export import xlsx_file
+
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2], "SECRET_KEY": "bench", "HALL_SCHEDULER": "off"})
+with app.app_context():
+    h = hall()
+    actor = actor_of(h.identity.user("fuzhuren"))
+    h.session.execute(sa.text("SELECT count(*) FROM users"))  # the database's first read is not the export's
+    h.session.rollback()
+    peak = lambda: int(next(l for l in open(f"/proc/{os.getpid()}/status") if l.startswith("VmHWM:")).split()[1])
+    before = peak()
+    t0 = time.perf_counter()
+    f = xlsx_file(actor, statistics.period(sys.argv[3]))
+    size = f.seek(0, 2)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "bytes": size, "grew_kb": peak() - before}))
+"""
+
+
+def bench_statistics(tmp: Path, share: float) -> dict:
+    """p95 ms of the statistics page, each breakdown, and of the CSV, as the server answers them,
+    with `share` of the seed hall's year written by webapp.synthetic into the year before now;
+    a plain count over the cases (the baseline); the year's XLSX made in a process of its own
+    (seconds, bytes, how much its peak memory grew)."""
+    import sqlalchemy as sa
+
+    from engine import clock
+    from webapp import hall
+    from webapp.demo import load
+    from webapp.synthetic import Plan, generate
+
+    db_path = tmp / "statistics.db"
+    app = make_app(db_path, scheduler="off")
+    year = clock.local_now().year - 1
+    with app.app_context():
+        load(lambda line: None)
+        t0 = time.perf_counter()
+        rows = sum(generate(hall(), Plan.share(year, share)).values())
+        written = time.perf_counter() - t0
+        count = []
+        for _ in range(50):
+            t1 = time.perf_counter()
+            hall().session.execute(sa.text("SELECT count(*) FROM cases")).scalar()
+            count.append(time.perf_counter() - t1)
+        hall().session.rollback()
+    count.sort()
+    app.config["WTF_CSRF_ENABLED"] = False  # signing in from a script, not a browser
+    client = app.test_client()
+    client.post("/login", data={"username": "fuzhuren", "password": "hall123"})
+    pages = [("headline", f"/statistics?period={year}")]
+    pages += [(by, f"/statistics?period={year}&by={by}") for by in ("department", "category", "item", "staff",
+                                                                     "month")]
+    pages += [("csv", f"/statistics.csv?period={year}&by=department")]
+    out = _p95_pages(client, pages, runs=12, warmup=2)
+    child = subprocess.run([sys.executable, "-c", XLSX_CHILD, str(ROOT), f"sqlite:///{db_path}", str(year)],
+                           capture_output=True, text=True, check=True, env={**os.environ, "HALL_LOG_LEVEL": "WARNING"})
+    return {"pages": out, "count": count[len(count) // 2] * 1000, "rows": rows, "written": written,
+            "xlsx": json.loads(child.stdout.strip().splitlines()[-1]), "year": year}
 
 
 def _peak_kb(pid: int) -> int:
@@ -908,12 +980,44 @@ def _p95(seconds: list[float]) -> float:
     return sorted(seconds)[int(len(seconds) * 0.95) - 1]
 
 
+def report_assessment(tmp: Path, quick: bool) -> None:
+    assessed = 100_000 if quick else 1_000_000
+    t0 = time.perf_counter()
+    a = bench_assessment(tmp, assessed)
+    print(f"  百分考核 of a quarter, {a['subjects']} windows and staff, with {assessed:,} cases in the year "
+          f"(filled in {time.perf_counter() - t0:.0f} s): {a['compute']:.2f} s  "
+          f"{a['compute'] / a['baseline']:.1f} x the quarter's tasks grouped by who did them "
+          f"({a['baseline'] * 1000:.0f} ms)")
+
+
+def report_external(tmp: Path, quick: bool) -> None:
+    waiting = 10_000 if quick else 100_000
+    external_db = tmp / "external.db"
+    make_app(external_db, scheduler="off")
+    for name, url in (("SQLite", f"sqlite:///{external_db}"), ("PostgreSQL", _bench_pg())):
+        if url is None:
+            print(f"  external tasks on {name}: no server at HALL_BENCH_PG, left out")
+            continue
+        x = bench_external(url, waiting)
+        print(f"  external-task fetch-and-lock (10 of 5 topics) with {waiting:,} tasks over 50 topics on {name}: "
+              f"p95 {x['fetch']:.1f} ms  {x['fetch'] / x['baseline']:.1f} x locking one task by id "
+              f"({x['baseline']:.1f} ms)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small counts (a smoke check, not a measurement)")
     ap.add_argument("--skip-inbox", action="store_true", help="leave out the million-task inbox")
     ap.add_argument("--skip-timers", action="store_true", help="leave out the 10,000 timers")
+    ap.add_argument("--only", choices=("assessment", "external", "statistics"), help="measure this one only")
     args = ap.parse_args()
+    if args.only:
+        with tempfile.TemporaryDirectory(prefix="hall-bench-") as d:
+            print(f"\nHall benchmark, {args.only} only ({'quick' if args.quick else 'full'}), "
+                  f"python {sys.version.split()[0]}")
+            {"statistics": report_statistics, "assessment": report_assessment,
+             "external": report_external}[args.only](Path(d), args.quick)
+        return
     cases = 60 if args.quick else 400
     rest_cases = 20 if args.quick else 120
     rounds = 500
@@ -967,13 +1071,7 @@ def main() -> None:
         print(f"  企业之家 and 办事指南 with {portal_cases // 10:,} enterprises, {portal_cases:,} cases and 1,000 "
               f"items (filled in {time.perf_counter() - t0:.0f} s), p95 (server time):")
         print("    " + ",  ".join(f"{label} {ms:.1f} ms" for label, ms in portal.items()))
-        assessed = 100_000 if args.quick else 1_000_000
-        t0 = time.perf_counter()
-        a = bench_assessment(tmp, assessed)
-        print(f"  百分考核 of a quarter, {a['subjects']} windows and staff, with {assessed:,} cases in the year "
-              f"(filled in {time.perf_counter() - t0:.0f} s): {a['compute']:.2f} s  "
-              f"{a['compute'] / a['baseline']:.1f} x the quarter's tasks grouped by who did them "
-              f"({a['baseline'] * 1000:.0f} ms)")
+        report_assessment(tmp, args.quick)
         upload = bench_upload(tmp / "hall.db", tmp, rounds=3 if args.quick else 5)
         print(f"  upload of a {upload['megabytes']} MB file to a case, 1 gunicorn worker (median of its rounds):")
         print(f"    copying it on the same disk {upload['copy'] * 1000:7.1f} ms (the baseline)")
@@ -988,21 +1086,24 @@ def main() -> None:
             runner, here = scripts[f"{name}, runner"], scripts[f"{name}, here"]
             print(f"    {name:10s}  runner {runner:7.1f} µs   here {here:6.1f} µs   -> {runner / here:5.1f} x")
         print(f"    bounded expression, always here {scripts['bounded expression']:6.1f} µs")
-        waiting = 10_000 if args.quick else 100_000
-        external_db = tmp / "external.db"
-        make_app(external_db, scheduler="off")
-        for name, url in (("SQLite", f"sqlite:///{external_db}"), ("PostgreSQL", _bench_pg())):
-            if url is None:
-                print(f"  external tasks on {name}: no server at HALL_BENCH_PG, left out")
-                continue
-            x = bench_external(url, waiting)
-            print(f"  external-task fetch-and-lock (10 of 5 topics) with {waiting:,} tasks over 50 topics on {name}: "
-                  f"p95 {x['fetch']:.1f} ms  {x['fetch'] / x['baseline']:.1f} x locking one task by id "
-                  f"({x['baseline']:.1f} ms)")
+        report_external(tmp, args.quick)
+        report_statistics(tmp, args.quick)
         if not args.skip_timers:
             timers = bench_timers(tmp, 2_000 if args.quick else 10_000)
             print(f"  {timers['fired']:,} timers fired by the scheduler, late by p50 {timers['p50']:.2f} s, "
                   f"p95 {timers['p95']:.2f} s, max {timers['max']:.2f} s")
+
+
+def report_statistics(tmp: Path, quick: bool) -> None:
+    share = 0.1 if quick else 1.0
+    st = bench_statistics(tmp, share)
+    print(f"  统计 for a year of {share:g} x the seed hall's ({st['rows']:,} rows written in {st['written']:.1f} s), "
+          f"p95 server time, against a plain count over the cases ({st['count']:.2f} ms):")
+    print("    " + ",  ".join(f"{label} {ms:.0f} ms ({ms / st['count']:.0f} x)" for label, ms in st["pages"].items()))
+    x = st["xlsx"]
+    print(f"    the year's XLSX: {x['seconds']:.1f} s ({x['seconds'] * 1000 / st['count']:.0f} x the count), "
+          f"{x['bytes'] / 1e6:.1f} MB, its process's peak memory grew by {x['grew_kb'] / 1024:.1f} MB "
+          "(budgets: 1 s a page, 10 s the XLSX)")
 
 
 if __name__ == "__main__":

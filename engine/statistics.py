@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from engine import clock, exports
+from engine import clock, complaints, exports, ratings, visits
 from engine.catalogue import CATEGORIES
 from engine.errors import Forbidden, Invalid
 from engine.identity import Actor
@@ -28,6 +28,7 @@ from engine.models import (
     Accountability,
     Case,
     CatalogueItem,
+    Complaint,
     Consultation,
     Group,
     Pause,
@@ -35,6 +36,7 @@ from engine.models import (
     RatingStaff,
     Task,
     User,
+    Visit,
 )
 
 READERS = ("director", "coordinator", "supervisor")  # 常务副主任, 管理办, 驻厅监察
@@ -52,6 +54,9 @@ RETAINED = ("enterprise_exit", "end_retained")  # 迁出挽留成功
 # says 内资 or 外资. Kept once, there, rather than copied onto `enterprises` (whose rows are
 # accounts of 企业之家, made when an enterprise signs up, not when it is registered).
 ESTABLISHING = "%设立登记%"
+# The hall's own feedback loops run as cases too (差评整改, 意见建议/投诉, 回访): they are counted
+# as what they are (ratings, complaints, visits), not as 办件 received and accepted.
+FEEDBACK = (ratings.RECTIFICATION, complaints.PROCESS, visits.PROCESS)
 
 _C = Case.__table__
 _I = CatalogueItem.__table__.alias("item")
@@ -62,6 +67,10 @@ _R = Rating.__table__
 _Q = Consultation.__table__
 _U = User.__table__.alias("person")
 _RS = RatingStaff.__table__
+_CP = Complaint.__table__
+_V = Visit.__table__
+_FIX = Case.__table__.alias("fix")  # a 差评's 差评整改 case
+_REPLY = Task.__table__.alias("reply")  # a complaint's 答复 step
 
 
 def _when(condition, value=1):
@@ -157,6 +166,11 @@ class Source:
     at: object
     keys: dict[str, object]
     where: tuple = ()
+    # the breakdowns that put each thing the figures count in one row only: the period's
+    # figures are then the rows' sums, not another query (a case has one item and one time
+    # received; a rating of several staff is in several staff rows, a case paused twice may be
+    # in two months)
+    partition: tuple[str, ...] = ()
 
 
 def _case_keys(**more) -> dict:
@@ -180,26 +194,38 @@ def _unindexed(column):
     return column.concat("")
 
 
+_SERVICE = (_C.c.process_id.not_in(FEEDBACK),)  # the hall's 办件
+_ONE_CASE = ("category", "item", "month")
 _GROUPS = sa.func.coalesce(sa.func.nullif(sa.cast(_T.c.candidate_groups, sa.Text), "[]"), _T.c.lane)
 SOURCES: dict[str, Source] = {
-    "consultations": Source(lambda by: _Q, _Q.c.asked_at, {"category": _Q.c.category, "item": _Q.c.item_code}),
-    "received": Source(lambda by: _WITH_ITEM, _C.c.created_at, _case_keys()),
-    "accepted": Source(lambda by: _WITH_ITEM, _C.c.accepted_at, _case_keys()),
-    "ended": Source(lambda by: _WITH_ITEM, _C.c.ended_at, _case_keys()),
+    "consultations": Source(lambda by: _Q, _Q.c.asked_at, {"category": _Q.c.category, "item": _Q.c.item_code},
+                            partition=("category", "item", "month")),
+    "received": Source(lambda by: _WITH_ITEM, _C.c.created_at, _case_keys(), _SERVICE, _ONE_CASE),
+    "accepted": Source(lambda by: _WITH_ITEM, _C.c.accepted_at, _case_keys(), _SERVICE, _ONE_CASE),
+    "ended": Source(lambda by: _WITH_ITEM, _C.c.ended_at, _case_keys(), _SERVICE, _ONE_CASE),
     "rejections": Source(lambda by: _of_cases(_A, by).outerjoin(_U, _U.c.username == _A.c.person) if by == "staff"
                          else _of_cases(_A, by), _A.c.at, _case_keys(department=_A.c.department, staff=_U.c.id),
                          (_A.c.kind == "rejection",)),
     # the departments' and the staff's work (a case's category and item are the cases' figures)
     "tasks": Source(lambda by: _T, _T.c.completed_at, {"department": _GROUPS, "staff": _T.c.completed_by_id},
-                    (_unindexed(_T.c.status) == "completed",)),
-    "pauses": Source(lambda by: _of_cases(_P, by), _P.c.started_at, _case_keys(reason=_P.c.reason)),
+                    (_unindexed(_T.c.status) == "completed",), ("department", "staff", "month")),
+    "pauses": Source(lambda by: _of_cases(_P, by), _P.c.started_at, _case_keys(reason=_P.c.reason),
+                     partition=("category", "item")),
     # a rating names what it rates: the item, the window, the staff (rating_staff)
     "ratings": Source(lambda by: _R.outerjoin(_RS, _RS.c.rating_id == _R.c.id) if by == "staff"
                       else _R.outerjoin(_I, _I.c.id == _R.c.item_id) if by in ("category", "item") else _R,
-                      _R.c.at, _case_keys(department=_R.c.window, staff=_RS.c.user_id)),
+                      _R.c.at, _case_keys(department=_R.c.window, staff=_RS.c.user_id),
+                      partition=("department", "category", "item", "month")),
     "established": Source(lambda by: _C.join(_I, _I.c.id == _C.c.item_id), _C.c.ended_at, _case_keys(), (
         _unindexed(_C.c.status) == "completed", _I.c.name.like(ESTABLISHING),
-        ~sa.exists().where(_A.c.case_id == _C.c.id, _A.c.kind == "rejection"))),
+        ~sa.exists().where(_A.c.case_id == _C.c.id, _A.c.kind == "rejection")), _ONE_CASE),
+    # 意见建议 and 投诉 by when they were raised, with their case (what the investigation found)
+    "complaints": Source(lambda by: _CP.join(_C, _C.c.id == _CP.c.case_id), _CP.c.created_at,
+                         {"department": _CP.c.department, "kind": _CP.c.kind},
+                         partition=("department", "kind", "month")),
+    # 回访 by when the case it follows was done, as engine.visits counts 回访率
+    "visits": Source(lambda by: _V, _V.c.served_at, {"department": _V.c.department},
+                     partition=("department", "month")),
 }
 
 # --- figures -----------------------------------------------------------------------------
@@ -207,6 +233,12 @@ SOURCES: dict[str, Source] = {
 _done = (_C.c.status == "completed") & _C.c.accepted_at.is_not(None)
 _agency = (_C.c.process_id == AGENCY[0]) & (_C.c.end_element == AGENCY[1])
 _capital = _C.c.data[("enterprise", "registered_capital")].as_float()
+_poor = _R.c.level <= max(ratings.POOR)
+_rectified = sa.exists().where(_FIX.c.id == _R.c.rectification_case_id, _FIX.c.status == "completed")
+_replied = sa.exists().where(_REPLY.c.case_id == _CP.c.case_id, _REPLY.c.element_id == "reply",
+                             _REPLY.c.status == "completed")
+_replied_on_time = _replied.where(_REPLY.c.completed_at <= _REPLY.c.due_at)
+_reached = _V.c.status == "reached"
 
 
 @dataclass(frozen=True)
@@ -256,6 +288,22 @@ FIGURES: list[Figure] = [
     Figure("satisfaction", "满意率", "ratings", lambda: sa.func.count(sa.distinct(sa.case((_R.c.level >= 3, _R.c.id)))),
            lambda: sa.func.count(sa.distinct(_R.c.id)), unit="percent"),
     Figure("poor_ratings", "差评", "ratings", lambda: sa.func.count(sa.distinct(sa.case((_R.c.level <= 2, _R.c.id))))),
+    Figure("rectification_rate", "差评整改率", "ratings",
+           lambda: sa.func.count(sa.distinct(sa.case((_poor & _rectified, _R.c.id)))),
+           lambda: sa.func.count(sa.distinct(sa.case((_poor, _R.c.id)))), unit="percent"),
+    Figure("visits_planned", "回访计划", "visits", _count),
+    Figure("visits_reached", "回访企业", "visits", lambda: sa.func.sum(_when(_reached))),
+    Figure("visit_rate", "回访率", "visits", lambda: sa.func.sum(_when(_reached)), _count, unit="percent"),
+    Figure("visit_satisfaction", "回访满意率", "visits",
+           lambda: sa.func.sum(_when(_reached & (_V.c.satisfaction >= 3))),
+           lambda: sa.func.sum(_when(_reached & _V.c.satisfaction.is_not(None))), unit="percent"),
+    Figure("complaints", "意见建议和投诉", "complaints", _count),
+    Figure("suggestions", "其中意见建议", "complaints", lambda: sa.func.sum(_when(_CP.c.kind == "suggestion"))),
+    Figure("grievances", "其中投诉", "complaints", lambda: sa.func.sum(_when(_CP.c.kind != "suggestion"))),
+    Figure("substantiated", "投诉属实", "complaints",
+           lambda: sa.func.sum(_when(_C.c.data["substantiated"].as_boolean().is_(True)))),
+    Figure("replied_on_time_rate", "按时答复率", "complaints", lambda: sa.func.sum(_when(_replied_on_time)),
+           lambda: sa.func.sum(_when(_replied)), unit="percent"),
     Figure("big_projects", "大项目三级联动办结", "ended",
            lambda: sa.func.sum(_when((_C.c.process_id == BIG_PROJECT[0]) & (_C.c.end_element == BIG_PROJECT[1])))),
     Figure("retained", "迁出挽留成功", "ended",
@@ -274,6 +322,7 @@ class Row:
     key: object
     label: str
     values: dict[str, float | int | None] = field(default_factory=dict)
+    sums: dict[str, list] = field(default_factory=dict, repr=False)  # each figure's value and per, summed
 
 
 @dataclass
@@ -285,6 +334,7 @@ class Report:
     rows: list[Row]
     trend: list[Row]  # month by month: received, accepted, completed
     pause_reasons: list[tuple[str, int]]
+    complaint_kinds: list[tuple[str, int]]  # 意见建议, 投诉 and the misconduct kinds, as classified
 
 
 class Statistics:
@@ -297,15 +347,24 @@ class Statistics:
         self._may_read(actor)
         if by is not None and by not in DIMENSIONS:
             raise Invalid(f"by must be one of {', '.join(DIMENSIONS)}", {"by": [f"one of {', '.join(DIMENSIONS)}"]})
-        totals = self.figures(of)
-        rows, shown = [], FIGURES
-        if by is not None:
-            shown = _shown(by)
-            rows = self.breakdown(of, by, shown)
-        trend = self.breakdown(of, "month", [FIGURE[k] for k in TREND])
+        shown = _shown(by) if by is not None else FIGURES
+        rows = self._rows(of, by, shown) if by is not None else []
+        # the month by month chart, with all the figures of its sources: the period's are their sums
+        months = rows if by == "month" else self._rows(of, "month", [f for f in FIGURES if f.source in _TRENDED])
+        totals: dict = {}
+        for grouped, key in ((rows, by), (months, "month")):
+            exact = [f for f in FIGURES if key in SOURCES[f.source].partition and f.key not in totals]
+            totals.update(_summed(grouped, exact))
+        totals.update(self.figures(of, [f for f in FIGURES if f.key not in totals]))
+        totals = {f.key: totals[f.key] for f in FIGURES}
+        rows = self._shape(of, by, rows, shown) if by is not None else []
+        trend = self._shape(of, "month", months, [FIGURE[k] for k in TREND])
         reasons = self.breakdown(of, "reason", [FIGURE["paused"]])
+        kinds = self.breakdown(of, "kind", [FIGURE["complaints"]])
         return Report(of, by, shown, totals, rows, trend,
-                      sorted(((r.label, r.values["paused"] or 0) for r in reasons), key=lambda r: -r[1]))
+                      sorted(((r.label, r.values["paused"] or 0) for r in reasons), key=lambda r: -r[1]),
+                      sorted(((complaints.KINDS.get(r.key, r.label), r.values["complaints"] or 0) for r in kinds),
+                             key=lambda r: -r[1]))
 
     def figures(self, of: Period, figures: list[Figure] = FIGURES) -> dict:
         """The period's figures, all rows together."""
@@ -314,18 +373,20 @@ class Statistics:
 
     def breakdown(self, of: Period, by: str, figures: list[Figure] = FIGURES) -> list[Row]:
         """The period's figures for each department, category, item, staff member or month."""
-        rows = self._rows(of, by, figures)
+        return self._shape(of, by, self._rows(of, by, figures), figures)
+
+    def _shape(self, of: Period, by: str, rows: list[Row], figures: list[Figure]) -> list[Row]:
+        """Rows as shown: labelled, each with `figures` (every month of the period, in order)."""
         if by == "month":
             months = {k: Row(k, k) for k, _ in of.months()}
             for r in rows:
                 months[r.key].values.update(r.values)
-            for r in months.values():
-                r.values = {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures}
-            return list(months.values())
-        self._label(by, rows)
-        for r in rows:
-            r.values = {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures}
-        return sorted(rows, key=lambda r: (r.key is None, r.label))
+            rows = list(months.values())
+        else:
+            self._label(by, rows)
+            rows = sorted(rows, key=lambda r: (r.key is None, r.label))
+        return [Row(r.key, r.label, {f.key: r.values.get(f.key, 0 if f.per is None else None) for f in figures})
+                for r in rows]
 
     def _rows(self, of: Period, by: str | None, figures: list[Figure]) -> list[Row]:
         """One query per source: its figures' aggregates (value and per apart), grouped by the key."""
@@ -334,6 +395,8 @@ class Statistics:
             source = SOURCES[name]
             if by is None:
                 key = sa.literal(0)
+            elif by == "month" and len(of.months()) == 1:
+                key = sa.literal(0)  # a CASE needs a WHEN
             elif by == "month":
                 key = sa.case(*[(source.at < start, i) for i, (_, start) in enumerate(of.months()[1:])],
                               else_=len(of.months()) - 1)
@@ -361,12 +424,10 @@ class Statistics:
                 row = merged.setdefault((k,), Row(k, ""))
                 for f in mine:
                     value, per = r[f"v_{f.key}"] or 0, r.get(f"p_{f.key}")
-                    sums = row.values.setdefault(f"_{f.key}", [0, 0])
+                    sums = row.sums.setdefault(f.key, [0, 0])
                     sums[0] += value
                     sums[1] += per or 0
                     row.values[f.key] = _value(f, *sums)
-        for row in merged.values():
-            row.values = {k: v for k, v in row.values.items() if not k.startswith("_")}
         return list(merged.values())
 
     def _label(self, by: str, rows: list[Row]) -> None:
@@ -392,15 +453,14 @@ class Statistics:
     # --- the cases behind the figures, for the spreadsheet ----------------------------------
     def count_cases(self, of: Period) -> int:
         return self.session.scalar(sa.select(sa.func.count()).select_from(_C).where(
-            _C.c.created_at >= of.since, _C.c.created_at < of.until))
+            _C.c.created_at >= of.since, _C.c.created_at < of.until, *_SERVICE))
 
     def cases(self, bind, of: Period) -> Iterator:
         """The cases received in the period, oldest first, streamed from the database (a
         server-side cursor on PostgreSQL): a year is never held in memory."""
-        q = sa.select(_C.c.number, _C.c.process_id, _I.c.code, _I.c.name, _I.c.category, _C.c.created_at,
-                      _C.c.accepted_at, _C.c.ended_at, _C.c.status, _C.c.end_element, _C.c.due_at,
-                      _C.c.workdays_taken, _C.c.title) \
-            .select_from(_WITH_ITEM).where(_C.c.created_at >= of.since, _C.c.created_at < of.until) \
+        q = sa.select(_C.c.number, _I.c.code, _I.c.category, _C.c.created_at, _C.c.accepted_at, _C.c.ended_at,
+                      _C.c.status, _C.c.due_at, _C.c.workdays_taken, _C.c.title) \
+            .select_from(_WITH_ITEM).where(_C.c.created_at >= of.since, _C.c.created_at < of.until, *_SERVICE) \
             .order_by(_C.c.created_at, _C.c.id)
         with bind.connect() as conn:
             yield from conn.execution_options(stream_results=True, yield_per=2000).execute(q)
@@ -416,41 +476,48 @@ class Statistics:
 
     def xlsx(self, actor: Actor, of: Period, bind, out) -> None:
         """The report as a workbook written to `out` (a file): the figures, each breakdown, the
-        pause reasons, and every case received in the period, one row each. openpyxl's
-        write-only mode writes rows as they come (to temporary files), so a year of cases is
-        streamed from the database to the file, never held in memory. Numbers are numbers."""
+        pause reasons and complaint kinds, and every case received in the period, one row each.
+        openpyxl's write-only mode writes rows as they come (to temporary files), so a year of
+        cases is streamed from the database to the file, never held in memory. Numbers are
+        numbers, times are the spreadsheet's dates. A year's cases are most of the work (each
+        cell costs openpyxl some microseconds): their sheet has the columns the figures are made
+        of, from one streamed query."""
         from openpyxl import Workbook
 
         self._may_read(actor)
         if self.count_cases(of) > MAX_EXPORT_ROWS:
             raise Invalid(f"the period holds more than {MAX_EXPORT_ROWS:,} cases: export a shorter one",
                           {"period": ["shorter"]})
-        report = self.report(actor, of)
         wb = Workbook(write_only=True)
         sheet = wb.create_sheet("统计")
         sheet.append([exports.cell(f"统计期间 {of.first.isoformat()} 至 {of.last.isoformat()}")])
         sheet.append(["指标", "数值", "单位"])
+        months = self._rows(of, "month", FIGURES)
+        totals = _summed(months, [f for f in FIGURES if "month" in SOURCES[f.source].partition])
+        totals.update(self.figures(of, [f for f in FIGURES if f.key not in totals]))
         for f in FIGURES:
-            sheet.append([f.label, report.totals[f.key], UNITS[f.unit]])
+            sheet.append([f.label, totals.get(f.key, 0 if f.per is None else None), UNITS[f.unit]])
         for by in ("month", "department", "category", "item", "staff"):
             shown = _shown(by)
             sheet = wb.create_sheet(f"按{DIMENSIONS[by]}")
             sheet.append([DIMENSIONS[by], *(f.label for f in shown)])
-            for r in self.breakdown(of, by, shown):
+            for r in self._shape(of, by, months, shown) if by == "month" else self.breakdown(of, by, shown):
                 sheet.append([exports.cell(r.label), *(r.values[f.key] for f in shown)])
-        sheet = wb.create_sheet("暂停原因")
-        sheet.append(["原因", "办件"])
-        for reason, n in report.pause_reasons:
-            sheet.append([exports.cell(reason), n])
+        for title, by, figure in (("暂停原因", "reason", "paused"), ("意见建议和投诉类别", "kind", "complaints")):
+            sheet = wb.create_sheet(title)
+            sheet.append([title[:-2] if by == "reason" else "类别", "件数"])
+            rows = self.breakdown(of, by, [FIGURE[figure]])
+            for r in sorted(rows, key=lambda r: -(r.values[figure] or 0)):
+                label = complaints.KINDS.get(r.key, r.label) if by == "kind" else r.label
+                sheet.append([exports.cell(label), r.values[figure]])
         sheet = wb.create_sheet("办件明细")
-        sheet.append(["办件编号", "流程", "事项编码", "事项", "窗口类别", "收件时间", "受理时间", "结束时间", "状态",
-                      "结束于", "承诺期限", "按时", "办理工作日", "企业/申请人"])
+        sheet.append(["办件编号", "事项编码", "收件时间", "受理时间", "结束时间", "状态", "按时", "办理工作日",
+                      "企业/申请人"])
         for c in self.cases(bind, of):
             on_time = None if c.due_at is None or c.ended_at is None or c.status != "completed" \
                 else c.ended_at <= c.due_at
-            sheet.append([c.number, c.process_id, c.code, exports.cell(c.name), CATEGORIES.get(c.category),
-                          _local(c.created_at), _local(c.accepted_at), _local(c.ended_at), c.status, c.end_element,
-                          _local(c.due_at), on_time, c.workdays_taken, exports.cell(c.title)])
+            sheet.append([c.number, c.code, _local(c.created_at), _local(c.accepted_at), _local(c.ended_at),
+                          STATUSES.get(c.status, c.status), on_time, c.workdays_taken, exports.cell(c.title)])
         wb.save(out)
 
     def _may_read(self, actor: Actor) -> None:
@@ -458,6 +525,20 @@ class Statistics:
             raise Forbidden("the statistics are for the director, the management office and the supervisor")
 
     may_read = _may_read
+
+
+_TRENDED = {FIGURE[k].source for k in TREND}
+
+
+def _summed(rows: list[Row], figures: list[Figure]) -> dict:
+    """The figures over all `rows` (each thing counted in one row only), those the rows have."""
+    sums: dict[str, list] = {}
+    for r in rows:
+        for key, (value, per) in r.sums.items():
+            total = sums.setdefault(key, [0, 0])
+            total[0] += value
+            total[1] += per
+    return {f.key: _value(f, *sums[f.key]) for f in figures if f.key in sums}
 
 
 def _shown(by: str) -> list[Figure]:
@@ -468,9 +549,13 @@ def _shown(by: str) -> list[Figure]:
 UNITS = {"count": "件", "percent": "比率", "days": "工作日", "money": "万元"}
 
 
+STATUSES = {"completed": "办结", "withdrawn": "撤回", "running": "在办", "terminated": "终止", "error": "出错"}
+
+
 def _local(at: dt.datetime | None):
     """A time as the hall reads it, without a zone (a spreadsheet's dates have none)."""
     return at.astimezone(clock.HALL_TZ).replace(tzinfo=None) if at is not None else None
+
 
 
 def _cell(value, f: Figure):

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from engine import clock
+from engine import clock, statistics
 from engine.identity import actor_of
 from engine.models import Case
 from webapp.demo import USERS, load
@@ -79,3 +79,74 @@ def test_demo_has_late_and_nearly_late_work_at_any_hour(hall, local):
     clock.set_offset(moment - dt.datetime.now(dt.UTC))
     load(lambda line: None)
     assert _warnings(hall) == {"red", "yellow"}
+
+
+def test_a_small_history_goes_only_into_an_empty_hall(hall):
+    load(lambda line: None, history=0.01)
+    year = clock.local_now().year - 1
+    figures = hall.statistics.figures(statistics.period(str(year)))
+    assert figures["accepted"] == 320 and figures["consultations"] == 840 and figures["visits_reached"] == 7
+    load(lambda line: None, history=0.01)  # again: the hall has cases, no history is added
+    assert hall.statistics.figures(statistics.period(str(year)))["accepted"] == 320
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.slow
+def test_the_demo_year_reads_like_the_seed_halls_report(hall):
+    """`flask demo`'s year before now, in full: the statistics show the figures the seed hall's
+    report opens with, and each is what the raw rows say when counted without engine.statistics."""
+    load(lambda line: None, history=1.0)
+    year = clock.local_now().year - 1
+    shown = hall.statistics.report(actor_of(hall.identity.user("fuzhuren")), statistics.period(str(year))).totals
+    since = dt.datetime(year, 1, 1, tzinfo=clock.HALL_TZ).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    until = dt.datetime(year + 1, 1, 1, tzinfo=clock.HALL_TZ).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    def one(sql):
+        return hall.session.execute(sa.text(sql), {"since": since, "until": until}).scalar()
+
+    service = "process_id NOT IN ('poor_rating', 'complaint', 'return_visit')"
+    recount = {
+        "consultations": one("SELECT count(*) FROM consultations WHERE asked_at >= :since AND asked_at < :until"),
+        "accepted": one(f"SELECT count(*) FROM cases WHERE accepted_at >= :since AND accepted_at < :until "
+                        f"AND {service}"),
+        "new_domestic": one("SELECT count(*) FROM cases c JOIN catalogue_items i ON i.id = c.item_id WHERE "
+                            "i.name LIKE '%设立登记%' AND i.category = 'domestic' AND c.status = 'completed' AND "
+                            "c.ended_at >= :since AND c.ended_at < :until AND c.id NOT IN "
+                            "(SELECT case_id FROM accountability WHERE kind = 'rejection')"),
+        "new_foreign": one("SELECT count(*) FROM cases c JOIN catalogue_items i ON i.id = c.item_id WHERE "
+                           "i.name LIKE '%设立登记%' AND i.category = 'foreign' AND c.status = 'completed' AND "
+                           "c.ended_at >= :since AND c.ended_at < :until AND c.id NOT IN "
+                           "(SELECT case_id FROM accountability WHERE kind = 'rejection')"),
+        "agency": one("SELECT count(*) FROM cases WHERE process_id = 'green_channel' AND end_element = 'end_done' "
+                      "AND status = 'completed' AND ended_at >= :since AND ended_at < :until"),
+        "big_projects": one("SELECT count(*) FROM cases WHERE process_id = 'big_project' AND status = 'completed' "
+                            "AND end_element = 'project_completed' AND ended_at >= :since AND ended_at < :until"),
+        "visits_reached": one("SELECT count(*) FROM visits WHERE status = 'reached' AND served_at >= :since "
+                              "AND served_at < :until"),
+        "visits_planned": one("SELECT count(*) FROM visits WHERE served_at >= :since AND served_at < :until"),
+    }
+    assert {k: shown[k] for k in recount} == recount
+    # the seed hall's report: 8.4万 consultations, 3.2万 accepted, 1,890 new enterprises (1,800 + 90) with 40亿
+    # registered capital, 100% done, 99.9% satisfied, 280 by 全程代理 in about 1.5 working days, 50 big
+    # projects, 700 enterprises visited back (99.5% of those planned, all satisfied)
+    assert (recount["consultations"], recount["accepted"]) == (84_000, 32_000)
+    assert (shown["new_enterprises"], recount["new_domestic"], recount["new_foreign"]) == (1_890, 1_800, 90)
+    capital = one("SELECT sum(json_extract(c.data, '$.enterprise.registered_capital')) FROM cases c JOIN "
+                  "catalogue_items i ON i.id = c.item_id WHERE i.name LIKE '%设立登记%' AND c.status = 'completed' "
+                  "AND c.ended_at >= :since AND c.ended_at < :until AND c.id NOT IN "
+                  "(SELECT case_id FROM accountability WHERE kind = 'rejection')")
+    assert shown["registered_capital"] == pytest.approx(capital) == pytest.approx(400_000.0)
+    assert shown["completion_rate"] == 1.0
+    rated = one("SELECT count(*) FROM ratings WHERE at >= :since AND at < :until")
+    satisfied = one("SELECT count(*) FROM ratings WHERE level >= 3 AND at >= :since AND at < :until")
+    assert shown["satisfaction"] == round(satisfied / rated, 4) and 0.998 <= shown["satisfaction"] <= 0.9995
+    assert recount["agency"] == 280 and 1.4 <= shown["agency_workdays"] <= 1.6
+    assert recount["big_projects"] == 50
+    assert recount["visits_reached"] == 700 and round(shown["visit_rate"], 3) == round(700 / 703, 3)
+    assert shown["visit_satisfaction"] == 1.0
+    poor = one("SELECT count(*) FROM ratings r WHERE level <= 2 AND at >= :since AND at < :until")
+    fixed = one("SELECT count(*) FROM ratings r JOIN cases c ON c.id = r.rectification_case_id WHERE r.level <= 2 "
+                "AND c.status = 'completed' AND r.at >= :since AND r.at < :until")
+    assert poor > 0 and shown["rectification_rate"] == round(fixed / poor, 4)
+    assert shown["complaints"] == one("SELECT count(*) FROM complaints WHERE created_at >= :since "
+                                      "AND created_at < :until") == 24

@@ -19,7 +19,8 @@ from webapp.synthetic import Plan, generate
 
 YEAR = 2025
 PLAN = Plan(YEAR, cases=400, consultations=300, domestic=40, foreign=5, capital=9000.0, agency=12, big_projects=3,
-            exits=4, joint_reviews=3, seed=7)
+            exits=4, joint_reviews=3, seed=7, visited=30, unreached=2, complaints=9)
+FEEDBACK = ("poor_rating", "complaint", "return_visit")  # the hall's own loops: not 办件
 
 
 @pytest.fixture
@@ -43,8 +44,9 @@ def test_the_figures_are_what_the_rows_say(history):
     since = dt.datetime(YEAR, 1, 1, tzinfo=clock.HALL_TZ).astimezone(dt.UTC)
     until = dt.datetime(YEAR + 1, 1, 1, tzinfo=clock.HALL_TZ).astimezone(dt.UTC)
     from engine.models import Case, CatalogueItem, Consultation, Rating
-    cases = h.session.execute(sa.select(Case.id, Case.status, Case.process_id, Case.created_at, Case.accepted_at,
+    every = h.session.execute(sa.select(Case.id, Case.status, Case.process_id, Case.created_at, Case.accepted_at,
                                         Case.ended_at, Case.due_at, Case.end_element, Case.data, Case.item_id)).all()
+    cases = [c for c in every if c.process_id not in FEEDBACK]
     items = {i.id: i for i in h.session.scalars(sa.select(CatalogueItem))}
     inside = lambda at: at is not None and since <= at < until  # noqa: E731
     rejected = {r[0] for r in _raw(h, "SELECT case_id FROM accountability WHERE kind = 'rejection'")}
@@ -86,6 +88,29 @@ def test_the_figures_are_what_the_rows_say(history):
                                                     abs=1e-4)
     immediate = sum(items[c.item_id].kind == "immediate" for c in accepted if c.item_id)
     assert figures["immediate_share"] == pytest.approx(immediate / len(accepted), abs=1e-4)
+    _feedback_figures(h, figures, {c.id: c for c in every}, inside, ratings)
+
+
+def _feedback_figures(h, figures, cases, inside, ratings):
+    """回访, complaints and 差评整改 counted again from their rows."""
+    from engine.models import Complaint, Task, Visit
+    visits = [v for v in h.session.scalars(sa.select(Visit)) if inside(v.served_at)]
+    reached = [v for v in visits if v.status == "reached"]
+    assert (figures["visits_planned"], figures["visits_reached"]) == (len(visits), len(reached)) == (32, 30)
+    assert figures["visit_rate"] == pytest.approx(len(reached) / len(visits), abs=1e-4)
+    assert figures["visit_satisfaction"] == pytest.approx(sum(v.satisfaction >= 3 for v in reached) / len(reached),
+                                                          abs=1e-4)
+    raised = [c for c in h.session.scalars(sa.select(Complaint)) if inside(c.created_at)]
+    replies = {t.case_id: t for t in h.session.scalars(sa.select(Task).where(Task.element_id == "reply",
+                                                                            Task.process_id == "complaint"))}
+    assert figures["complaints"] == len(raised) == PLAN.complaints
+    assert figures["suggestions"] == sum(c.kind == "suggestion" for c in raised)
+    assert figures["substantiated"] == sum(bool(cases[c.case_id].data.get("substantiated")) for c in raised)
+    assert figures["replied_on_time_rate"] == pytest.approx(
+        sum(replies[c.case_id].completed_at <= replies[c.case_id].due_at for c in raised) / len(raised), abs=1e-4)
+    poor = [r for r in ratings if r.level <= 2]
+    fixed = [r for r in poor if r.rectification_case_id and cases[r.rectification_case_id].status == "completed"]
+    assert figures["rectification_rate"] == (round(len(fixed) / len(poor), 4) if poor else None)
 
 
 def test_breakdowns_add_up_to_the_totals(history):
@@ -104,6 +129,16 @@ def test_breakdowns_add_up_to_the_totals(history):
     assert {"内资窗口", "工商", "首席服务台"} <= {r.key for r in departments.rows}
 
 
+def test_the_figures_are_the_same_whatever_the_breakdown_shown(history):
+    """A report sums its rows into the period's figures where each thing counted is in one row
+    only: what one query over the period says, for every breakdown."""
+    h = history
+    of = statistics.period(str(YEAR))
+    plain = h.statistics.figures(of)
+    for by in (None, *statistics.DIMENSIONS):
+        assert h.statistics.report(_director(h), of, by).totals == plain, by
+
+
 def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(history):
     h = history
     late = dt.datetime(YEAR, 12, 31, 23, 30, tzinfo=clock.HALL_TZ)  # 15:30 UTC
@@ -119,6 +154,9 @@ def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(histor
     assert h.statistics.figures(statistics.period(str(YEAR)))["received"] == before + 1
     assert h.statistics.figures(statistics.period(f"{YEAR + 1}-01"))["received"] == 1
     assert h.statistics.figures(statistics.period(None, f"{YEAR}-12-31", f"{YEAR}-12-31"))["received"] >= 1
+    # a period within one month: one row a month, the period's figures
+    december = h.statistics.report(_director(h), statistics.period(None, f"{YEAR}-12-31", f"{YEAR}-12-31"), "month")
+    assert [r.values["received"] for r in december.rows] == [december.totals["received"]] and december.trend
 
 
 @pytest.mark.parametrize("who", ["neizi", "qiye", "daiban"])
@@ -144,6 +182,8 @@ def test_the_api_answers_the_director_and_refuses_a_clerk(history, client):
     r = client.get(f"/api/v1/statistics?period={YEAR}&by=category", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json["totals"]["accepted"] == PLAN.cases
     assert {row["key"] for row in r.json["rows"]} >= {"domestic", "foreign"}
+    assert r.json["totals"]["visits_reached"] == PLAN.visited and r.json["totals"]["complaints"] == PLAN.complaints
+    assert sum(k["complaints"] for k in r.json["complaint_kinds"]) == PLAN.complaints
     clerk = client.post("/api/v1/auth/token", json={"username": "neizi", "password": "hall123"}).json["token"]
     assert client.get("/api/v1/statistics", headers={"Authorization": f"Bearer {clerk}"}).status_code == 403
     qiye = client.post("/api/v1/auth/token", json={"username": "qiye", "password": "hall123"}).json["token"]
@@ -165,7 +205,18 @@ def test_the_exports_hold_numbers(history, client):
     assert figures["注册资本（万元）"] == 9000.0 and 0.9 <= figures["满意率"] <= 1  # numbers, not text
     cases = list(wb["办件明细"].iter_rows(min_row=2, values_only=True))
     assert len(cases) == history.statistics.figures(statistics.period(str(YEAR)))["received"]
-    assert all(isinstance(c[5], dt.datetime) for c in cases)
+    assert all(isinstance(c[2], dt.datetime) for c in cases)
+    # each row its own case's times, in Shanghai time
+    from engine.models import Case
+    since = dt.datetime(YEAR, 1, 1, tzinfo=clock.HALL_TZ)
+    rows = history.session.execute(sa.select(Case.number, Case.created_at, Case.ended_at).where(
+        Case.created_at >= since, Case.created_at < since.replace(year=YEAR + 1), Case.process_id.not_in(FEEDBACK))
+        .order_by(Case.created_at, Case.id)).all()
+    local = lambda at: at.astimezone(clock.HALL_TZ).replace(tzinfo=None)  # noqa: E731
+    assert [c[0] for c in cases] == [r.number for r in rows]
+    assert all(abs(c[2] - local(r.created_at)) < dt.timedelta(seconds=1) and
+               abs(c[4] - local(r.ended_at)) < dt.timedelta(seconds=1) for c, r in zip(cases, rows, strict=True))
+    assert all(isinstance(c[3], dt.datetime) and isinstance(c[7], float) for c in cases if c[5] == "办结" and c[3])
     csv = client.get(f"/api/v1/statistics.csv?period={YEAR}&by=category", headers=auth)
     assert csv.status_code == 200 and csv.text.startswith("\ufeff")
     head, total = csv.text.splitlines()[:2]

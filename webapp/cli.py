@@ -150,11 +150,17 @@ def init_app(app: Flask) -> None:
                               indent=1))
 
     @click.command("demo")
-    def demo():
-        """Demo users for every role and group, the five processes and a few sample cases."""
+    @click.option("--history", type=click.FloatRange(0, 10), default=1.0, show_default=True,
+                  help="a year of made-up history before now, as a share of the seed hall's year (0: none)")
+    def demo(history):
+        """Demo users for every role and group, the five processes, a few sample cases and a
+        year of history before them (into an empty hall only)."""
         from webapp.demo import load
 
-        load(click.echo)
+        try:
+            load(click.echo, history)
+        except HallError as e:
+            _fail(e)
 
     history = click.Group("history", help="Made-up history for demos and measurements.")
 
@@ -169,13 +175,19 @@ def init_app(app: Flask) -> None:
     @click.option("--agency", type=int, default=280, show_default=True, help="green-channel agency cases (全程代理)")
     @click.option("--big-projects", type=int, default=50, show_default=True)
     @click.option("--exits", type=int, default=15, show_default=True, help="enterprise exits handled (迁出挽留)")
+    @click.option("--visited", type=int, default=700, show_default=True, help="enterprises reached at a 回访")
+    @click.option("--unreached", type=int, default=3, show_default=True, help="回访 that reached no one")
+    @click.option("--complaints", type=int, default=24, show_default=True, help="意见建议 and 投诉")
     @click.option("--seed", type=int, default=2026, show_default=True)
-    def generate_history(year, cases, consultations, domestic, foreign, capital, agency, big_projects, exits, seed):
-        """Write a year of cases (completed, refused, withdrawn), their tasks, pauses, ratings,
-        consultations and new enterprises straight into the database, deterministic from the seed."""
+    def generate_history(year, cases, consultations, domestic, foreign, capital, agency, big_projects, exits, visited,
+                         unreached, complaints, seed):
+        """Write a year of cases (completed, refused, withdrawn), their tasks, pauses, ratings and
+        差评整改, consultations, new enterprises, complaints and 回访 straight into the database,
+        deterministic from the seed."""
         from webapp.synthetic import Plan, generate
 
-        plan = Plan(year, cases, consultations, domestic, foreign, capital, agency, big_projects, exits, seed=seed)
+        plan = Plan(year, cases, consultations, domestic, foreign, capital, agency, big_projects, exits, seed=seed,
+                    visited=visited, unreached=unreached, complaints=complaints)
         try:
             generate(hall(), plan, echo=click.echo)
         except HallError as e:

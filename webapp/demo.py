@@ -1,9 +1,10 @@
 """Demo data: a user for every role and group, the five processes and the hall's own two
 (意见建议与投诉, 回访), the service catalogue
-(processes/catalogue.json), a few sample cases.
+(processes/catalogue.json), a few sample cases and, with `history`, a year of made-up
+history before them (webapp.synthetic: the year before now, what the statistics show).
 
 Safe to run again: users are updated, identical diagrams deploy nothing, and sample
-cases are only added to an empty hall."""
+cases and history are only added to an empty hall."""
 
 from __future__ import annotations
 
@@ -82,7 +83,9 @@ def one_form(name: str, category: str = "内资", bank: bool = False) -> dict:
     return data
 
 
-def load(echo) -> None:
+def load(echo, history: float = 0.0) -> None:
+    """Load the demo hall; `history`: the share of the seed hall's year to make for the year
+    before now (1: the year its report tells of, 0: none)."""
     h = hall()
     enterprise = h.portal.enterprise_for_filing(SYSTEM, *ENTERPRISE)
     for username, display, roles, groups in USERS:
@@ -98,6 +101,10 @@ def load(echo) -> None:
     if h.session.scalar(sa.select(sa.func.count()).select_from(Case)):
         echo("sample cases: the hall already has cases, none added")
     else:
+        if history:
+            from webapp.synthetic import Plan, generate
+
+            generate(h, Plan.share(clock.local_now().year - 1, history), echo=echo)
         _sample_cases(h, actors)
         echo("sample cases: added")
     _assessment(h, actors, echo)

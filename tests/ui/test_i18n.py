@@ -200,7 +200,8 @@ def test_another_persons_choice_of_english_is_not_mine(app, hall_i18n):
 
 # --- English on every page ---------------------------------------------------------------
 
-PAGE_BLUEPRINTS = ("ui", "models", "auth", "portal", "guide", "complaints", "ratings", "admin", "assessment")
+PAGE_BLUEPRINTS = ("ui", "models", "auth", "portal", "guide", "complaints", "ratings", "admin", "assessment",
+                   "statistics")
 
 
 def _url_values(hall_i18n) -> dict:

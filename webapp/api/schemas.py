@@ -389,3 +389,5 @@ class StatisticsOut(Schema):
     trend = fields.List(fields.Nested(StatisticsRow), metadata={"description": "received, accepted, completed "
                                                                               "month by month"})
     pause_reasons = fields.List(fields.Dict(), metadata={"description": "[{reason, cases}]"})
+    complaint_kinds = fields.List(fields.Dict(), metadata={"description": "[{kind, complaints}]: 意见建议, 投诉 and "
+                                                                           "the misconduct kinds, as classified"})

@@ -59,4 +59,5 @@ def as_json(report) -> dict:
             "totals": report.totals,
             "rows": [{"key": r.key, "label": r.label, "values": r.values} for r in report.rows],
             "trend": [{"key": r.key, "label": r.label, "values": r.values} for r in report.trend],
-            "pause_reasons": [{"reason": reason, "cases": n} for reason, n in report.pause_reasons]}
+            "pause_reasons": [{"reason": reason, "cases": n} for reason, n in report.pause_reasons],
+            "complaint_kinds": [{"kind": kind, "complaints": n} for kind, n in report.complaint_kinds]}
