@@ -107,3 +107,52 @@ def test_a_calendar_change_counts_on_every_node_at_once(h, db_url):
     finally:
         node.kill()
         node.wait(10)
+
+
+WORKER_NODE = """
+import datetime as dt, json, os
+from app import create_app
+from engine import clock
+from webapp import hall
+clock.freeze(dt.datetime.fromisoformat(os.environ["CLOCK_AT"]))  # the test's clock
+app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DB"], "SECRET_KEY": "x", "HALL_SCHEDULER": "off",
+                  "HALL_LOG_LEVEL": "WARNING"})
+with app.app_context():
+    from engine.identity import actor_of
+    h = hall()
+    system = actor_of(h.identity.user("gongshang-sys"))
+    got = []
+    while True:
+        tasks = h.external.fetch_and_lock(system, os.environ["WORKER"], 3,
+                                          [{"topicName": "gongshang-registry", "lockDuration": 600_000}])
+        if not tasks:
+            break
+        for t in tasks:
+            h.external.complete(system, t["id"], os.environ["WORKER"], {"by": os.environ["WORKER"]})
+            got.append(t["id"])
+    print(json.dumps(got))
+"""
+
+
+@pytest.mark.slow
+def test_two_app_nodes_share_one_topics_external_tasks_and_never_the_same_one(h, db_url):
+    """Two workers, each on its own app node (its own process and connections), fetch,
+    lock and complete the work of one topic: each task is done once, by one of them."""
+    import json
+
+    clerk = h.user("clerk", groups=["window"])
+    h.user("gongshang-sys", roles=["integrator"])
+    h.deploy(DIAGRAMS / "external.bpmn")
+    cases = [h.hall.runtime.start(clerk, "external", {"company": f"甲{i}"}).id for i in range(30)]
+    h.hall.session.remove()
+    env = {**os.environ, "DB": db_url, "PYTHONPATH": str(ROOT), "CLOCK_AT": clock.now().isoformat()}
+    nodes = [subprocess.Popen([sys.executable, "-c", WORKER_NODE], cwd=ROOT, env={**env, "WORKER": f"w{i}"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+    done = []
+    for node in nodes:
+        out, err = node.communicate(timeout=120)
+        assert node.returncode == 0, err.decode()[-2000:]
+        done.append(json.loads(out.decode().strip().splitlines()[-1]))
+    assert not set(done[0]) & set(done[1]) and len(done[0]) + len(done[1]) == 30
+    assert sorted(h.hall.runtime.case(c).data["by"] for c in cases).count("w0") == len(done[0])
+    assert all([t.element_id for t in h.open_tasks(c)] == ["review"] for c in cases)
