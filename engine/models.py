@@ -394,6 +394,9 @@ class Rating(Base):
     __tablename__ = "ratings"
     __table_args__ = (sa.Index("ix_ratings_case", "case_id", "id"), sa.Index("ix_ratings_at", "at"),
                       sa.Index("ix_ratings_window_at", "window", "at"),
+                      # once at 受理 and once at 办结, whatever two requests do at the same moment
+                      sa.Index("ux_ratings_case_stage", "case_id", "stage", unique=True,
+                               **_only("stage <> 'rectified'")),
                       # the 差评 whose 差评整改 has not started (the sweep's few rows)
                       sa.Index("ix_ratings_unrectified", "id",
                                **_only("level <= 2 AND rectification_case_id IS NULL")),

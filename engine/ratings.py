@@ -78,6 +78,18 @@ class Ratings:
         if stage not in STAGES:
             raise Invalid(f"stage must be one of {', '.join(STAGES)}", {"stage": [f"one of {', '.join(STAGES)}"]})
         now = clock.now()
+        try:
+            rating_id = self._insert(actor, case, stage, level, dimensions, comment, channel, now)
+        except Exception as e:
+            if not db.unique_violation(e):
+                raise
+            raise Conflict(f"case {case.number} is already rated at {STAGES[stage]}") from None
+        if level in POOR:
+            self._rectify(rating_id)
+        return self.get(rating_id)
+
+    def _insert(self, actor: Actor, case, stage: str, level: int, dimensions, comment, channel: str, now) -> int:
+        case_id = case.id
         with db.write(self.session) as s:
             self._may_rate_at(s, case, stage)
             rating = Rating(case_id=case_id, stage=stage, level=level, dimensions=dimensions, comment=comment,
@@ -94,10 +106,7 @@ class Ratings:
                 s.execute(sa.update(Case).where(Case.id == case_id).values(rate_invite_at=None))
             history.record(s, [history.event(case_id, actor.username, "rated", process_id=case.process_id, detail={
                 "level": level, "label": LEVELS[level], "channel": channel, "stage": stage}, at=now)])
-            rating_id = rating.id
-        if level in POOR:
-            self._rectify(rating_id)
-        return self.get(rating_id)
+            return rating.id
 
     def _may_rate_at(self, s, case, stage: str) -> None:
         """A case is rated once at 受理 (once accepted), once at 办结 (once finished), and once

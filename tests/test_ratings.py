@@ -243,3 +243,14 @@ def test_ratings_over_the_api(client, rated):
     r = client.get("/api/v1/ratings/figures", headers=h.token("xietiao"))
     assert r.get_json() == {"ratings": 1, "poor": 0, "rectified": 0, "rectification_rate": None,
                             "satisfaction_rate": 1.0}
+
+
+def test_two_ratings_of_one_stage_at_the_same_moment_keep_one(rated, monkeypatch):
+    """Both pass the check before either is written: the database keeps one, the other is a 409."""
+    h = rated
+    case = finished_case(h)
+    monkeypatch.setattr(type(h.hall.ratings), "_may_rate_at", lambda self, s, case, stage: None)
+    h.hall.ratings.rate(h.qiye, case.id, 5, stage="completed")
+    with pytest.raises(Conflict):
+        h.hall.ratings.rate(h.qiye, case.id, 4, stage="completed")
+    assert [r.level for r in h.hall.ratings.of_case(h.qiye, case.id)] == [5]

@@ -25,6 +25,9 @@ def upgrade():
         batch.create_foreign_key('fk_ratings_rectification_case_id', 'cases', ['rectification_case_id'], ['id'],
                                  ondelete='SET NULL')
     op.create_index('ix_ratings_window_at', 'ratings', ['window', 'at'], unique=False)
+    # a case is rated once at 受理 and once at 办结, whatever two requests do at the same moment
+    op.create_index('ux_ratings_case_stage', 'ratings', ['case_id', 'stage'], unique=True,
+                    postgresql_where=sa.text("stage <> 'rectified'"), sqlite_where=sa.text("stage <> 'rectified'"))
     op.create_index('ix_ratings_unrectified', 'ratings', ['id'], unique=False,
                     postgresql_where=sa.text('level <= 2 AND rectification_case_id IS NULL'),
                     sqlite_where=sa.text('level <= 2 AND rectification_case_id IS NULL'))
@@ -49,6 +52,7 @@ def downgrade():
     op.drop_index('ix_rating_staff_user', table_name='rating_staff')
     op.drop_table('rating_staff')
     op.drop_index('ix_ratings_unrectified', table_name='ratings')
+    op.drop_index('ux_ratings_case_stage', table_name='ratings')
     op.drop_index('ix_ratings_window_at', table_name='ratings')
     with op.batch_alter_table('ratings') as batch:
         batch.drop_constraint('fk_ratings_rectification_case_id', type_='foreignkey')
