@@ -75,10 +75,10 @@ def quarter(h, people):
     insert(h, Accountability, case_id=c1.id, kind="late", department="内资窗口", person="neizi",
            at=at("2026-07-01", 0) - dt.timedelta(minutes=1))  # 2026-06-30 23:59 in the hall: Q2
     poor = rating(h, c1, 2, at("2026-09-30", 23), "内资窗口", [p["neizi"]])
-    for _ in range(9):
-        rating(h, c1, 5, at("2026-08-10"), "内资窗口")
+    for _ in range(9):  # a case is rated once at 办结: each its own
+        rating(h, case(h, p), 5, at("2026-08-10"), "内资窗口")
     for _ in range(4):
-        rating(h, c2, 5, at("2026-08-10"), "外资窗口", [p["waizi"]])
+        rating(h, case(h, p), 5, at("2026-08-10"), "外资窗口", [p["waizi"]])
     insert(h, Complaint, case_id=cp.id, channel="phone", kind="complaint", subject="窗口推诿", content="...",
            entered_by_id=p["glb"].id, department="内资窗口", status="closed", finding="none", responsible="neizi",
            created_at=at("2026-08-01"))
