@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 from engine.assessment import KINDS
 from webapp import hall, send_case_file, uploaded_file
 from webapp.api import Blueprint
+from webapp.api.schemas import upload_body
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/assessment"
@@ -157,11 +158,7 @@ def remove_entry(entry_id):
 @blp.arguments(EvidenceQuery(), location="query")
 @blp.response(201, EntryOut)
 @blp.alt_response(413, description="the file is larger than the hall takes")
-@blp.doc(requestBody={"description": "a PDF, JPEG, PNG or OFD file: the whole body (its name in `filename`), "
-                                     "or a multipart form's field `file`",
-                      "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                                  "multipart/form-data": {"schema": {"type": "object", "properties": {
-                                      "file": {"type": "string", "format": "binary"}}}}}})
+@blp.doc(requestBody=upload_body("a PDF, JPEG, PNG or OFD file"))
 def evidence(query, entry_id):
     """Attach an entry's evidence."""
     name, stream = uploaded_file(request)

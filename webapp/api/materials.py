@@ -7,7 +7,7 @@ from flask import request
 
 from webapp import hall, send_case_file, uploaded_file
 from webapp.api import Blueprint
-from webapp.api.schemas import FileOut, UploadQuery
+from webapp.api.schemas import FileOut, UploadQuery, upload_body
 from webapp.auth import current_actor, token_required
 
 PREFIX = "/cases"
@@ -19,11 +19,7 @@ blp = Blueprint("api_materials", __name__, description="申请材料: a case's f
 @blp.arguments(UploadQuery(), location="query")
 @blp.response(201, FileOut)
 @blp.alt_response(413, description="the file is larger than the hall takes")
-@blp.doc(requestBody={"description": "the file: the whole body (application/octet-stream, its name in "
-                                     "`filename`), or a multipart form's field `file`",
-                      "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                                  "multipart/form-data": {"schema": {"type": "object", "properties": {
-                                      "file": {"type": "string", "format": "binary"}}}}}})
+@blp.doc(requestBody=upload_body("the file"))
 def upload(query, case_id):
     """Attach a file to a running case: its applicant, or hall staff at the window. A file
     under a material that has one is a new version; the earlier stay."""

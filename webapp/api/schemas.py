@@ -340,6 +340,15 @@ class FileOut(Schema):
     uploaded_at = fields.DateTime()
 
 
+def upload_body(what: str) -> dict:
+    """The OpenAPI request body of an upload (webapp.uploaded_file reads either form)."""
+    return {"description": f"{what}: the whole body (application/octet-stream, its name in `filename`), or a "
+                           "multipart form's field `file`",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                        "multipart/form-data": {"schema": {"type": "object", "properties": {
+                            "file": {"type": "string", "format": "binary"}}}}}}
+
+
 class UploadQuery(Schema):
     material = fields.String(required=True, metadata={"description": "one of the case's item's materials"})
     filename = fields.String(load_default=None, metadata={"description": "the file's name, for a body sent whole"})
