@@ -14,7 +14,7 @@ from engine import clock, db, history
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.identity import Actor
 from engine.models import Case, ExternalTask, Incident
-from engine.runtime import MAX_REASON, Action, Runtime
+from engine.runtime import Action, Runtime, given_reason
 
 KEEPERS = ("process_owner", "admin")  # who sees and resolves incidents
 MAX_CORRECTED = 20  # fields one correction may set
@@ -100,9 +100,7 @@ class Incidents:
             raise Invalid(f"data: 1 to {MAX_CORRECTED} fields to set", {"data": [f"1 to {MAX_CORRECTED} fields"]})
         if bad := [k for k in changes if not (isinstance(k, str) and k.isidentifier() and not k.startswith("_"))]:
             raise Invalid(f"data: '{str(bad[0])[:40]}' is not a field name", {"data": ["field names"]})
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > MAX_REASON:
-            raise Invalid(f"a reason of 1 to {MAX_REASON} characters is required", {"reason": ["required"]})
+        reason = given_reason(reason)
 
         def fix(act: Action) -> None:
             # every task that holds data: a waiting event takes its data again from the step

@@ -65,7 +65,19 @@ def _iso(at: dt.datetime | None) -> str | None:
 
 # a finished case of the catalogue not rated by then invites its applicant to rate it (好差评)
 RATE_INVITE_AFTER = dt.timedelta(days=3)
-MAX_REASON = 500  # characters of a reason a person gives (撤回)
+MAX_REASON = 500  # characters of a reason a person gives (撤回, 终止, 挂起, a correction)
+
+
+def given_reason(reason, required: bool = True) -> str | None:
+    """The reason a person gave, trimmed and bounded; None for one left out that may be."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        if required:
+            raise Invalid("a reason is required", {"reason": ["required"]})
+        return None
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"the reason is longer than {MAX_REASON} characters", {"reason": ["too long"]})
+    return reason
 MAX_AUTOMATIC_STEPS = 10_000
 AUTOMATIC_SECONDS = 5.0  # an action's automatic steps, scripts included, end within this (plus one script's time)
 MAX_CASE_DATA = 8 * 1024 * 1024  # bytes of a case's data as JSON: a script's output is bounded as a client's is
@@ -698,9 +710,7 @@ class Runtime:
         case = self.visible_case(actor, case_id)
         if not (actor.has(*WINDOW_ROLES) or (actor.is_applicant_only and actor.owns(case))):
             raise Forbidden("a case is withdrawn by its applicant, or at the window")
-        reason = (reason or "").strip() or None
-        if reason is not None and len(reason) > MAX_REASON:
-            raise Invalid(f"the reason is longer than {MAX_REASON} characters", {"reason": ["too long"]})
+        reason = given_reason(reason, required=False)
         accepted_at = self.repository.bundle(case.version_id).time_limit_from
         if accepted_at is None:
             raise Conflict(f"a case of {case.process_id} is not withdrawn: it has no 受理 to come before")
@@ -758,12 +768,7 @@ class Runtime:
     def _coordinators_reason(actor: Actor, reason, what: str, by_keeper: bool = False) -> str:
         if not (actor.has("coordinator", "director") or by_keeper):
             raise Forbidden(f"cases are {what} by a coordinator or the director")
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason:
-            raise Invalid("a reason is required", {"reason": ["required"]})
-        if len(reason) > MAX_REASON:
-            raise Invalid(f"the reason is longer than {MAX_REASON} characters", {"reason": ["too long"]})
-        return reason
+        return given_reason(reason)
 
     def fire_due_timers(self, limit: int = 200) -> int:
         """Fire the timers of cases whose next timer is due, most overdue first, one

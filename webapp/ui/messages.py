@@ -431,7 +431,6 @@ _ENGINE: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [(re.compile(p, re
     (r"^incident (?P<id>\d+) is resolved$", lambda m: _("异常 %(id)s 已处理", id=m["id"])),
     (r"^data: 1 to (?P<n>\d+) fields to set$", lambda m: _("请填写 1 至 %(n)s 个要更正的字段", n=m["n"])),
     (r"^data: '(?P<x>.*)' is not a field name$", lambda m: _("“%(x)s”不是字段名", x=m["x"])),
-    (r"^a reason of 1 to (?P<n>\d+) characters is required$", lambda m: _("请填写原因（不超过 %(n)s 字）", n=m["n"])),
     (r"^case (?P<id>\d+) is not running, or is suspended: it is not tried again$",
      lambda m: _("办件已结束或已挂起，不能重试")),
     # engine/identity.py: administration
