@@ -5,6 +5,7 @@ from tests import test_admin
 from tests.conftest import DIAGRAMS
 from tests.ui import test_pages as pages
 from tests.ui.test_pages import doc, flashes, text
+from tests.ui.test_supervision_pages import flashes_of
 
 browse = pages.browse
 admin = test_admin.admin  # an admin (root) and a clerk of the group window
@@ -60,7 +61,3 @@ def test_a_person_changes_their_own_password(admin, browse):
 def browse_fails(app, username) -> bool:
     web = pages.Web(app)
     return web.login(username).status_code == 401
-
-
-def flashes_of(page) -> list[str]:
-    return [text(d) for d in page.xpath("//div[contains(@class,'flash')]")]

@@ -4,6 +4,7 @@ page; a clerk cannot work its task meanwhile."""
 from tests import test_incidents, test_operations
 from tests.ui import test_pages as pages
 from tests.ui.test_pages import doc, flashes, text
+from tests.ui.test_supervision_pages import flashes_of
 
 browse = pages.browse
 ops = test_operations.ops  # a running case of the timers diagram, a clerk and a coordinator
@@ -32,10 +33,6 @@ def test_a_coordinator_suspends_activates_and_terminates_a_case_from_its_page(op
     page = doc(web.get(r.headers["Location"]))
     assert "已终止" in text(page.xpath("//h1")[0]) and not page.xpath("//section[contains(@class,'case-hold')]")
     assert "重复申报" in text(page)  # in its history
-
-
-def flashes_of(page) -> list[str]:
-    return [text(d) for d in page.xpath("//div[contains(@class,'flash')]")]
 
 
 failing = test_incidents.failing  # a case of failing_timer, a clerk and a process owner (keeper)
