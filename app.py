@@ -222,5 +222,10 @@ def create_app(config: dict | None = None) -> Flask:
                     h.portal.send_texts(sms)
                 engine_db.checkpoint(h.bind)
 
-        app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"], housekeeping)
+        def move() -> int:
+            with app.app_context():
+                return hall().moves.work()
+
+        app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"], housekeeping,
+                                                           move)
     return app

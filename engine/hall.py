@@ -12,6 +12,7 @@ from engine.identity import Identity
 from engine.incidents import Incidents
 from engine.limits import Policy
 from engine.materials import MAX_BYTES, FileStore, Materials
+from engine.moves import Moves
 from engine.notices import Notices
 from engine.portal import Portal
 from engine.ratings import Ratings
@@ -41,6 +42,7 @@ class Hall:
         self.ratings = Ratings(session, bind, self.runtime)
         self.incidents = Incidents(session, self.runtime)
         self.external = ExternalTasks(session, self.runtime)
+        self.moves = Moves(session, bind, self.runtime, self.repository)
         self.catalogue = Catalogue(session)
         self.materials = Materials(session, self.runtime, FileStore(files_dir), max_file_bytes)
         self.portal = Portal(session, self.identity, self.runtime, self.materials, password_method, hall_name)

@@ -27,6 +27,7 @@ FILERS = frozenset({"applicant", "agent"})
 # the clerk or agent who filed for it), never queued for every applicant to see.
 APPLICANTS = "申请人"
 OVERSIGHT = ("coordinator", "director", "supervisor")  # who oversees every case of the hall
+KEEPERS = ("process_owner", "admin")  # who keeps the processes running: incidents, moves to a new version
 
 
 def only_filer(roles: str) -> bool:

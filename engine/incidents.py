@@ -12,11 +12,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, db, history
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.identity import Actor
+from engine.identity import KEEPERS, Actor
 from engine.models import Case, ExternalTask, Incident
 from engine.runtime import Action, Runtime, given_reason
 
-KEEPERS = ("process_owner", "admin")  # who sees and resolves incidents
 MAX_CORRECTED = 20  # fields one correction may set
 
 

@@ -741,3 +741,39 @@ class AssessmentAdjustment(Base):
     reason: Mapped[str] = mapped_column(sa.String(500))
     adjusted_by: Mapped[str] = mapped_column(sa.String(64))
     adjusted_at: Mapped[dt.datetime]
+
+
+class CaseMove(Base):
+    """Running cases moved to another version of their process (engine.moves): what a process
+    owner chose, and how far the move is. Its cases are `CaseMoveItem`s; the scheduler moves
+    them while the move is running."""
+
+    __tablename__ = "case_moves"
+    __table_args__ = (sa.Index("ix_case_moves_process", "process_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(sa.String(128))
+    from_version: Mapped[int | None]  # the cases of this version only; None: of every other version
+    element_id: Mapped[str | None] = mapped_column(sa.String(128))  # only cases with a task or incident there
+    to_version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_versions.id"))
+    to_version: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(16))  # running | paused | done | cancelled
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+
+
+class CaseMoveItem(Base):
+    """One case of a move: pending, then moved, skipped (it cannot move, and why) or failed
+    (the new version's next step failed: the case stays where it was). A worker holds the
+    pending ones it took till `claimed_until`; after that another takes them."""
+
+    __tablename__ = "case_move_items"
+    __table_args__ = (sa.UniqueConstraint("move_id", "case_id"),
+                      sa.Index("ix_case_move_items_status", "move_id", "status", "id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    move_id: Mapped[int] = mapped_column(sa.ForeignKey("case_moves.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(16))  # pending | moved | skipped | failed
+    reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    claimed_until: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]

@@ -123,9 +123,10 @@ def engine_failure(e: Exception) -> EngineFailure:
     return EngineFailure(f"{where}{detail}", element_id)
 
 
-# a case row's columns that indexes hold: written only when they change (see Store.update_case)
+# a case row's columns that indexes hold, or that change seldom (the version, on a move):
+# written only when they change (see Store.update_case)
 STORED = ("status", "next_timer_at", "calendar_revision", "due_note", "accepted_at", "ended_at", "due_at",
-          "rate_invite_at", "end_element", "workdays_taken")
+          "rate_invite_at", "end_element", "workdays_taken", "version_id", "version")
 
 
 @dataclass

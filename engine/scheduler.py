@@ -22,9 +22,12 @@ logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 
 def start(fire: Callable[[], int], interval: float = 0.5,
-          housekeeping: Callable[[], None] | None = None) -> BackgroundScheduler:
-    """Run `fire()` (which fires due timers and returns how many) every `interval` s, and
-    `housekeeping()` (database upkeep) every second."""
+          housekeeping: Callable[[], None] | None = None,
+          moves: Callable[[], int] | None = None) -> BackgroundScheduler:
+    """Run `fire()` (which fires due timers and returns how many) every `interval` s,
+    `housekeeping()` (database upkeep) every second, and `moves()` (which moves cases to
+    another version and returns how many, engine.moves) every second, each on a thread of
+    its own: a long move holds up neither timers nor upkeep."""
 
     def job():
         try:
@@ -33,12 +36,22 @@ def start(fire: Callable[[], int], interval: float = 0.5,
         except Exception:
             log.exception("timer job failed")
 
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1), "housekeeping": ThreadPoolExecutor(1)},
-                                    timezone="UTC")
+    def move_job():
+        try:
+            while moves() > 0:
+                pass
+        except Exception:
+            log.exception("move job failed")
+
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1), "housekeeping": ThreadPoolExecutor(1),
+                                               "moves": ThreadPoolExecutor(1)}, timezone="UTC")
     scheduler.add_job(job, "interval", seconds=interval, id="hall-timers", max_instances=1, coalesce=True,
                       next_run_time=clock.now())
     if housekeeping is not None:
         scheduler.add_job(housekeeping, "interval", seconds=1, id="hall-housekeeping", max_instances=1,
                           coalesce=True, executor="housekeeping")
+    if moves is not None:
+        scheduler.add_job(move_job, "interval", seconds=1, id="hall-moves", max_instances=1, coalesce=True,
+                          executor="moves")
     scheduler.start()
     return scheduler

@@ -68,7 +68,8 @@ _CASE_EVENTS = _EVENT_VIEW.where(_E.c.case_id == sa.bindparam("case_id")).order_
 # what an action writes of a case row
 _WRITTEN = ("status", "data", "state", "revision", "updated_at", "ended_at", "next_timer_at", "error", "visited",
             "due_at", "paused_since", "paused_reason", "paused_element", "calendar_revision", "due_note", "waiting",
-            "rate_invite_at", "accepted_at", "end_element", "workdays_taken", "suspended_at", "suspended_reason")
+            "rate_invite_at", "accepted_at", "end_element", "workdays_taken", "suspended_at", "suspended_reason",
+            "version_id", "version")
 
 
 def _p(name: str, column=None):

@@ -122,6 +122,7 @@ def init_app(app) -> None:
         external,
         incidents,
         materials,
+        moves,
         notices,
         process_models,
         ratings,
@@ -133,7 +134,7 @@ def init_app(app) -> None:
     )
 
     for module in (tokens, process_models, cases, tasks, deadlines, ratings, catalogue, materials, notices,
-                   complaints, visits, statistics, users, assessment, incidents, external):
+                   complaints, visits, statistics, users, assessment, incidents, external, moves):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
 
     @app.errorhandler(HallError)

@@ -17,11 +17,10 @@ from flask_login import current_user, login_required
 
 import forms as forms_pkg
 from engine import catalogue, runtime
-from engine import incidents as incidents_engine
 from engine import portal as portal_engine
 from engine import ratings as ratings_engine
 from engine.errors import Conflict, EngineFailure, Forbidden, HallError, Invalid, NotFound
-from engine.identity import WINDOW_ROLES
+from engine.identity import KEEPERS, WINDOW_ROLES
 from engine.materials import OTHER, TooLarge
 from engine.tasks import may_work
 from webapp import hall, send_case_file, send_notice, uploaded_file
@@ -358,7 +357,7 @@ def case(case_id, typed: dict | None = None, status: int = 200):
         may_stop_clock=case.status == "running" and h.deadlines.may_stop_clock(actor, case_id),
         may_hold=case.status == "running" and actor.has("coordinator", "director"),
         incidents=[r.Incident for r in h.incidents.listing(actor, case_id=case_id)],
-        may_resolve=actor.has(*incidents_engine.KEEPERS),
+        may_resolve=actor.has(*KEEPERS),
         materials=h.materials.checklist(actor, case), material_names=h.materials.names(case),
         notices=h.notices.of_case(actor, case_id),
         may_withdraw=counter and case.status == "running" and bundle.time_limit_from is not None
