@@ -15,7 +15,7 @@ PREFIX = "/moves"
 blp = Blueprint("api_moves", __name__, description="Moving running cases to another version of their process")
 
 
-class Choice(Schema):
+class MoveChoice(Schema):
     process_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
     to_version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: the latest"})
     from_version = fields.Integer(validate=validate.Range(min=1),
@@ -26,7 +26,7 @@ class Choice(Schema):
                         validate=validate.Length(min=1, max=MAX_NAMED), metadata={"description": "case numbers"})
 
 
-class Verdict(Schema):
+class MoveVerdict(Schema):
     case_id = fields.Integer()
     number = fields.String()
     title = fields.String(allow_none=True)
@@ -35,18 +35,18 @@ class Verdict(Schema):
     reasons = fields.List(fields.String(), metadata={"description": "why it cannot move"})
 
 
-class ReasonCount(Schema):
+class MoveReasonCount(Schema):
     reason = fields.String()
     cases = fields.Integer()
 
 
-class DryRun(Schema):
+class MoveDryRun(Schema):
     process_id = fields.String()
     to_version = fields.Integer()
     total = fields.Integer()
     movable = fields.Integer()
-    reasons = fields.List(fields.Nested(ReasonCount()), metadata={"description": "why cases cannot move, most first"})
-    cases = fields.List(fields.Nested(Verdict()), metadata={"description": "the first 500 cases, one by one"})
+    reasons = fields.List(fields.Nested(MoveReasonCount()), metadata={"description": "why cases cannot move"})
+    cases = fields.List(fields.Nested(MoveVerdict()), metadata={"description": "the first 500 cases, one by one"})
 
 
 class MoveOut(Schema):
@@ -66,11 +66,15 @@ class MoveOut(Schema):
     failed = fields.Integer(metadata={"description": "the new version's next step failed: the case stayed"})
 
 
-class ItemQuery(Schema):
+class MoveQuery(Schema):
+    process_id = fields.String(validate=validate.Length(max=128))
+
+
+class MovedCaseQuery(Schema):
     status = fields.String(validate=validate.OneOf(ITEM_STATUSES))
 
 
-class ItemOut(Schema):
+class MovedCaseOut(Schema):
     case_id = fields.Integer()
     number = fields.String()
     title = fields.String(allow_none=True)
@@ -87,8 +91,8 @@ def _chosen(body: dict) -> dict:
 
 @blp.route("/dry-run", methods=["POST"])
 @token_required
-@blp.arguments(Choice())
-@blp.response(200, DryRun)
+@blp.arguments(MoveChoice())
+@blp.response(200, MoveDryRun)
 def dry_run(body):
     """Which of the chosen cases can move to the version, and why not the others; nothing is changed."""
     return hall().moves.dry_run(current_actor(), **_chosen(body))
@@ -96,7 +100,7 @@ def dry_run(body):
 
 @blp.route("", methods=["POST"])
 @token_required
-@blp.arguments(Choice())
+@blp.arguments(MoveChoice())
 @blp.response(202, MoveOut)
 def start(body):
     """Start moving the chosen cases: those that can move wait for the scheduler, the others
@@ -106,8 +110,7 @@ def start(body):
 
 @blp.route("", methods=["GET"])
 @token_required
-@blp.arguments(Schema.from_dict({"process_id": fields.String(validate=validate.Length(max=128))})(),
-               location="query")
+@blp.arguments(MoveQuery(), location="query")
 @blp.response(200, MoveOut(many=True))
 def listing(query):
     """Moves, newest first, with how far each is."""
@@ -123,8 +126,8 @@ def view(move_id):
 
 @blp.route("/<int:move_id>/cases", methods=["GET"])
 @token_required
-@blp.arguments(ItemQuery(), location="query")
-@blp.response(200, ItemOut(many=True))
+@blp.arguments(MovedCaseQuery(), location="query")
+@blp.response(200, MovedCaseOut(many=True))
 @blp.paginate()
 def items(query, move_id, pagination_parameters):
     """A move's cases and how each fared. Paginated (X-Pagination header)."""
