@@ -207,7 +207,8 @@ PAGE_BLUEPRINTS = ("ui", "models", "auth", "portal", "guide", "complaints", "rat
 def _url_values(hall_i18n) -> dict:
     return {"case_id": hall_i18n["first"].id, "task_id": hall_i18n["sign"].id, "process_id": "i18n_check",
             "version": 1, "code": "I18N-1", "file_id": 1, "draft_id": 1, "notice_id": 1, "username": "bob",
-            "complaint_id": 1, "round_id": 1, "visit_id": 1, "quarter": "2026Q3", "entry_id": 1, "year": 2026}
+            "complaint_id": 1, "round_id": 1, "visit_id": 1, "quarter": "2026Q3", "entry_id": 1, "year": 2026,
+            "move_id": 1}
 
 
 def test_english_on_every_page(app, hall_i18n):
@@ -235,6 +236,7 @@ def test_english_on_every_page(app, hall_i18n):
     # the same pages in their other states: a task with its form, a task done, filters, errors
     for url in (f"/tasks/{hall_i18n['review'].id}", f"/tasks/{hall_i18n['reviewed'].id}",
                 f"/cases/{hall_i18n['second'].id}", "/inbox?scope=mine&sort=oldest&page=2", "/cases?status=completed",
+                "/models/i18n_check/moves?dry=1",
                 "/no-such-page"):
         r = web.get(url)
         assert r.mimetype == "text/html" and chinese_in(r.text) == [], url

@@ -17,11 +17,12 @@ import forms as forms_pkg
 from engine import catalogue_sheets
 from engine.catalogue import CATEGORIES, KINDS, MAX_FILE_BYTES, ItemSchema, as_dict
 from engine.errors import Forbidden, HallError, Invalid
+from engine.moves import ITEM_STATUSES
 from webapp import hall
 from webapp.auth import _safe_next, page_actor
 from webapp.ui import PER_PAGE, _page, _pages, page_blueprint
 from webapp.ui import fields as html
-from webapp.ui.messages import engine_message, form_errors, lint_message
+from webapp.ui.messages import engine_message, form_errors, lint_message, localize
 
 bp = page_blueprint("models", "/models")
 
@@ -86,6 +87,74 @@ def _assignments(text: str) -> dict:
         except ValueError:
             out[name.strip()] = value
     return out
+
+
+# --- moving running cases to another version ---------------------------------------
+
+def _move_choice(form) -> dict:
+    """The cases a process owner chose on the moves page (from the query or the form)."""
+    def version(name):
+        value = form.get(name, "").strip()
+        return int(value) if value.isdigit() else None
+    numbers = [n.strip() for n in form.get("cases", "").replace("，", ",").replace("\n", ",").split(",") if n.strip()]
+    return {"to_version": version("to_version"), "from_version": version("from_version"),
+            "element": form.get("element", "").strip() or None, "numbers": numbers or None}
+
+
+def _reasons(text: str | None) -> list[str]:
+    return [localize(r) for r in (text or "").split("; ") if r]
+
+
+@bp.route("/<process_id>/moves", methods=["GET", "POST"])
+def moves(process_id):
+    """Choose running cases, see the dry run (?dry=1), and start the move (POST)."""
+    _owner()
+    h, actor = hall(), page_actor()
+    versions = h.repository.versions(process_id)
+    if request.method == "POST":
+        try:
+            move = h.moves.start(actor, process_id, **_move_choice(request.form))
+        except HallError as e:
+            flash(engine_message(e), "error")
+            return redirect(url_for("models.moves", process_id=process_id, **request.form))
+        flash(_("迁移已开始：%(n)s 件待迁移，%(skipped)s 件不能迁移", n=move["pending"], skipped=move["skipped"]),
+              "success")
+        return redirect(url_for("models.move", move_id=move["id"]))
+    choice = _move_choice(request.args)
+    plan = None
+    if request.args.get("dry"):
+        try:
+            plan = h.moves.dry_run(actor, process_id, **choice)
+        except HallError as e:
+            flash(engine_message(e), "error")
+    return render_template("models/moves.html", process_id=process_id, versions=versions, choice=choice,
+                           cases_text=request.args.get("cases", ""), plan=plan, say=localize,
+                           moves=h.moves.listing(actor, process_id))
+
+
+@bp.route("/moves/<int:move_id>")
+def move(move_id):
+    """A move: how far it is, its cases and how each fared; refreshed while it runs."""
+    _owner()
+    h, actor = hall(), page_actor()
+    shown = h.moves.view(actor, move_id)
+    status = request.args.get("status") or None
+    page = _page()
+    rows, total = h.moves.items(actor, move_id, status if status in ITEM_STATUSES else None, page, PER_PAGE)
+    return render_template("models/move.html", move=shown, rows=rows, reasons=_reasons, status=status, page=page,
+                           pages=_pages(total), total=total)
+
+
+@bp.route("/moves/<int:move_id>/<any(pause, resume, cancel):what>", methods=["POST"])
+def steer_move(move_id, what):
+    _owner()
+    try:
+        getattr(hall().moves, what)(page_actor(), move_id)
+        said = {"pause": _("迁移已暂停"), "resume": _("迁移已继续"), "cancel": _("迁移已取消，未迁移的办件留在原版本")}
+        flash(said[what], "success")
+    except HallError as e:
+        flash(engine_message(e), "error")
+    return redirect(url_for("models.move", move_id=move_id))
 
 
 @bp.route("/<process_id>/<int:version>")
