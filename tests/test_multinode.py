@@ -156,3 +156,50 @@ def test_two_app_nodes_share_one_topics_external_tasks_and_never_the_same_one(h,
     assert not set(done[0]) & set(done[1]) and len(done[0]) + len(done[1]) == 30
     assert sorted(h.hall.runtime.case(c).data["by"] for c in cases).count("w0") == len(done[0])
     assert all([t.element_id for t in h.open_tasks(c)] == ["review"] for c in cases)
+
+
+MOVER = """
+import datetime as dt, os, time
+from app import create_app
+from engine import clock
+clock.set_offset(dt.timedelta(seconds=float(os.environ["CLOCK_OFFSET"])))
+from webapp import hall
+app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DB"], "SECRET_KEY": "x", "HALL_SCHEDULER": "off",
+                  "HALL_LOG_LEVEL": "WARNING"})
+with app.app_context():
+    h = hall()
+    end = time.monotonic() + 60
+    idle = 0
+    while time.monotonic() < end and idle < 20:  # till nothing is left to take for a while
+        idle = 0 if h.moves.work(seconds=1) else idle + 1
+        time.sleep(0.01)
+"""
+
+
+@pytest.mark.slow
+def test_two_app_nodes_move_one_moves_cases_each_once(h, db_url, tmp_path):
+    from engine.models import CaseMoveItem
+    from tests.test_moves import WITH_CHECK
+
+    clerk = h.user("clerk", groups=["window"])
+    owner = h.user("owner", roles=["process_owner"])
+    h.deploy(DIAGRAMS / "timers.bpmn")
+    cases = [h.hall.runtime.start(clerk, "timers", {}).id for _ in range(60)]
+    (tmp_path / "timers.bpmn").write_text(WITH_CHECK)
+    h.deploy(tmp_path / "timers.bpmn")
+    move = h.hall.moves.start(owner, "timers")
+    h.hall.session.remove()
+    offset = (clock.now() - dt.datetime.now(dt.UTC)).total_seconds()
+    env = {**os.environ, "DB": db_url, "PYTHONPATH": str(ROOT), "CLOCK_OFFSET": str(offset)}
+    nodes = [subprocess.Popen([sys.executable, "-c", MOVER], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    for node in nodes:
+        _, err = node.communicate(timeout=120)
+        assert node.returncode == 0, err.decode()[-2000:]
+    s = h.hall.session
+    moved = Counter(s.scalars(sa.select(Event.case_id).where(Event.action == "moved")))
+    assert moved == {c: 1 for c in cases}  # every case moved, once
+    assert set(s.scalars(sa.select(CaseMoveItem.status))) == {"moved"}
+    shown = h.hall.moves.view(owner, move["id"])
+    assert (shown["status"], shown["moved"]) == ("done", 60)
+    assert {h.hall.runtime.case(c).version for c in cases} == {2}
