@@ -953,6 +953,83 @@ def bench_external(url: str, tasks: int, topics: int = 50, fetches: int = 400) -
     return {"fetch": _p95(fetch) * 1000, "baseline": _p95(baseline) * 1000}
 
 
+def bench_moves(url: str, cases: int) -> dict[str, float]:
+    """Moving `cases` running cases of the timers diagram (a review with two boundary timers) to
+    a version with a step more, by the serving process's move worker (a thread), against an empty
+    action on each of the same cases (the transaction a move rides on: load, save); and the p95
+    of reading a case over the API before the move and while it runs (twenty reads a second)."""
+    import threading
+
+    from app import create_app
+    from engine.identity import SYSTEM, actor_of
+    from webapp import hall
+
+    diagram = (ROOT / "tests" / "diagrams" / "timers.bpmn").read_text()
+    changed = diagram.replace('<bpmn:sequenceFlow id="f7" sourceRef="supplement" targetRef="final"/>',
+                              '<bpmn:sequenceFlow id="f7" sourceRef="supplement" targetRef="check"/>'
+                              '<bpmn:userTask id="check" name="复核" camunda:candidateGroups="window"/>'
+                              '<bpmn:sequenceFlow id="f9" sourceRef="check" targetRef="final"/>')
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "HALL_SCHEDULER": "off",
+                      "HALL_PASSWORD_METHOD": "pbkdf2:sha256:1000", "HALL_LOG_LEVEL": "WARNING"})
+    client = app.test_client()
+    with app.app_context():
+        h = hall()
+        owner = actor_of(h.identity.create_user("mover", "pw", [], ["process_owner"]))
+        clerk = actor_of(h.identity.create_user("moveclerk", "pw", ["window"], ["staff"]))
+        h.repository.deploy({"timers.bpmn": diagram}, owner)
+        ids = [h.runtime.start(clerk, "timers", {}).id for _ in range(cases)]
+        h.repository.deploy({"timers.bpmn": changed}, owner)
+        token = client.post("/api/v1/auth/token", json={"username": "moveclerk", "password": "pw"}).get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def read(n: int) -> list[float]:
+            times = []
+            for i in range(n):
+                t0 = time.perf_counter()
+                assert client.get(f"/api/v1/cases/{ids[i % len(ids)]}", headers=headers).status_code == 200
+                times.append(time.perf_counter() - t0)
+            return times
+
+        for c in ids:
+            h.runtime.forget(c)
+        t0 = time.perf_counter()
+        for c in ids:
+            h.runtime.act(SYSTEM, lambda act: None, case_id=c)
+        empty = time.perf_counter() - t0
+        for c in ids:
+            h.runtime.forget(c)
+        before = _p95(read(300))
+        t0 = time.perf_counter()
+        plan = h.moves.dry_run(owner, "timers")
+        dry = time.perf_counter() - t0
+        assert plan["movable"] == cases, plan["reasons"]
+        move = h.moves.start(owner, "timers")
+    took: dict[str, float] = {}
+
+    def work() -> None:
+        with app.app_context():
+            while hall().moves.work(seconds=5):
+                pass
+
+    workers = [threading.Thread(target=work)]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    during = []
+    with app.app_context():
+        while any(w.is_alive() for w in workers):  # a request every 50 ms, as people at their desks send
+            during += read(1)
+            time.sleep(0.05)
+    for w in workers:
+        w.join()
+    took["move"] = time.perf_counter() - t0
+    with app.app_context():
+        shown = hall().moves.view(owner, move["id"])
+    assert (shown["status"], shown["moved"]) == ("done", cases), shown
+    return {"move": took["move"], "empty": empty, "dry": dry, "before": before * 1000,
+            "during": _p95(during) * 1000 if during else float("nan"), "reads": len(during)}
+
+
 def _bench_pg() -> str | None:
     """A PostgreSQL schema of its own, migrated, for the benches that compare; None without a server."""
     import uuid
@@ -1004,19 +1081,36 @@ def report_external(tmp: Path, quick: bool) -> None:
               f"({x['baseline']:.1f} ms)")
 
 
+def report_moves(tmp: Path, quick: bool) -> None:
+    cases = 1_000 if quick else 10_000
+    moves_db = tmp / "moves.db"
+    make_app(moves_db, scheduler="off")
+    for name, url in (("SQLite", f"sqlite:///{moves_db}"), ("PostgreSQL", _bench_pg())):
+        if url is None:
+            print(f"  moving cases on {name}: no server at HALL_BENCH_PG, left out")
+            continue
+        m = bench_moves(url, cases)
+        print(f"  moving {cases:,} running cases to a new version on {name}: {m['move']:.1f} s "
+              f"({m['move'] / m['empty']:.2f} x an empty action on each, {m['empty']:.1f} s; budget 60 s); "
+              f"the dry run {m['dry']:.1f} s")
+        print(f"    reading a case over the API meanwhile: p95 {m['during']:.1f} ms ({m['reads']} reads), "
+              f"{m['during'] / m['before']:.1f} x before the move ({m['before']:.1f} ms)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small counts (a smoke check, not a measurement)")
     ap.add_argument("--skip-inbox", action="store_true", help="leave out the million-task inbox")
     ap.add_argument("--skip-timers", action="store_true", help="leave out the 10,000 timers")
-    ap.add_argument("--only", choices=("assessment", "external", "statistics"), help="measure this one only")
+    ap.add_argument("--only", choices=("assessment", "external", "moves", "statistics"),
+                    help="measure this one only")
     args = ap.parse_args()
     if args.only:
         with tempfile.TemporaryDirectory(prefix="hall-bench-") as d:
             print(f"\nHall benchmark, {args.only} only ({'quick' if args.quick else 'full'}), "
                   f"python {sys.version.split()[0]}")
             {"statistics": report_statistics, "assessment": report_assessment,
-             "external": report_external}[args.only](Path(d), args.quick)
+             "external": report_external, "moves": report_moves}[args.only](Path(d), args.quick)
         return
     cases = 60 if args.quick else 400
     rest_cases = 20 if args.quick else 120
@@ -1087,6 +1181,7 @@ def main() -> None:
             print(f"    {name:10s}  runner {runner:7.1f} µs   here {here:6.1f} µs   -> {runner / here:5.1f} x")
         print(f"    bounded expression, always here {scripts['bounded expression']:6.1f} µs")
         report_external(tmp, args.quick)
+        report_moves(tmp, args.quick)
         report_statistics(tmp, args.quick)
         if not args.skip_timers:
             timers = bench_timers(tmp, 2_000 if args.quick else 10_000)
