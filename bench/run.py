@@ -953,9 +953,24 @@ def bench_external(url: str, tasks: int, topics: int = 50, fetches: int = 400) -
     return {"fetch": _p95(fetch) * 1000, "baseline": _p95(baseline) * 1000}
 
 
-def bench_moves(url: str, cases: int) -> dict[str, float]:
+MOVER = """
+import os, time
+from app import create_app
+from webapp import hall
+app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DB"], "SECRET_KEY": "x", "HALL_SCHEDULER": "off",
+                  "HALL_LOG_LEVEL": "WARNING"})
+with app.app_context():
+    idle = 0
+    while idle < 20:
+        idle = 0 if hall().moves.work(seconds=5) else idle + 1
+        time.sleep(0.05)
+"""
+
+
+def bench_moves(url: str, cases: int, nodes: int = 1) -> dict[str, float]:
     """Moving `cases` running cases of the timers diagram (a review with two boundary timers) to
-    a version with a step more, by the serving process's move worker (a thread), against an empty
+    a version with a step more, by the serving process's move worker (a thread; with `nodes`,
+    and the workers of that many app nodes less one, each a process of its own), against an empty
     action on each of the same cases (the transaction a move rides on: load, save); and the p95
     of reading a case over the API before the move and while it runs (twenty reads a second)."""
     import threading
@@ -1015,6 +1030,9 @@ def bench_moves(url: str, cases: int) -> dict[str, float]:
     t0 = time.perf_counter()
     for w in workers:
         w.start()
+    others = [subprocess.Popen([sys.executable, "-c", MOVER], cwd=ROOT, env={**os.environ, "DB": url,
+                                                                             "PYTHONPATH": str(ROOT)})
+              for _ in range(nodes - 1)]
     during = []
     with app.app_context():
         while any(w.is_alive() for w in workers):  # a request every 50 ms, as people at their desks send
@@ -1022,7 +1040,12 @@ def bench_moves(url: str, cases: int) -> dict[str, float]:
             time.sleep(0.05)
     for w in workers:
         w.join()
+    with app.app_context():
+        while hall().moves.view(owner, move["id"])["status"] != "done":  # the other nodes' last cases
+            time.sleep(0.01)
     took["move"] = time.perf_counter() - t0
+    for node in others:
+        node.wait(timeout=120)
     with app.app_context():
         shown = hall().moves.view(owner, move["id"])
     assert (shown["status"], shown["moved"]) == ("done", cases), shown
@@ -1085,11 +1108,12 @@ def report_moves(tmp: Path, quick: bool) -> None:
     cases = 1_000 if quick else 10_000
     moves_db = tmp / "moves.db"
     make_app(moves_db, scheduler="off")
-    for name, url in (("SQLite", f"sqlite:///{moves_db}"), ("PostgreSQL", _bench_pg())):
+    for name, url, nodes in (("SQLite", f"sqlite:///{moves_db}", 1), ("PostgreSQL", _bench_pg(), 1),
+                             ("PostgreSQL, two app nodes", _bench_pg(), 2)):
         if url is None:
             print(f"  moving cases on {name}: no server at HALL_BENCH_PG, left out")
             continue
-        m = bench_moves(url, cases)
+        m = bench_moves(url, cases, nodes)
         print(f"  moving {cases:,} running cases to a new version on {name}: {m['move']:.1f} s "
               f"({m['move'] / m['empty']:.2f} x an empty action on each, {m['empty']:.1f} s; budget 60 s); "
               f"the dry run {m['dry']:.1f} s")
