@@ -122,7 +122,7 @@ class _Diff:
         what the new version lacks, a finished task that leads to nothing open is history
         (the audit trail keeps it) and the root of the tree only holds its data: neither
         keeps a case from moving."""
-        reasons = []
+        reasons, inner = [], []
         for name, spec, st, role in held:
             diff = self.of(name)
             if diff is None:
@@ -131,7 +131,10 @@ class _Diff:
             target = diff.alignment.get(spec)
             if target is None:
                 if role in ("live", "carrier"):
-                    reasons.append(f"element {_label(spec)} is not in version {self.to_version}")
+                    # the engine's own parts of an element (a boundary event's split and join) are
+                    # named only when the element itself is not
+                    (reasons if getattr(spec, "bpmn_id", None) else inner).append(
+                        f"element {_label(spec)} is not in version {self.to_version}")
                 continue
             if role != "live":
                 continue
@@ -142,7 +145,7 @@ class _Diff:
                 reasons.append(f"the form of {_label(spec)} changed in version {self.to_version}")
             elif st == TaskState.STARTED and getattr(spec, "topic", None) != getattr(target, "topic", None):
                 reasons.append(f"the topic of {_label(spec)} changed in version {self.to_version}")
-        return list(dict.fromkeys(reasons))
+        return list(dict.fromkeys(reasons or inner))
 
     def held_in_state(self, blob: bytes) -> list:
         """`held` of a stored state, read without restoring the workflow (a dry run's)."""

@@ -505,6 +505,7 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
         "notice_issued": pgettext("timeline", "出具"), "suspended": pgettext("timeline", "挂起"),
         "activated": pgettext("timeline", "恢复办理"), "incident": pgettext("timeline", "自动环节出错"),
         "incident_retried": pgettext("timeline", "安排重试"), "data_corrected": pgettext("timeline", "更正数据"),
+        "moved": pgettext("timeline", "迁移到新版本"),
     }
     usernames = {e.actor for e in events} | {(e.detail or {}).get("to") for e in events if e.action == "assigned"}
     people = {"system": _("系统"), **hall().identity.display_names(u for u in usernames if u)}
@@ -521,6 +522,8 @@ def timeline(events, names: dict[str, str]) -> list[SimpleNamespace]:
             what, words = names.get(e.element_id, e.element_id or ""), d.get("message") or ""
         elif e.action == "notice_issued":
             what = _(d.get("title") or "")
+        elif e.action == "moved":
+            what = f"v{d.get('from_version')} → v{d.get('to_version')}"
         elif e.action == "material_added":
             what = d.get("material") or ""
             words = _("%(filename)s（第 %(v)s 版）", filename=d.get("filename"), v=d.get("version"))
