@@ -96,8 +96,8 @@ class _Diff:
     """The alignment of one version's specs (its process and the processes it calls) with
     another's, computed once per pair of versions and kept while both stay in memory."""
 
-    def __init__(self, old: bpmn.Bundle, new: bpmn.Bundle, to_version: int):
-        self.old, self.new, self.to_version = old, new, to_version
+    def __init__(self, old_spec, old_subprocess_specs: dict, new: bpmn.Bundle, to_version: int):
+        self.old_top, self.old_subs, self.new, self.to_version = old_spec, old_subprocess_specs, new, to_version
         self._diffs: dict[str | None, SpecDiff | None] = {}
         self._lock = threading.Lock()
 
@@ -107,14 +107,14 @@ class _Diff:
         with self._lock:
             if name not in self._diffs:
                 if name is None:
-                    self._diffs[name] = SpecDiff(_SPECS, self.old.spec, self.new.spec)
+                    self._diffs[name] = SpecDiff(_SPECS, self.old_top, self.new.spec)
                 else:
-                    old, new = self.old.subprocess_specs.get(name), self.new.subprocess_specs.get(name)
+                    old, new = self.old_subs.get(name), self.new.subprocess_specs.get(name)
                     self._diffs[name] = SpecDiff(_SPECS, old, new) if old is not None and new is not None else None
             return self._diffs[name]
 
     def old_spec(self, name: str | None):
-        return self.old.spec if name is None else self.old.subprocess_specs.get(name)
+        return self.old_top if name is None else self.old_subs.get(name)
 
     def check(self, held) -> list[str]:
         """Why a case cannot move, from what it holds (`held`: (called process or None, task
@@ -257,12 +257,19 @@ class Moves:
         if not actor.has(*KEEPERS):
             raise Forbidden("cases are moved to another version by a process owner or an admin")
 
-    def _diff(self, from_id: int, to_id: int, to_version: int) -> _Diff:
-        old, new = self.repository.bundle(from_id), self.repository.bundle(to_id)
+    def _diff(self, from_id: int, to_id: int, to_version: int, wf=None) -> _Diff:
+        """The diff of two versions, aligning the specs a workflow `wf` runs with (those very
+        objects: a workflow kept in memory may hold specs parsed before the cache's)."""
+        if wf is None:
+            old = self.repository.bundle(from_id)
+            old_spec, old_subs = old.spec, old.subprocess_specs
+        else:
+            old_spec, old_subs = wf.spec, wf.subprocess_specs
+        new = self.repository.bundle(to_id)
         with self._lock:
             d = self._diffs.pop((from_id, to_id), None)
-            if d is None or d.old is not old or d.new is not new:  # the bundles were parsed again
-                d = _Diff(old, new, to_version)
+            if d is None or d.old_top is not old_spec or d.new is not new:  # parsed again meanwhile
+                d = _Diff(old_spec, old_subs, new, to_version)
             self._diffs[(from_id, to_id)] = d
             while len(self._diffs) > 32:
                 self._diffs.popitem(last=False)
@@ -485,7 +492,7 @@ class Moves:
         def change(act: Action) -> None:
             if act.case.version_id == item.to_version_id:
                 raise _Changed(f"the case is on version {item.to_version} already")
-            diff = self._diff(act.case.version_id, item.to_version_id, item.to_version)
+            diff = self._diff(act.case.version_id, item.to_version_id, item.to_version, act.wf)
             before = act.case.version
             diff.move(act.wf)
             act.bundle = diff.new
