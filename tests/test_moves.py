@@ -308,3 +308,28 @@ def test_the_api_dry_runs_starts_watches_and_steers_a_move(mv):
     [event] = [e for e in h.client.get(f"/api/v1/cases/{case.id}", headers=owner).get_json()["events"]
                if e["action"] == "moved"]
     assert event["detail"] == {"from_version": 1, "to_version": 2, "move": move["id"]}
+
+
+def test_a_case_whose_step_failed_moves_to_the_corrected_version_and_its_incident_is_retried(h, tmp_path):
+    from tests import test_incidents
+
+    clock.freeze(test_incidents.MONDAY)
+    clerk, keeper = h.user("clerk", groups=["window"]), h.user("keeper", roles=["process_owner"])
+    h.deploy(DIAGRAMS / "failing_timer.bpmn")
+    case = h.hall.runtime.start(clerk, "failing_timer", {"total": 10, "parts": 0})
+    other = h.hall.runtime.start(clerk, "failing_timer", {"total": 10, "parts": 2})  # not failing: left be
+    test_incidents.fire_at(h, test_incidents.MONDAY + dt.timedelta(hours=1, seconds=1))
+    [incident] = h.hall.incidents.listing(keeper)
+    fixed = tmp_path / "failing_timer.bpmn"
+    fixed.write_text((DIAGRAMS / "failing_timer.bpmn").read_text().replace(
+        "each = total / parts", "each = total / parts if parts else total"))
+    h.deploy(fixed)
+    plan = h.hall.moves.dry_run(keeper, "failing_timer", element="share")  # the cases whose incident is there
+    assert [c["number"] for c in plan["cases"]] == [case.number]
+    h.hall.moves.start(keeper, "failing_timer", element="share")
+    h.hall.moves.work()
+    assert (h.hall.runtime.case(case.id).version, h.hall.runtime.case(other.id).version) == (2, 1)
+    h.hall.incidents.retry(keeper, incident.Incident.id)
+    h.hall.runtime.fire_due_timers()
+    assert at(h, case.id) == ["review"] and h.hall.runtime.case(case.id).data["each"] == 10
+    assert h.hall.incidents.counts() == {}
