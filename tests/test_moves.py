@@ -46,6 +46,15 @@ def mv(h, tmp_path):
     return h
 
 
+def review_dropped(h):
+    """(a case at review, a case past it) on version 1, and version 2 without review."""
+    at_review = h.hall.runtime.start(h.clerk, "timers", {})
+    past_review = h.hall.runtime.start(h.clerk, "timers", {})
+    h.complete(h.clerk, past_review.id, "review")
+    h.deploy_text(NO_REVIEW)
+    return at_review, past_review
+
+
 def at(h, case_id):
     return sorted(t.element_id for t in h.open_tasks(case_id))
 
@@ -95,10 +104,7 @@ def test_a_dry_run_says_which_cases_can_move_and_the_move_keeps_their_tasks_and_
 
 def test_a_case_at_an_element_the_new_version_lacks_stays_and_says_why(mv):
     h = mv
-    at_review = h.hall.runtime.start(h.clerk, "timers", {})
-    past_review = h.hall.runtime.start(h.clerk, "timers", {})
-    h.complete(h.clerk, past_review.id, "review")
-    h.deploy_text(NO_REVIEW)
+    at_review, past_review = review_dropped(h)
     plan = h.hall.moves.dry_run(h.owner, "timers")
     assert (plan["total"], plan["movable"]) == (2, 1)
     blocked = {c["number"]: c for c in plan["cases"]}[at_review.number]

@@ -16,10 +16,7 @@ mv = test_moves.mv
 
 def test_a_process_owner_moves_running_cases_and_watches_the_move(mv, page):
     h = mv
-    at_review = h.hall.runtime.start(h.clerk, "timers", {})
-    past = h.hall.runtime.start(h.clerk, "timers", {})
-    h.complete(h.clerk, past.id, "review")
-    h.deploy_text(test_moves.NO_REVIEW)
+    at_review, past = test_moves.review_dropped(h)
     sign_in(page, "owner")
     page.goto("/models")
     page.locator("#process-timers").get_by_role("link", name="迁移办件").click()

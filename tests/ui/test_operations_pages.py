@@ -65,10 +65,7 @@ mv = test_moves.mv  # the timers diagram, a clerk, a coordinator and a process o
 
 def test_a_process_owner_moves_cases_to_a_new_version_from_the_pages(mv, browse):
     h = mv
-    at_review = h.hall.runtime.start(h.clerk, "timers", {})
-    past = h.hall.runtime.start(h.clerk, "timers", {})
-    h.complete(h.clerk, past.id, "review")
-    h.deploy_text(test_moves.NO_REVIEW)
+    at_review, past = test_moves.review_dropped(h)
     web = browse("owner")
     models = doc(web.get("/models"))
     [link] = models.xpath("//section[@id='process-timers']//a[contains(@href,'/moves')]/@href")
