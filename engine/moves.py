@@ -505,6 +505,8 @@ class Moves:
 
         try:
             self.runtime.act(SYSTEM, change, case_id=item.case_id, while_suspended=True)
+            # not kept in memory: ten thousand cases moved would push out those people work on
+            self.runtime.forget(item.case_id)
         except _Taken:
             return
         except _Changed as e:
