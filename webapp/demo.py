@@ -48,6 +48,8 @@ USERS = [
     # the 评价器 (a tablet) at a window: shows the case its staff just handled, takes a tap
     ("pingjia_neizi", "内资窗口 评价器", ["device"], ["内资窗口"]),
     ("pingjia_waizi", "外资窗口 评价器", ["device"], ["外资窗口"]),
+    # another system's account: the 工商 registration system's worker takes its external tasks
+    ("gongshang_xitong", "工商登记系统", ["integrator"], []),
 ]
 # all NZ-001 asks for: what its window ticks at 受理
 ACCEPTED = {"acceptance": "accept", "received_materials": [
