@@ -235,6 +235,11 @@ def _roles(tasks: dict, root) -> dict:
 _M, _I = CaseMove.__table__, CaseMoveItem.__table__
 # an item is marked once: by the worker that moved it (in the case's own transaction), or
 # as skipped or failed, or by a cancel; whichever comes first
+# A moved case and its item are one transaction: on PostgreSQL it need not wait for its WAL to
+# reach the disk. A crash may lose the last few moves, never half of one (the item is pending
+# again and the case on its old version), and a move of 10,000 cases no longer waits 10,000
+# flushes.
+_NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
 _MARK = sa.update(_I).where(_I.c.id == sa.bindparam("_id"), _I.c.status == "pending").values(
     status=sa.bindparam("_status"), reason=sa.bindparam("_reason"), done_at=sa.bindparam("_at"))
 
@@ -490,6 +495,8 @@ class Moves:
 
     def _move(self, item) -> None:
         def change(act: Action) -> None:
+            if act.store.pg:
+                act.store.run(_NO_FLUSH_WAIT)
             if act.case.version_id == item.to_version_id:
                 raise _Changed(f"the case is on version {item.to_version} already")
             diff = self._diff(act.case.version_id, item.to_version_id, item.to_version, act.wf)
