@@ -777,3 +777,16 @@ class CaseMoveItem(Base):
     reason: Mapped[str | None] = mapped_column(sa.String(1000))
     claimed_until: Mapped[dt.datetime | None]
     done_at: Mapped[dt.datetime | None]
+
+
+class StatisticsMonth(Base):
+    """A closed month's figures of one statistics source for one breakdown (engine.statistics),
+    kept once nothing they count can change any more: `rows` is [[key, {figure: [value,
+    per]}], ...]. A year's page sums twelve of these instead of reading its cases again."""
+
+    __tablename__ = "statistics_months"
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # YYYY-MM, the hall's time zone
+    source: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    by: Mapped[str] = mapped_column(sa.String(16), primary_key=True)  # "" for the month's totals
+    rows: Mapped[list] = mapped_column(sa.JSON)
+    computed_at: Mapped[dt.datetime]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from engine import clock, complaints, exports, ratings, visits
+from engine import clock, complaints, db, exports, ratings, visits
 from engine.catalogue import CATEGORIES
 from engine.errors import Forbidden, Invalid
 from engine.identity import Actor
@@ -34,6 +34,7 @@ from engine.models import (
     Pause,
     Rating,
     RatingStaff,
+    StatisticsMonth,
     Task,
     User,
     Visit,
@@ -90,6 +91,22 @@ class Period:
     @property
     def until(self) -> dt.datetime:
         return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), clock.HALL_TZ).astimezone(dt.UTC)
+
+    @classmethod
+    def month(cls, label: str) -> Period:
+        """The month YYYY-MM."""
+        first = dt.date.fromisoformat(label + "-01")
+        return cls(first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), label)
+
+    def parts(self) -> list[tuple[str, Period, bool]]:
+        """(YYYY-MM, the part of the period in that month, whether it is the whole month) of
+        each month the period touches."""
+        out = []
+        for label, _ in self.months():
+            month = Period.month(label)
+            part = Period(max(self.first, month.first), min(self.last, month.last), label)
+            out.append((label, part, (part.first, part.last) == (month.first, month.last)))
+        return out
 
     def months(self) -> list[tuple[str, dt.datetime]]:
         """(YYYY-MM, when it starts, UTC) of each month the period touches; its first starts with the period."""
@@ -314,6 +331,19 @@ FIGURES: list[Figure] = [
            lambda: sa.func.sum(_when(_T.c.due_at.is_not(None))), unit="percent", headline=False),
 ]
 FIGURE = {f.key: f for f in FIGURES}
+
+# The sources whose closed months are kept (statistics_months) once nothing they count can change:
+# their rows are put in a month by when they happen (a case received, accepted, ended, a task
+# done, a rating given) and do not change afterwards, but for a case accepted and still running
+# (办结率 counts it when it completes) and a 差评 whose 差评整改 is not done (差评整改率):
+# a month holding one of those is read, not kept, till it settles (UNSETTLED). Rejections and
+# pauses count distinct cases over the period, not a sum of months; complaints and visits
+# change for weeks and are few: those four are always read.
+KEPT = ("consultations", "received", "accepted", "ended", "tasks", "ratings", "established")
+UNSETTLED = {
+    "accepted": (_C.c.accepted_at, _C.c.status == "running"),
+    "ratings": (_R.c.at, _poor & ~_rectified),
+}
 TREND = ("received", "accepted", "completed")  # the month-by-month chart
 
 
@@ -389,46 +419,117 @@ class Statistics:
                 for r in rows]
 
     def _rows(self, of: Period, by: str | None, figures: list[Figure]) -> list[Row]:
-        """One query per source: its figures' aggregates (value and per apart), grouped by the key."""
+        """Each source's figures (value and per apart) for each key of the breakdown: the
+        closed months kept (KEPT) summed with what is read of the rest."""
         merged: dict = {}
         for name in dict.fromkeys(f.source for f in figures):
-            source = SOURCES[name]
-            if by is None:
-                key = sa.literal(0)
-            elif by == "month" and len(of.months()) == 1:
-                key = sa.literal(0)  # a CASE needs a WHEN
-            elif by == "month":
-                key = sa.case(*[(source.at < start, i) for i, (_, start) in enumerate(of.months()[1:])],
-                              else_=len(of.months()) - 1)
-            elif by in source.keys:
-                key = source.keys[by]
-            else:
+            if by not in (None, "month") and by not in SOURCES[name].keys:
                 continue
             mine = [f for f in figures if f.source == name]
-            columns = [key.label("k")]
-            for f in mine:
-                columns.append(f.value().label(f"v_{f.key}"))
-                if f.per is not None:
-                    columns.append(f.per().label(f"p_{f.key}"))
-            q = sa.select(*columns).select_from(source.table(by)).where(source.at >= of.since, source.at < of.until,
-                                                                        *source.where)
-            if by is not None:
-                # by its name: PostgreSQL would not take a CASE with parameters as the same in both places
-                q = q.group_by(sa.literal_column("k"))
-            for r in self.session.execute(q).mappings():
-                k = r["k"]
-                if by == "month":
-                    k = of.months()[k][0]
-                elif by == "department" and isinstance(k, str) and k.startswith("["):
-                    k = "、".join(json.loads(k)) or None  # a task's candidate groups
-                row = merged.setdefault((k,), Row(k, ""))
+            for k, sums in self._source_rows(of, name, by, mine):
+                row = merged.setdefault(k, Row(k, ""))
                 for f in mine:
-                    value, per = r[f"v_{f.key}"] or 0, r.get(f"p_{f.key}")
-                    sums = row.sums.setdefault(f.key, [0, 0])
-                    sums[0] += value
-                    sums[1] += per or 0
-                    row.values[f.key] = _value(f, *sums)
+                    value, per = sums.get(f.key, (0, 0))
+                    total = row.sums.setdefault(f.key, [0, 0])
+                    total[0] += value
+                    total[1] += per
+                    row.values[f.key] = _value(f, *total)
         return list(merged.values())
+
+    def _source_rows(self, of: Period, name: str, by: str | None, mine: list[Figure]) -> Iterator[tuple]:
+        """(key, {figure: (value, per)}) of one source over the period: its closed months from
+        statistics_months (kept the first time they are asked for, once settled), the rest read."""
+        parts = of.parts()
+        kept: dict[str, list] = {}
+        if name in KEPT:
+            now = clock.now()
+            closed = [label for label, part, whole in parts if whole and part.until <= now]
+            whose = "" if by in (None, "month") else by  # a month's totals are its month row
+            kept = self._kept(name, whose, closed, now)
+            for label in self._settled(name, [m for m in closed if m not in kept]):
+                kept[label] = self._keep(name, whose, label, now)
+        for label, rows in kept.items():
+            for k, sums in rows:
+                yield (label if by == "month" else k), sums
+        span: list[Period] = []
+        for label, part, _whole in [*parts, (None, None, None)]:
+            if label in kept or label is None:
+                if span:  # consecutive months not kept: one query
+                    yield from self._read(name, by, Period(span[0].first, span[-1].last, ""), mine)
+                span = []
+            else:
+                span.append(part)
+
+    def _read(self, name: str, by: str | None, of: Period, figures: list[Figure]) -> list[tuple]:
+        """One query over the source's rows in the period: its figures grouped by the key."""
+        source = SOURCES[name]
+        months = of.months()
+        if by is None or (by == "month" and len(months) == 1):
+            key = sa.literal(0)  # (a CASE needs a WHEN)
+        elif by == "month":
+            key = sa.case(*[(source.at < start, i) for i, (_, start) in enumerate(months[1:])], else_=len(months) - 1)
+        else:
+            key = source.keys[by]
+        columns = [key.label("k")]
+        for f in figures:
+            columns.append(f.value().label(f"v_{f.key}"))
+            if f.per is not None:
+                columns.append(f.per().label(f"p_{f.key}"))
+        q = sa.select(*columns).select_from(source.table(by)).where(source.at >= of.since, source.at < of.until,
+                                                                    *source.where)
+        if by is not None:
+            # by its name: PostgreSQL would not take a CASE with parameters as the same in both places
+            q = q.group_by(sa.literal_column("k"))
+        out = []
+        for r in self.session.execute(q).mappings():
+            k = r["k"]
+            if by is None:
+                k = None
+            elif by == "month":
+                k = months[k][0]
+            elif by == "department" and isinstance(k, str) and k.startswith("["):
+                k = "、".join(json.loads(k)) or None  # a task's candidate groups
+            out.append((k, {f.key: (_number(r[f"v_{f.key}"]), _number(r.get(f"p_{f.key}"))) for f in figures}))
+        return out
+
+    # --- closed months, kept -----------------------------------------------------------------
+    def forget(self, year: int) -> None:
+        """Forget the kept months of `year`, in the session's transaction: for history written
+        into the past (webapp.synthetic), which no clock-stamped row ever is."""
+        self.session.execute(sa.delete(StatisticsMonth).where(StatisticsMonth.month.like(f"{year}-%")))
+
+    def _kept(self, name: str, by: str, months: list[str], now: dt.datetime) -> dict[str, list]:
+        """The months' kept rows, those kept before now (a clock set back makes them unknown)."""
+        if not months:
+            return {}
+        return {m.month: m.rows for m in self.session.scalars(sa.select(StatisticsMonth).where(
+            StatisticsMonth.source == name, StatisticsMonth.by == by, StatisticsMonth.month.in_(months),
+            StatisticsMonth.computed_at <= now))}
+
+    def _settled(self, name: str, months: list[str]) -> list[str]:
+        """Of closed months, those in which nothing the source counts can change any more: no
+        case accepted then still running (办结率), no 差评 given then still being rectified."""
+        if not months or name not in UNSETTLED:
+            return months
+        at, pending = UNSETTLED[name]
+        open_at = self.session.scalars(sa.select(at).where(
+            at >= Period.month(months[0]).since, at < Period.month(months[-1]).until, pending))
+        unsettled = {t.astimezone(clock.HALL_TZ).strftime("%Y-%m") for t in open_at}
+        return [m for m in months if m not in unsettled]
+
+    def _keep(self, name: str, by: str, month: str, now: dt.datetime) -> list:
+        """Read a settled month's rows of the source (all its figures) and keep them."""
+        figures = [f for f in FIGURES if f.source == name]
+        rows = [[k, {f: list(v) for f, v in sums.items()}]
+                for k, sums in self._read(name, by or None, Period.month(month), figures)]
+        table = StatisticsMonth.__table__
+        try:
+            with db.write(self.session) as s:
+                s.execute(sa.delete(table).where(table.c.month == month, table.c.source == name, table.c.by == by))
+                s.execute(sa.insert(table).values(month=month, source=name, by=by, rows=rows, computed_at=now))
+        except sa.exc.IntegrityError:
+            pass  # another request kept the same month meanwhile
+        return rows
 
     def _label(self, by: str, rows: list[Row]) -> None:
         names: dict = {}
@@ -562,6 +663,13 @@ def _cell(value, f: Figure):
     if value is None:
         return ""
     return f"{value:.2%}" if f.unit == "percent" else value
+
+
+def _number(value):
+    """A sum as JSON keeps it (PostgreSQL's are Decimals)."""
+    if value is None or isinstance(value, int | float):
+        return value or 0
+    return float(value)
 
 
 def _value(f: Figure, value, per):

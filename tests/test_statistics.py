@@ -139,6 +139,91 @@ def test_the_figures_are_the_same_whatever_the_breakdown_shown(history):
         assert h.statistics.report(_director(h), of, by).totals == plain, by
 
 
+def _every_breakdown(h, of):
+    return {by: (report.totals, [(r.key, r.values) for r in report.rows], [r.values for r in report.trend])
+            for by in (None, *statistics.DIMENSIONS) for report in [h.statistics.report(_director(h), of, by)]}
+
+
+def _kept(h, source: str) -> set[str]:
+    h.session.rollback()  # a new read: what the statistics kept since
+    return set(h.session.scalars(sa.select(statistics.StatisticsMonth.month).where(
+        statistics.StatisticsMonth.source == source, statistics.StatisticsMonth.by == "")))
+
+
+def test_closed_months_are_kept_and_say_what_reading_the_rows_says(history):
+    """A year read once keeps its closed months; read again from them, every figure of every
+    breakdown is what reading the rows says (nothing kept), and the kept months are used."""
+    h = history
+    of = statistics.period(str(YEAR))
+    assert not _kept(h, "received")
+    first = _every_breakdown(h, of)
+    assert _kept(h, "received") == {f"{YEAR}-{m:02d}" for m in range(1, 13)}
+    assert _kept(h, "tasks") and _kept(h, "ratings")
+    with db.engine.begin() as conn:  # a kept month is what is shown: change one, see it
+        conn.execute(sa.text("UPDATE statistics_months SET rows = :rows WHERE month = :m AND source = 'received' "
+                             "AND by = ''"), {"rows": '[[null, {"received": [5000, 0]}]]', "m": f"{YEAR}-03"})
+    h.session.rollback()
+    assert h.statistics.figures(of)["received"] != first[None][0]["received"]
+    h.statistics.forget(YEAR)
+    h.session.commit()
+    assert _every_breakdown(h, of) == first
+    # a custom period: its whole months kept, the days at its ends read
+    part = statistics.period(None, f"{YEAR}-02-15", f"{YEAR}-05-10")
+    kept = h.statistics.figures(part)
+    h.statistics.forget(YEAR)
+    h.session.commit()
+    h.session.execute(sa.text("DELETE FROM statistics_months"))
+    assert h.statistics.figures(part) == kept
+
+
+def test_a_month_is_read_not_kept_while_a_case_accepted_in_it_runs_or_a_poor_rating_is_rectified(history):
+    h = history
+    june = statistics.period(f"{YEAR}-06")
+    case_id = h.session.execute(sa.text(
+        "SELECT id FROM cases WHERE status = 'completed' AND accepted_at >= :a AND accepted_at < :b AND process_id "
+        "NOT IN ('poor_rating', 'complaint', 'return_visit') ORDER BY id LIMIT 1"),
+        {"a": june.since, "b": june.until}).scalar()
+    ended = h.session.execute(sa.text("SELECT ended_at FROM cases WHERE id = :i"), {"i": case_id}).scalar()
+    h.session.execute(sa.text("UPDATE cases SET status = 'running', ended_at = NULL WHERE id = :i"), {"i": case_id})
+    h.session.commit()
+    running = h.statistics.figures(june)
+    assert f"{YEAR}-06" not in _kept(h, "accepted") and f"{YEAR}-06" in _kept(h, "received")
+    h.session.execute(sa.text("UPDATE cases SET status = 'completed', ended_at = :e WHERE id = :i"),
+                      {"i": case_id, "e": ended})
+    h.session.commit()
+    done = h.statistics.figures(june)  # the case completed: its month settles and is counted so
+    assert done["completion_rate"] > running["completion_rate"] and f"{YEAR}-06" in _kept(h, "accepted")
+    # a 差评 whose 差评整改 is not done keeps its month unsettled: one made so of a rating of the year
+    r = statistics.Rating.__table__
+    year = statistics.period(str(YEAR))
+    rating_id, at = h.session.execute(sa.select(r.c.id, r.c.at).where(r.c.at >= year.since, r.c.at < year.until)
+                                      .order_by(r.c.id).limit(1)).one()
+    h.session.execute(sa.text("UPDATE ratings SET level = 2, rectification_case_id = :c WHERE id = :r"),
+                      {"c": case_id, "r": rating_id})
+    h.session.execute(sa.text("UPDATE cases SET status = 'running' WHERE id = :i"), {"i": case_id})
+    h.statistics.forget(YEAR)
+    h.session.commit()
+    month = at.astimezone(clock.HALL_TZ).strftime("%Y-%m")
+    before = h.statistics.figures(statistics.period(month))
+    assert before["poor_ratings"] >= 1 and month not in _kept(h, "ratings")
+    h.session.execute(sa.text("UPDATE cases SET status = 'completed' WHERE id = :i"), {"i": case_id})
+    h.session.commit()
+    after = h.statistics.figures(statistics.period(month))
+    assert after["rectification_rate"] > (before["rectification_rate"] or 0) and month in _kept(h, "ratings")
+
+
+def test_kept_months_from_a_later_clock_are_not_used_when_the_clock_is_set_back(history):
+    h = history
+    of = statistics.period(f"{YEAR}-03")
+    h.statistics.figures(of)
+    computed = h.session.scalar(sa.select(sa.func.max(statistics.StatisticsMonth.computed_at)))
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE statistics_months SET rows = '[]'"))
+    h.session.rollback()
+    with clock.frozen_at(computed - dt.timedelta(seconds=1)):
+        assert h.statistics.figures(of)["received"] > 0
+
+
 def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(history):
     h = history
     late = dt.datetime(YEAR, 12, 31, 23, 30, tzinfo=clock.HALL_TZ)  # 15:30 UTC
@@ -151,6 +236,9 @@ def test_a_case_at_2330_on_31_december_shanghai_time_belongs_to_that_year(histor
             values = {**row, "id": row["id"] + 900000 + n, "number": f"EDGE-{n}", "created_at": at}
             conn.execute(sa.insert(table), [values])
     h.session.rollback()  # a new read: the rows written since
+    for year in (YEAR, YEAR + 1):  # rows written into closed months, as only an import does
+        h.statistics.forget(year)
+    h.session.commit()
     assert h.statistics.figures(statistics.period(str(YEAR)))["received"] == before + 1
     assert h.statistics.figures(statistics.period(f"{YEAR + 1}-01"))["received"] == 1
     assert h.statistics.figures(statistics.period(None, f"{YEAR}-12-31", f"{YEAR}-12-31"))["received"] >= 1

@@ -105,6 +105,10 @@ class Plan:
             "visited", "unreached", "complaints")}
         special = sum(counts[f] for f in ("domestic", "foreign", "agency", "big_projects", "exits", "joint_reviews"))
         counts["cases"] = max(counts["cases"], special)
+        reached = counts["visited"] + counts["unreached"]
+        if reached > 4 * visits.MAX_VISITS:  # a 回访 round holds so many: a large hall samples
+            counts["visited"] = counts["visited"] * 4 * visits.MAX_VISITS // reached
+            counts["unreached"] = 4 * visits.MAX_VISITS - counts["visited"]
         return cls(year, capital=round(whole.capital * share, 2), seed=seed, **counts)
 
     def check(self) -> None:
@@ -136,6 +140,7 @@ def generate(h, plan: Plan, write: Callable[[str, list[dict]], None] | None = No
     if s.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.created_at >= maker.since,
                                                                    Case.created_at < maker.until)):
         raise Conflict(f"the hall already has cases received in {plan.year}: history is only made for an empty year")
+    h.statistics.forget(plan.year)
     own = write is None
     if own:
         write = _writer(s)
