@@ -226,6 +226,10 @@ def create_app(config: dict | None = None) -> Flask:
             with app.app_context():
                 return hall().moves.work()
 
+        def keep_statistics() -> int:
+            with app.app_context():
+                return hall().statistics.keep_closed()
+
         app.extensions["hall_scheduler"] = scheduler.start(fire, app.config["HALL_TIMER_INTERVAL"], housekeeping,
-                                                           move)
+                                                           move, keep_statistics)
     return app

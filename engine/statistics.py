@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -497,6 +498,34 @@ class Statistics:
         """Forget the kept months of `year`, in the session's transaction: for history written
         into the past (webapp.synthetic), which no clock-stamped row ever is."""
         self.session.execute(sa.delete(StatisticsMonth).where(StatisticsMonth.month.like(f"{year}-%")))
+
+    def keep_closed(self, seconds: float = 5.0) -> int:
+        """Keep the settled closed months not kept yet, for every breakdown a page asks for,
+        oldest first, for about `seconds`; how many it kept. The scheduler runs it, so that a
+        page reads rows only for the month under way and the months not settled yet: even the
+        first page after history was imported answers from kept months."""
+        now, today = clock.now(), clock.local_now().date()
+        first = self.session.scalar(sa.select(sa.func.min(_C.c.created_at)).where(*_SERVICE))
+        closed = [] if first is None else [label for label, _ in Period(_local(first).date(), today, "").months()
+                                           if label < today.strftime("%Y-%m")]
+        if not closed:
+            self.session.rollback()
+            return 0
+        have = set(self.session.execute(sa.select(StatisticsMonth.month, StatisticsMonth.source, StatisticsMonth.by)
+                                        .where(StatisticsMonth.month >= closed[0], StatisticsMonth.computed_at <= now)))
+        kept, deadline = 0, time.monotonic() + seconds
+        for name in KEPT:
+            whose = ["", *(by for by in DIMENSIONS if by in SOURCES[name].keys)]
+            missing = [m for m in closed if any((m, name, by) not in have for by in whose)]
+            for month in self._settled(name, missing):
+                for by in whose:
+                    if (month, name, by) not in have:
+                        self._keep(name, by, month, now)
+                        kept += 1
+                if time.monotonic() > deadline:
+                    return kept
+        self.session.rollback()
+        return kept
 
     def _kept(self, name: str, by: str, months: list[str], now: dt.datetime) -> dict[str, list]:
         """The months' kept rows, those kept before now (a clock set back makes them unknown)."""

@@ -97,3 +97,35 @@ def test_timers_fire_on_time_and_survive_a_restart(h, db_url, tmp_path):
     finally:
         if server.proc and server.proc.poll() is None:
             server.stop()
+
+
+@pytest.mark.slow
+def test_the_served_hall_keeps_closed_months_for_the_statistics_at_start(h, db_url, tmp_path):
+    """The scheduler's statistics job runs as the server starts: a month long closed is kept
+    (statistics_months) before any page asks for it."""
+    import sqlalchemy as sa
+
+    from engine import clock
+
+    clerk = h.user("clerk", groups=["window"])
+    h.deploy(DIAGRAMS / "short_timer.bpmn")
+    with clock.frozen_at(dt.datetime(2020, 3, 10, 10, tzinfo=clock.HALL_TZ)):
+        h.hall.runtime.start(clerk, "short_timer", {"delay": "PT1S"})
+    h.hall.session.remove()
+    server = Server(db_url, tmp_path / "instance")
+    server.start()
+    try:
+        engine = sa.create_engine(db_url)
+        deadline = time.monotonic() + 20
+        kept = []
+        while not kept and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with engine.connect() as conn:
+                kept = conn.execute(sa.text("SELECT rows FROM statistics_months WHERE month = '2020-03' "
+                                            "AND source = 'received' AND by = ''")).all()
+        engine.dispose()
+        assert kept, "the closed month was not kept"
+        rows = kept[0][0]
+        assert (json.loads(rows) if isinstance(rows, str) else rows) == [[None, {"received": [1, 0]}]]
+    finally:
+        server.stop()

@@ -212,6 +212,45 @@ def test_a_month_is_read_not_kept_while_a_case_accepted_in_it_runs_or_a_poor_rat
     assert after["rectification_rate"] > (before["rectification_rate"] or 0) and month in _kept(h, "ratings")
 
 
+def _all_kept(h) -> dict:
+    h.session.rollback()
+    return {(m.month, m.source, m.by): m.rows for m in h.session.scalars(sa.select(statistics.StatisticsMonth))}
+
+
+def test_the_scheduler_keeps_the_closed_months_before_any_page_asks(history, monkeypatch):
+    """keep_closed keeps every settled closed month, for every breakdown, what a page would
+    keep; a page of the year then reads the rows only of months not settled; the month under
+    way is never kept; once all is kept it finds nothing to do."""
+    h = history
+    budgeted = 0
+    while (n := h.statistics.keep_closed(seconds=0)) > 0:  # a slice at a time, as the scheduler runs it
+        budgeted += n
+    ahead = _all_kept(h)
+    assert budgeted == len(ahead) and h.statistics.keep_closed() == 0
+    months = {m for m, _, _ in ahead}
+    assert f"{YEAR}-01" in months and "2026-11" in months and "2026-12" not in months  # the clock: 2026-12-01
+    assert {(s, by) for m, s, by in ahead if m == f"{YEAR}-02"} == {
+        (s, by) for s in statistics.KEPT for by in ("", *statistics.DIMENSIONS) if by in statistics.SOURCES[s].keys
+        or by == ""}
+    reads = []
+    real_read = statistics.Statistics._read
+    monkeypatch.setattr(statistics.Statistics, "_read",
+                        lambda self, name, by, of, figures: reads.append((name, of)) or real_read(self, name, by, of,
+                                                                                                    figures))
+    shown = _every_breakdown(h, statistics.period(str(YEAR)))
+    unsettled = {name: {f"{YEAR}-{m:02d}" for m in range(1, 13)} - set(h.statistics._settled(
+        name, [f"{YEAR}-{m:02d}" for m in range(1, 13)])) for name in statistics.KEPT}
+    for name, of in reads:
+        assert name not in statistics.KEPT or {label for label, _ in of.months()} <= unsettled[name], (name, of)
+    monkeypatch.undo()
+    # what a page keeps on its own, asked first: the same
+    h.session.execute(sa.delete(statistics.StatisticsMonth))
+    h.session.commit()
+    assert _every_breakdown(h, statistics.period(str(YEAR))) == shown
+    asked = _all_kept(h)
+    assert asked and all(ahead[k] == rows for k, rows in asked.items())
+
+
 def test_kept_months_from_a_later_clock_are_not_used_when_the_clock_is_set_back(history):
     h = history
     of = statistics.period(f"{YEAR}-03")
