@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import openpyxl
 
+from engine import xlsx
 from engine.catalogue import CATEGORIES, KINDS, MAX_ITEMS
 from engine.errors import Invalid
 
@@ -40,19 +41,15 @@ _TEXTS = ("code", "name", "place", "hours", "phone", "basis", "process_id", "sam
 
 def write(items: list[dict], out: BinaryIO) -> None:
     """Write items (as engine.catalogue.as_dict gives them) as a workbook."""
-    book = openpyxl.Workbook()
-    sheets = [(book.active, ITEMS, ITEM_COLUMNS), (book.create_sheet(), MATERIALS, MATERIAL_COLUMNS),
-              (book.create_sheet(), FEES, FEE_COLUMNS)]
-    for sheet, title, columns in sheets:
-        sheet.title = title
-        sheet.append([header for header, _key in columns])
-    for item in items:
-        sheets[0][0].append([_cell(key, item[key]) for _h, key in ITEM_COLUMNS])
-        for m in item["materials"]:
-            sheets[1][0].append([_cell(key, item["code"] if key == "code" else m[key]) for _h, key in MATERIAL_COLUMNS])
-        for f in item["fees"]:
-            sheets[2][0].append([_cell(key, item["code"] if key == "code" else f[key]) for _h, key in FEE_COLUMNS])
-    book.save(out)
+    with xlsx.Workbook(out) as book:
+        for title, columns, rows in ((ITEMS, ITEM_COLUMNS, lambda item: [item]),
+                                     (MATERIALS, MATERIAL_COLUMNS, lambda item: item["materials"]),
+                                     (FEES, FEE_COLUMNS, lambda item: item["fees"])):
+            with book.sheet(title) as append:
+                append([header for header, _key in columns])
+                for item in items:
+                    for row in rows(item):
+                        append([_cell(key, item["code"] if key == "code" else row[key]) for _h, key in columns])
 
 
 def _cell(key: str, value):

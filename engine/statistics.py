@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from engine import clock, complaints, db, exports, ratings, visits
+from engine import clock, complaints, db, exports, ratings, visits, xlsx
 from engine.catalogue import CATEGORIES
 from engine.errors import Forbidden, Invalid
 from engine.identity import Actor
@@ -606,49 +606,42 @@ class Statistics:
 
     def xlsx(self, actor: Actor, of: Period, bind, out) -> None:
         """The report as a workbook written to `out` (a file): the figures, each breakdown, the
-        pause reasons and complaint kinds, and every case received in the period, one row each.
-        openpyxl's write-only mode writes rows as they come (to temporary files), so a year of
-        cases is streamed from the database to the file, never held in memory. Numbers are
-        numbers, times are the spreadsheet's dates. A year's cases are most of the work (each
-        cell costs openpyxl some microseconds): their sheet has the columns the figures are made
-        of, from one streamed query."""
-        from openpyxl import Workbook
-
+        pause reasons and complaint kinds, and every case received in the period, one row each,
+        streamed from one query to the file (engine.xlsx), never held in memory. Numbers are
+        numbers, times are the spreadsheet's dates."""
         self._may_read(actor)
         if self.count_cases(of) > MAX_EXPORT_ROWS:
             raise Invalid(f"the period holds more than {MAX_EXPORT_ROWS:,} cases: export a shorter one",
                           {"period": ["shorter"]})
-        wb = Workbook(write_only=True)
-        sheet = wb.create_sheet("统计")
-        sheet.append([exports.cell(f"统计期间 {of.first.isoformat()} 至 {of.last.isoformat()}")])
-        sheet.append(["指标", "数值", "单位"])
         months = self._rows(of, "month", FIGURES)
         totals = _summed(months, [f for f in FIGURES if "month" in SOURCES[f.source].partition])
         totals.update(self.figures(of, [f for f in FIGURES if f.key not in totals]))
-        for f in FIGURES:
-            sheet.append([f.label, totals.get(f.key, 0 if f.per is None else None), UNITS[f.unit]])
-        for by in ("month", "department", "category", "item", "staff"):
-            shown = _shown(by)
-            sheet = wb.create_sheet(f"按{DIMENSIONS[by]}")
-            sheet.append([DIMENSIONS[by], *(f.label for f in shown)])
-            for r in self._shape(of, by, months, shown) if by == "month" else self.breakdown(of, by, shown):
-                sheet.append([exports.cell(r.label), *(r.values[f.key] for f in shown)])
-        for title, by, figure in (("暂停原因", "reason", "paused"), ("意见建议和投诉类别", "kind", "complaints")):
-            sheet = wb.create_sheet(title)
-            sheet.append([title[:-2] if by == "reason" else "类别", "件数"])
-            rows = self.breakdown(of, by, [FIGURE[figure]])
-            for r in sorted(rows, key=lambda r: -(r.values[figure] or 0)):
-                label = complaints.KINDS.get(r.key, r.label) if by == "kind" else r.label
-                sheet.append([exports.cell(label), r.values[figure]])
-        sheet = wb.create_sheet("办件明细")
-        sheet.append(["办件编号", "事项编码", "收件时间", "受理时间", "结束时间", "状态", "按时", "办理工作日",
-                      "企业/申请人"])
-        for c in self.cases(bind, of):
-            on_time = None if c.due_at is None or c.ended_at is None or c.status != "completed" \
-                else c.ended_at <= c.due_at
-            sheet.append([c.number, c.code, _local(c.created_at), _local(c.accepted_at), _local(c.ended_at),
-                          STATUSES.get(c.status, c.status), on_time, c.workdays_taken, exports.cell(c.title)])
-        wb.save(out)
+        with xlsx.Workbook(out) as book:
+            with book.sheet("统计") as append:
+                append([f"统计期间 {of.first.isoformat()} 至 {of.last.isoformat()}"])
+                append(["指标", "数值", "单位"])
+                for f in FIGURES:
+                    append([f.label, totals.get(f.key, 0 if f.per is None else None), UNITS[f.unit]])
+            for by in ("month", "department", "category", "item", "staff"):
+                shown = _shown(by)
+                with book.sheet(f"按{DIMENSIONS[by]}") as append:
+                    append([DIMENSIONS[by], *(f.label for f in shown)])
+                    for r in self._shape(of, by, months, shown) if by == "month" else self.breakdown(of, by, shown):
+                        append([r.label, *(r.values[f.key] for f in shown)])
+            for title, by, figure in (("暂停原因", "reason", "paused"), ("意见建议和投诉类别", "kind", "complaints")):
+                with book.sheet(title) as append:
+                    append([title[:-2] if by == "reason" else "类别", "件数"])
+                    rows = self.breakdown(of, by, [FIGURE[figure]])
+                    for r in sorted(rows, key=lambda r: -(r.values[figure] or 0)):
+                        append([complaints.KINDS.get(r.key, r.label) if by == "kind" else r.label, r.values[figure]])
+            with book.sheet("办件明细") as append:
+                append(["办件编号", "事项编码", "收件时间", "受理时间", "结束时间", "状态", "按时", "办理工作日",
+                        "企业/申请人"])
+                for c in self.cases(bind, of):
+                    on_time = None if c.due_at is None or c.ended_at is None or c.status != "completed" \
+                        else c.ended_at <= c.due_at
+                    append([c.number, c.code, _local(c.created_at), _local(c.accepted_at), _local(c.ended_at),
+                            STATUSES.get(c.status, c.status), on_time, c.workdays_taken, c.title])
 
     def _may_read(self, actor: Actor) -> None:
         if not actor.has(*READERS):
