@@ -125,6 +125,7 @@ def test_breakdowns_add_up_to_the_totals(history):
     staff = h.statistics.report(_director(h), of, "staff")
     assert sum(r.values["tasks_done"] for r in staff.rows) == staff.totals["tasks_done"]
     assert any(r.label == "内资窗口 王芳" for r in staff.rows)
+    assert not any("评价器" in r.label for r in staff.rows)  # the window's rating device works no task
     departments = h.statistics.report(_director(h), of, "department")
     assert {"内资窗口", "工商", "首席服务台"} <= {r.key for r in departments.rows}
 

@@ -347,10 +347,11 @@ class _Maker:
                                                version=item.version, departments=list(item.departments),
                                                terms=catalogue.case_terms(item))
         members: dict[str, list[tuple[int, str]]] = {}
-        for uid, username, group in s.execute(sa.select(User.id, User.username, user_groups.c.group_name)
-                                              .join(user_groups, user_groups.c.user_id == User.id)
-                                              .where(User.active.is_(True)).order_by(User.id)):
-            members.setdefault(group, []).append((uid, username))
+        for uid, username, group, roles in s.execute(
+                sa.select(User.id, User.username, user_groups.c.group_name, User.roles)
+                .join(user_groups, user_groups.c.user_id == User.id).where(User.active.is_(True)).order_by(User.id)):
+            if not {"device", "integrator"} & set(roles.split(",")):  # a window's 评价器 works no task
+                members.setdefault(group, []).append((uid, username))
         self.members = members
         applicants = members.get("申请人") or [(uid, n) for uid, n in s.execute(sa.select(User.id, User.username)
                                                                            .order_by(User.id).limit(1))]
