@@ -514,18 +514,20 @@ class Statistics:
         have = set(self.session.execute(sa.select(StatisticsMonth.month, StatisticsMonth.source, StatisticsMonth.by)
                                         .where(StatisticsMonth.month >= closed[0], StatisticsMonth.computed_at <= now)))
         kept, deadline = 0, time.monotonic() + seconds
-        for name in KEPT:
-            whose = ["", *(by for by in DIMENSIONS if by in SOURCES[name].keys)]
-            missing = [m for m in closed if any((m, name, by) not in have for by in whose)]
-            for month in self._settled(name, missing):
-                for by in whose:
-                    if (month, name, by) not in have:
-                        self._keep(name, by, month, now)
-                        kept += 1
-                if time.monotonic() > deadline:
-                    return kept
-        self.session.rollback()
-        return kept
+        try:
+            for name in KEPT:
+                whose = ["", *(by for by in DIMENSIONS if by in SOURCES[name].keys)]
+                missing = [m for m in closed if any((m, name, by) not in have for by in whose)]
+                for month in self._settled(name, missing):
+                    for by in whose:
+                        if (month, name, by) not in have:
+                            self._keep(name, by, month, now)
+                            kept += 1
+                    if time.monotonic() > deadline:
+                        return kept
+            return kept
+        finally:
+            self.session.rollback()  # end the read
 
     def _kept(self, name: str, by: str, months: list[str], now: dt.datetime) -> dict[str, list]:
         """The months' kept rows, those kept before now (a clock set back makes them unknown)."""
