@@ -40,6 +40,7 @@ and also
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
 import json
 import os
@@ -1097,11 +1098,25 @@ def _bench_pg() -> str | None:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     except sa.exc.OperationalError:
         return None
+    atexit.register(_drop_schema, base, schema)  # a bench's data is not left on the server
     url = f"{base}?options=-csearch_path%3D{schema}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "HALL_SCHEDULER": "off"})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     return url
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL lock_timeout = '10s'"))  # never hang at exit on a reader left open
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    except sa.exc.DBAPIError as e:
+        print(f"  schema {schema} left on the server: {type(e.orig).__name__}")
+    engine.dispose()
 
 
 def _p95(seconds: list[float]) -> float:
