@@ -11,6 +11,7 @@ which a spreadsheet never reads as a formula.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import zipfile
@@ -24,7 +25,7 @@ _SHEET_NAME = re.compile(r"^[^\[\]:*?/\\]{1,31}$")
 _EPOCH = dt.datetime(1899, 12, 30)  # day 0 of the spreadsheet's dates (1900 system, as Excel counts them)
 _DAY = dt.timedelta(days=1)
 # XML's markup, and the control characters XML 1.0 cannot hold at all
-_ESCAPE = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;",
+_ESCAPE = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
            **{c: None for c in (*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)}}
 _DATETIME, _DATE = 1, 2  # cellXfs of styles.xml
 _FLUSH_ROWS = 1000
@@ -43,6 +44,7 @@ formatCode="yyyy-mm-dd"/></numFmts><fonts count="1"><font><sz val="11"/><name va
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
 
 
+@functools.cache
 def column(index: int) -> str:
     """A column's letters: 0 is A, 26 is AA."""
     letters = ""
@@ -82,7 +84,6 @@ class Workbook:
     def __init__(self, out: BinaryIO):
         self._zip = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._names: list[str] = []
-        self._columns: list[str] = []
 
     def __enter__(self) -> Workbook:
         return self
@@ -106,7 +107,7 @@ class Workbook:
             def append(values: Iterable) -> None:
                 nonlocal count
                 count += 1
-                cells = "".join(_cell(f"{self._column(i)}{count}", v) for i, v in enumerate(values))
+                cells = "".join(_cell(f"{column(i)}{count}", v) for i, v in enumerate(values))
                 rows.append(f'<row r="{count}">{cells}</row>')
                 if len(rows) >= _FLUSH_ROWS:
                     member.write("".join(rows).encode("utf-8", "replace"))
@@ -115,18 +116,14 @@ class Workbook:
             yield append
             member.write(("".join(rows) + "</sheetData></worksheet>").encode("utf-8", "replace"))
 
-    def _column(self, index: int) -> str:
-        while len(self._columns) <= index:
-            self._columns.append(column(len(self._columns)))
-        return self._columns[index]
-
     def _finish(self) -> None:
-        sheets = "".join(f'<sheet name="{_text(name).replace(chr(34), "&quot;")}" sheetId="{n}" r:id="rId{n}"/>'
-                         for n, name in enumerate(self._names, 1))
+        numbers = range(1, len(self._names) + 1)
+        sheets = "".join(f'<sheet name="{_text(name)}" sheetId="{n}" r:id="rId{n}"/>'
+                         for n, name in zip(numbers, self._names, strict=True))
         self._zip.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                            f'<workbook {_NS} xmlns:r="{_R}"><sheets>{sheets}</sheets></workbook>')
         rels = "".join(f'<Relationship Id="rId{n}" Type="{_R}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                       for n in range(1, len(self._names) + 1))
+                       for n in numbers)
         styles = len(self._names) + 1
         self._zip.writestr("xl/_rels/workbook.xml.rels", _relationships(
             rels + f'<Relationship Id="rId{styles}" Type="{_R}/styles" Target="styles.xml"/>'))
@@ -135,7 +132,7 @@ class Workbook:
             f'<Relationship Id="rId1" Type="{_R}/officeDocument" Target="xl/workbook.xml"/>'))
         main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
         overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{main}.worksheet+xml"/>'
-                            for n in range(1, len(self._names) + 1))
+                            for n in numbers)
         self._zip.writestr("[Content_Types].xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

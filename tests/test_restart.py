@@ -118,12 +118,14 @@ def test_the_served_hall_keeps_closed_months_for_the_statistics_at_start(h, db_u
         engine = sa.create_engine(db_url)
         deadline = time.monotonic() + 20
         kept = []
-        while not kept and time.monotonic() < deadline:
-            time.sleep(0.2)
-            with engine.connect() as conn:
-                kept = conn.execute(sa.text("SELECT rows FROM statistics_months WHERE month = '2020-03' "
-                                            "AND source = 'received' AND by = ''")).all()
-        engine.dispose()
+        try:
+            while not kept and time.monotonic() < deadline:
+                time.sleep(0.2)
+                with engine.connect() as conn:
+                    kept = conn.execute(sa.text("SELECT rows FROM statistics_months WHERE month = '2020-03' "
+                                                "AND source = 'received' AND by = ''")).all()
+        finally:
+            engine.dispose()
         assert kept, "the closed month was not kept"
         rows = kept[0][0]
         assert (json.loads(rows) if isinstance(rows, str) else rows) == [[None, {"received": [1, 0]}]]
